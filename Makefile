@@ -1,0 +1,57 @@
+# Two commands for a fresh clone: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: install run serve seed test check lint format browsers bench collectstatic clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Installs everything, migrates, loads the geography and the seed data, serves on SQLite.
+run: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed
+	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+seed: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed
+
+# Lint, formatting, migrations in step with the models, deployment checks.
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
+		ALLOWED_HOSTS=essdir.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# The whole suite; browser tests need Debian's Chromium (`make browsers`, or .ci/run).
+test: check
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the Playwright tests (never `playwright install`).
+browsers:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+collectstatic: install
+	$(PY) manage.py collectstatic --noinput
+
+bench: install
+	bash bench/run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

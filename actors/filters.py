@@ -1,0 +1,61 @@
+import django_filters
+
+from actors.models import Actor, Family, Subtype
+from territories.filters import BaseFilterSet
+from territories.models import Collectivite, Theme
+
+
+class ActorFilterSet(BaseFilterSet):
+    theme = django_filters.ModelChoiceFilter(
+        label="Thème",
+        queryset=Theme.objects.all(),
+        to_field_name="slug",
+        field_name="themes",
+        empty_label="Tous",
+    )
+    famille = django_filters.ChoiceFilter(
+        label="Famille de l'ESS", field_name="family", choices=Family.choices, empty_label="Toutes"
+    )
+    type = django_filters.ChoiceFilter(
+        label="Type particulier", field_name="subtype", choices=Subtype.choices, empty_label="Tous"
+    )
+    forme = django_filters.CharFilter(
+        label="Forme juridique", field_name="legal_form", lookup_expr="iexact", max_length=120
+    )
+    reseau = django_filters.ModelChoiceFilter(
+        label="Membre du réseau",
+        queryset=Actor.objects.published()
+        .filter(members__isnull=False)
+        .distinct()
+        .order_by("name"),
+        to_field_name="slug",
+        field_name="member_of",
+        empty_label="Tous",
+    )
+    partenaire = django_filters.ModelChoiceFilter(
+        label="Partenaire de",
+        queryset=Collectivite.objects.published().order_by("name"),
+        to_field_name="slug",
+        field_name="partner_of",
+        empty_label="Toutes",
+    )
+    tri = django_filters.OrderingFilter(
+        label="Trier par",
+        fields=(("name", "nom"), ("created_at", "recent")),
+        field_labels={"name": "Nom (A → Z)", "-name": "Nom (Z → A)", "-created_at": "Plus récents"},
+        empty_label="Nom (A → Z)",
+    )
+
+    class Meta:
+        model = Actor
+        fields = [
+            "q",
+            "territoire",
+            "theme",
+            "famille",
+            "type",
+            "forme",
+            "reseau",
+            "partenaire",
+            "tri",
+        ]

@@ -1,0 +1,76 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from actors.models import ActorProposal
+from territories.models import Territory, Theme
+
+
+class ActorProposalForm(forms.ModelForm):
+    commune = forms.CharField(
+        label="Commune où agit la structure",
+        max_length=200,
+        help_text="Nom ou code postal, par exemple « Toul » ou « 54200 Toul ».",
+    )
+    themes = forms.ModelMultipleChoiceField(
+        label="Thèmes",
+        queryset=Theme.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # Honeypot: hidden from people, filled by naive bots.
+    nickname = forms.CharField(label="Laissez ce champ vide", required=False)
+
+    class Meta:
+        model = ActorProposal
+        fields = [
+            "name",
+            "short_description",
+            "description",
+            "family",
+            "legal_form",
+            "siren",
+            "website",
+            "email",
+            "phone",
+            "submitter_name",
+            "submitter_email",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        help_texts = {
+            "siren": "9 chiffres, facultatif.",
+            "short_description": "Une phrase sur ce que fait la structure.",
+            "submitter_email": "Pour vous répondre ; il ne sera pas publié.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nickname"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self.fields["siren"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9 ]*"})
+
+    def clean_siren(self):
+        return self.cleaned_data["siren"].replace(" ", "")
+
+    def clean_commune(self):
+        value = self.cleaned_data["commune"]
+        matches = list(Territory.objects.matching_place(value)[:6])
+        if not matches:
+            raise ValidationError(
+                "Aucune commune ne correspond. Indiquez un nom ou un code postal."
+            )
+        if len(matches) > 1:
+            names = ", ".join(f"{c.name} ({c.departement_code})" for c in matches[:5])
+            raise ValidationError(
+                f"Plusieurs communes correspondent ({names}…) : ajoutez le code postal, "
+                "par exemple « 54200 Toul »."
+            )
+        return matches[0]
+
+    def clean_nickname(self):
+        if self.cleaned_data["nickname"]:
+            raise ValidationError("Ce champ doit rester vide.")
+        return ""
+
+    def save(self, commit=True):
+        proposal = super().save(commit=False)
+        proposal.territory = self.cleaned_data["commune"]
+        return proposal

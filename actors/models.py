@@ -1,0 +1,260 @@
+"""ESS structures (associations, cooperatives, mutuals, foundations, ESUS companies…)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from actors.validators import validate_siren, validate_siret
+from territories.models import Publishable, PublishableQuerySet, Territory
+from territories.search import text_search
+
+
+class Family(models.TextChoices):
+    """The families of the 2014 ESS law."""
+
+    ASSOCIATION = "association", "Association"
+    COOPERATIVE = "cooperative", "Coopérative"
+    MUTUELLE = "mutuelle", "Mutuelle"
+    FONDATION = "fondation", "Fondation ou fonds de dotation"
+    ENTREPRISE_ESS = "entreprise_ess", "Société commerciale de l'ESS (ESUS)"
+    UNKNOWN = "unknown", "Non précisée"
+
+
+class Subtype(models.TextChoices):
+    SIAE = "siae", "Structure d'insertion par l'activité économique (SIAE)"
+    ENTREPRISE_ADAPTEE = "entreprise_adaptee", "Entreprise adaptée"
+    ESAT = "esat", "Établissement et service d'aide par le travail (ESAT)"
+
+
+class ActorQuerySet(PublishableQuerySet):
+    def in_territory(self, territory: Territory):
+        """Actors acting in `territory` or anywhere inside it."""
+        return self.filter(territory__container_links__container=territory)
+
+    def search(self, query: str):
+        """Actors matching every word of `query` (accents and case folded)."""
+        return text_search(self, query, ["name", "short_description", "description", "legal_form"])
+
+    def for_list(self):
+        return self.select_related("territory").prefetch_related("themes")
+
+    def for_detail(self):
+        """Everything an actor page shows, relations limited to published records."""
+        published = Actor.objects.published().order_by("name")
+        return self.select_related("territory").prefetch_related(
+            "themes",
+            "sources",
+            models.Prefetch("member_of", queryset=published),
+            models.Prefetch("members", queryset=published),
+            models.Prefetch(
+                "partnerships",
+                queryset=ActorPartnership.objects.filter(collectivite__status="published")
+                .select_related("collectivite")
+                .order_by("collectivite__name"),
+            ),
+            models.Prefetch(
+                "scheme_roles",
+                queryset=SchemeRole.objects.filter(
+                    scheme__status="published", scheme__collectivite__status="published"
+                )
+                .select_related("scheme")
+                .order_by("role", "scheme__name"),
+            ),
+        )
+
+
+class Actor(Publishable):
+    name = models.CharField("nom", max_length=300)
+    slug = models.SlugField("identifiant", max_length=120, unique=True)
+    short_description = models.CharField("présentation courte", max_length=300, blank=True)
+    description = models.TextField("description", blank=True)
+    family = models.CharField(
+        "famille de l'ESS", max_length=20, choices=Family.choices, default=Family.UNKNOWN
+    )
+    subtype = models.CharField(
+        "type particulier", max_length=20, choices=Subtype.choices, blank=True
+    )
+    legal_form = models.CharField("forme juridique", max_length=120, blank=True)
+    is_network = models.BooleanField("réseau ou structure d'accompagnement", default=False)
+    siren = models.CharField("SIREN", max_length=9, blank=True, validators=[validate_siren])
+    siret = models.CharField("SIRET", max_length=14, blank=True, validators=[validate_siret])
+    themes = models.ManyToManyField(
+        "territories.Theme", verbose_name="thèmes", blank=True, related_name="actors"
+    )
+    website = models.URLField("site web", blank=True)
+    phone = models.CharField("téléphone", max_length=40, blank=True)
+    email = models.EmailField("courriel", blank=True)
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name="territoire d'action",
+        on_delete=models.PROTECT,
+        related_name="actors",
+        null=True,
+        blank=True,
+        help_text="Vide pour une structure d'envergure nationale ou si la source ne le dit pas.",
+    )
+    member_of = models.ManyToManyField(
+        "self",
+        verbose_name="membre des réseaux",
+        symmetrical=False,
+        blank=True,
+        related_name="members",
+    )
+    partner_of = models.ManyToManyField(
+        "territories.Collectivite",
+        verbose_name="partenaire des collectivités",
+        through="ActorPartnership",
+        blank=True,
+        related_name="partners",
+    )
+    schemes = models.ManyToManyField(
+        "territories.Scheme",
+        verbose_name="dispositifs",
+        through="SchemeRole",
+        blank=True,
+        related_name="actors",
+    )
+
+    objects = ActorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "acteur"
+        verbose_name_plural = "acteurs"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(siret="") | Q(siren="") | Q(siret__startswith=models.F("siren")),
+                name="actor_siret_matches_siren",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("actors:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.siren and self.siret and not self.siret.startswith(self.siren):
+            raise ValidationError({"siret": "Le SIRET doit commencer par le SIREN."})
+
+
+class ActorPartnership(models.Model):
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="partnerships")
+    collectivite = models.ForeignKey(
+        "territories.Collectivite", on_delete=models.CASCADE, related_name="partnerships"
+    )
+    note = models.CharField("nature du partenariat", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "partenariat"
+        verbose_name_plural = "partenariats"
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "collectivite"], name="partnership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} – {self.collectivite}"
+
+
+class SchemeRoleKind(models.TextChoices):
+    OPERATOR = "operator", "Opérateur"
+    BENEFICIARY = "beneficiary", "Bénéficiaire"
+
+
+class SchemeRole(models.Model):
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="scheme_roles")
+    scheme = models.ForeignKey(
+        "territories.Scheme", on_delete=models.CASCADE, related_name="actor_roles"
+    )
+    role = models.CharField("rôle", max_length=12, choices=SchemeRoleKind.choices)
+
+    class Meta:
+        verbose_name = "rôle dans un dispositif"
+        verbose_name_plural = "rôles dans les dispositifs"
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "scheme", "role"], name="scheme_role_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} – {self.get_role_display()} – {self.scheme}"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "En attente de modération"
+    APPROVED = "approved", "Acceptée"
+    REJECTED = "rejected", "Refusée"
+
+
+class ActorProposalQuerySet(models.QuerySet):
+    def pending(self):
+        """Proposals waiting for a moderator."""
+        return self.filter(status=ProposalStatus.PENDING)
+
+    def from_address_since(self, address_hash: str, since):
+        """Proposals sent from one (hashed) network address since `since`."""
+        return self.filter(address_hash=address_hash, created_at__gte=since)
+
+
+class ActorProposal(models.Model):
+    """A structure proposed by the public; never shown before staff approve it."""
+
+    name = models.CharField("nom de la structure", max_length=300)
+    short_description = models.CharField("présentation courte", max_length=300)
+    description = models.TextField("description", blank=True)
+    family = models.CharField(
+        "famille de l'ESS", max_length=20, choices=Family.choices, default=Family.UNKNOWN
+    )
+    legal_form = models.CharField("forme juridique", max_length=120, blank=True)
+    siren = models.CharField("SIREN", max_length=9, blank=True, validators=[validate_siren])
+    website = models.URLField("site web", blank=True)
+    email = models.EmailField("courriel public", blank=True)
+    phone = models.CharField("téléphone public", max_length=40, blank=True)
+    territory = models.ForeignKey(
+        Territory, verbose_name="commune", on_delete=models.PROTECT, related_name="+"
+    )
+    themes = models.ManyToManyField("territories.Theme", verbose_name="thèmes", blank=True)
+    submitter_name = models.CharField("votre nom", max_length=200)
+    submitter_email = models.EmailField("votre courriel")
+    status = models.CharField(
+        "statut", max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    rejection_reason = models.TextField("motif du refus", blank=True)
+    actor = models.ForeignKey(
+        Actor,
+        verbose_name="fiche créée",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
+    address_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    created_at = models.DateTimeField("reçue le", auto_now_add=True, db_index=True)
+    moderated_at = models.DateTimeField("modérée le", null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        "auth.User",
+        verbose_name="modérée par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ActorProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "proposition de structure"
+        verbose_name_plural = "propositions de structures"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="proposal_rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,89 @@
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
+from django.utils import timezone
+
+from events.models import Event, EventKind
+from territories.filters import BaseFilterSet
+
+
+class PeriodForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("du"), cleaned.get("au")
+        if start and end and end < start:
+            raise ValidationError(
+                "La date de fin (« au ») précède la date de début (« du ») : inversez-les.",
+                code="reversed_period",
+            )
+        return cleaned
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class OrganiserFilter(django_filters.CharFilter):
+    """A collectivité or an actor, by slug, that organises or co-organises events."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(
+            Q(participations__collectivite__slug=value) | Q(participations__actor__slug=value)
+        ).distinct()
+
+
+class EventFilterSet(BaseFilterSet):
+    periode = django_filters.ChoiceFilter(
+        label="Période",
+        choices=[("a-venir", "À venir"), ("passe", "Passés"), ("tous", "Tous")],
+        empty_label=None,
+        method="filter_noop",
+    )
+    du = django_filters.DateFilter(
+        label="Du", field_name="start_date", lookup_expr="gte", widget=DateInput
+    )
+    au = django_filters.DateFilter(
+        label="Au", field_name="start_date", lookup_expr="lte", widget=DateInput
+    )
+    type = django_filters.ChoiceFilter(
+        label="Type", field_name="kind", choices=EventKind.choices, empty_label="Tous"
+    )
+    organisateur = OrganiserFilter(label="Organisateur (identifiant)", max_length=120)
+    mois_ess = django_filters.BooleanFilter(
+        label="Mois de l'ESS seulement", method="filter_mois_ess", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = Event
+        form = PeriodForm
+        fields = ["q", "territoire", "periode", "du", "au", "type", "organisateur", "mois_ess"]
+
+    def filter_noop(self, queryset, name, value):
+        # Applied last, in filter_queryset(), since it also orders the events.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        today = timezone.localdate()
+        if self.period == "a-venir":
+            return queryset.upcoming(today)
+        if self.period == "passe":
+            return queryset.past(today)
+        return queryset.order_by(F("start_date").asc(nulls_last=True), "start_time", "pk")
+
+    def filter_mois_ess(self, queryset, name, value):
+        return queryset.filter(mois_ess=True) if value else queryset
+
+    @property
+    def period(self) -> str:
+        """Upcoming by default; every date when the visitor gives a range of dates."""
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        if data.get("periode"):
+            return data["periode"]
+        return "tous" if data.get("du") or data.get("au") else "a-venir"

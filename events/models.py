@@ -1,0 +1,221 @@
+"""ESS events: forums, business meetings, conferences… by territory."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from territories.models import Publishable, PublishableQuerySet, Territory
+from territories.search import text_search
+
+
+class EventKind(models.TextChoices):
+    FORUM = "forum", "Forum"
+    RENCONTRES_AFFAIRES = "rencontres_affaires", "Rendez-vous d'affaires"
+    CONFERENCE = "conference", "Conférence"
+    SEMINAIRE = "seminaire", "Séminaire"
+    WEBINAIRE = "webinaire", "Webinaire"
+    PORTES_OUVERTES = "portes_ouvertes", "Portes ouvertes et visites"
+    PETIT_DEJEUNER = "petit_dejeuner", "Petit-déjeuner"
+    REUNION_RESEAU = "reunion_reseau", "Rencontre de réseau"
+    LANCEMENT = "lancement", "Lancement"
+    APPEL_ACTION = "appel_action", "Appel à l'action"
+    ATELIER = "atelier", "Atelier"
+    AUTRE = "autre", "Autre"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Jour"
+    MONTH = "month", "Mois"
+    YEAR = "year", "Année"
+    UNKNOWN = "unknown", "Date incomplète"
+
+
+class Recurrence(models.TextChoices):
+    YEARLY = "yearly", "Tous les ans"
+    QUARTERLY = "quarterly", "Tous les trimestres"
+    MONTHLY = "monthly", "Tous les mois"
+
+
+class ScheduleStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Programmé"
+    CANCELLED = "cancelled", "Annulé"
+
+
+class EventQuerySet(PublishableQuerySet):
+    def with_last_day(self):
+        return self.annotate(last_day=Coalesce("end_date", "start_date"))
+
+    def upcoming(self, today: datetime.date):
+        """Dated events that end today or later, soonest first."""
+        return (
+            self.with_last_day()
+            .filter(last_day__gte=today, date_precision=DatePrecision.DAY)
+            .order_by("start_date", "start_time", "pk")
+        )
+
+    def past(self, today: datetime.date):
+        """Events over before `today` (partial dates count by their last possible day)."""
+        return (
+            self.filter(start_date__isnull=False)
+            .with_last_day()
+            .filter(
+                Q(date_precision=DatePrecision.DAY, last_day__lt=today)
+                | Q(date_precision=DatePrecision.MONTH, start_date__lt=today.replace(day=1))
+                | Q(date_precision=DatePrecision.YEAR, start_date__year__lt=today.year)
+            )
+            .order_by(F("start_date").desc(), "-pk")
+        )
+
+    def undated(self):
+        """Events whose source gives no full date (recurring, or day and month only)."""
+        return self.filter(Q(start_date__isnull=True) | Q(date_precision=DatePrecision.UNKNOWN))
+
+    def in_territory(self, territory: Territory):
+        """Events taking place in `territory` or anywhere inside it."""
+        return self.filter(territory__container_links__container=territory)
+
+    def search(self, query: str):
+        """Events matching every word of `query` (accents and case folded)."""
+        return text_search(self, query, ["title", "description", "venue", "date_label"])
+
+    def for_list(self):
+        return self.select_related("territory")
+
+    def for_detail(self):
+        return self.select_related("territory").prefetch_related(
+            "sources", "participations__collectivite", "participations__actor", "themes"
+        )
+
+
+class Event(Publishable):
+    title = models.CharField("titre", max_length=300)
+    slug = models.SlugField("identifiant", max_length=140, unique=True)
+    kind = models.CharField("type", max_length=30, choices=EventKind.choices)
+    description = models.TextField("description", blank=True)
+    themes = models.ManyToManyField(
+        "territories.Theme", verbose_name="thèmes", blank=True, related_name="events"
+    )
+    start_date = models.DateField("date de début", null=True, blank=True, db_index=True)
+    date_precision = models.CharField(
+        "précision de la date",
+        max_length=10,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
+    date_label = models.CharField("date (libellé de la source)", max_length=200, blank=True)
+    start_time = models.TimeField("heure de début", null=True, blank=True)
+    end_date = models.DateField("date de fin", null=True, blank=True)
+    end_time = models.TimeField("heure de fin", null=True, blank=True)
+    venue = models.CharField("lieu", max_length=300, blank=True)
+    address = models.TextField("adresse", blank=True)
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name="territoire",
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+    )
+    online = models.BooleanField("en ligne", default=False)
+    registration_url = models.URLField("inscription", max_length=500, blank=True)
+    mois_ess = models.BooleanField("Mois de l'ESS", default=False)
+    recurrence = models.CharField(
+        "récurrence", max_length=12, choices=Recurrence.choices, blank=True
+    )
+    recurrence_label = models.CharField(
+        "récurrence (libellé de la source)", max_length=200, blank=True
+    )
+    schedule_status = models.CharField(
+        "état", max_length=12, choices=ScheduleStatus.choices, default=ScheduleStatus.SCHEDULED
+    )
+    registered_structures = models.PositiveIntegerField(
+        "structures inscrites", null=True, blank=True
+    )
+    appointments = models.PositiveIntegerField("rendez-vous", null=True, blank=True)
+    exhibitors = models.PositiveIntegerField("exposants", null=True, blank=True)
+    candidates = models.PositiveIntegerField("candidats", null=True, blank=True)
+    visitors = models.PositiveIntegerField("visiteurs", null=True, blank=True)
+    participants = models.PositiveIntegerField("participants", null=True, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "événement"
+        verbose_name_plural = "événements"
+        ordering = ["start_date", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=False, end_date__gte=F("start_date")),
+                name="event_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=False) | Q(date_precision=DatePrecision.UNKNOWN),
+                name="event_precision_needs_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "start_date"], name="event_status_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "La fin précède le début."})
+        if self.end_date and not self.start_date:
+            raise ValidationError({"start_date": "Une date de fin demande une date de début."})
+        if self.start_date is None and self.date_precision != DatePrecision.UNKNOWN:
+            raise ValidationError({"date_precision": "Sans date, la précision est « incomplète »."})
+
+
+class ParticipationRole(models.TextChoices):
+    ORGANISER = "organiser", "Organisateur"
+    PARTNER = "partner", "Partenaire"
+
+
+class EventParticipation(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participations")
+    role = models.CharField("rôle", max_length=10, choices=ParticipationRole.choices)
+    collectivite = models.ForeignKey(
+        "territories.Collectivite",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="event_participations",
+    )
+    actor = models.ForeignKey(
+        "actors.Actor",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="event_participations",
+    )
+
+    class Meta:
+        verbose_name = "organisateur ou partenaire"
+        verbose_name_plural = "organisateurs et partenaires"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(collectivite__isnull=False, actor__isnull=True)
+                | Q(collectivite__isnull=True, actor__isnull=False),
+                name="participation_one_party",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} ({self.get_role_display()})"
+
+    @property
+    def party(self):
+        return self.collectivite or self.actor

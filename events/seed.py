@@ -1,0 +1,92 @@
+"""Seed loading for events (called by territories.seed.load_seed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.text import slugify
+
+from events.models import DatePrecision, Event, EventParticipation, ParticipationRole, Recurrence
+
+if TYPE_CHECKING:
+    from territories.seed import Loader
+
+FIGURES = [
+    "registered_structures",
+    "appointments",
+    "exhibitors",
+    "candidates",
+    "visitors",
+    "participants",
+]
+RECURRENCES = {
+    "yearly-november": Recurrence.YEARLY,
+    "yearly": Recurrence.YEARLY,
+    "annual": Recurrence.YEARLY,
+    "quarterly": Recurrence.QUARTERLY,
+    "monthly": Recurrence.MONTHLY,
+    # Recurring with no regular rhythm the calendar could express: the label says it.
+    "recurring": "",
+}
+
+
+def load_events(loader: Loader) -> None:
+    from territories.seed import SeedError, _date, _read_yaml, _time, _url
+
+    path = loader.directory / "events.yaml"
+    rows = _read_yaml(path) if path.exists() else []
+    actors = getattr(loader, "actors", {})
+    seen = set()
+    for row in rows:
+        slug = row.get("slug") or slugify(row["title"])[:140]
+        where = f"events.yaml ({slug})"
+        if slug in seen:
+            raise SeedError(f"{where} : identifiant en double")
+        seen.add(slug)
+        start = _date(row.get("start_date"), where)
+        precision = row.get("date_precision") or (
+            DatePrecision.DAY if start else DatePrecision.UNKNOWN
+        )
+        recurrence = row.get("recurrence") or ""
+        if recurrence not in RECURRENCES and recurrence != "":
+            raise SeedError(f"{where} : récurrence inconnue {recurrence!r}")
+        event = loader.upsert(
+            Event,
+            {"slug": slug},
+            {
+                "title": row["title"],
+                "kind": row["kind"],
+                "description": (row.get("description") or "").strip(),
+                "start_date": start,
+                "date_precision": precision,
+                "date_label": str(row.get("date_label") or ""),
+                "start_time": _time(row.get("start_time"), where),
+                "end_date": _date(row.get("end_date"), where),
+                "end_time": _time(row.get("end_time"), where),
+                "venue": row.get("venue") or "",
+                "address": (row.get("address") or "").strip(),
+                "territory": loader.territory(row.get("territory"), where),
+                "online": bool(row.get("online")),
+                "registration_url": _url(row.get("registration_url")),
+                "mois_ess": bool(row.get("mois_ess")),
+                "recurrence": RECURRENCES.get(recurrence, ""),
+                "recurrence_label": row.get("recurrence_label") or "",
+                "schedule_status": row.get("status") or "scheduled",
+                "status": loader.status,
+                **{name: (row.get("figures") or {}).get(name) for name in FIGURES},
+            },
+        )
+        loader.set_m2m(event, "themes", loader.themes(row.get("themes"), where))
+        loader.set_m2m(event, "sources", loader.sources(row.get("sources"), where))
+        for role, key in (
+            (ParticipationRole.ORGANISER, "organisers"),
+            (ParticipationRole.PARTNER, "partners"),
+        ):
+            for party in row.get(key) or []:
+                if party.get("collectivite"):
+                    lookup = {"collectivite": loader.collectivite(party["collectivite"], where)}
+                elif party.get("actor") in actors:
+                    lookup = {"actor": actors[party["actor"]]}
+                else:
+                    raise SeedError(f"{where} : participant inconnu {party!r}")
+                loader.upsert(EventParticipation, {"event": event, "role": role, **lookup}, {})

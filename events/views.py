@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.views.generic import DetailView
+
+from events.calendar import build_calendar
+from events.filters import EventFilterSet
+from events.models import Event
+from territories.views import FilteredListView
+
+ICS_LIMIT = 500
+
+
+class EventListView(FilteredListView):
+    filterset_class = EventFilterSet
+    template_name = "events/event_list.html"
+
+    def get_queryset(self):
+        return Event.objects.published().for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["period"] = self.filterset.period
+        if self.filterset.period == "a-venir" and not self.filterset.errors:
+            # Events whose source gives no full date are listed apart, never guessed.
+            data = self.request.GET.copy()
+            data["periode"] = "tous"
+            undated = EventFilterSet(
+                data, queryset=Event.objects.published().undated().for_list(), request=self.request
+            )
+            context["undated"] = undated.qs.order_by("title")[: settings.PAGE_SIZE]
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["ics_query"] = query.urlencode()
+        return context
+
+
+class EventDetailView(DetailView):
+    template_name = "events/event_detail.html"
+    context_object_name = "event"
+
+    def get_queryset(self):
+        return Event.objects.published().for_detail()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        participations = list(self.object.participations.all())
+        context["organisers"] = [
+            p.party
+            for p in participations
+            if p.role == "organiser" and p.party.status == "published"
+        ]
+        context["partners"] = [
+            p.party for p in participations if p.role == "partner" and p.party.status == "published"
+        ]
+        context["in_calendar"] = bool(
+            self.object.start_date and self.object.date_precision == "day"
+        )
+        context["is_past"] = bool(
+            self.object.start_date
+            and (self.object.end_date or self.object.start_date) < timezone.localdate()
+        )
+        return context
+
+
+def _calendar_response(events, request, name: str, filename: str) -> HttpResponse:
+    body = build_calendar(events, base_url=request.build_absolute_uri("/").rstrip("/"), name=name)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class EventCalendarView(DetailView):
+    """One event as an .ics file."""
+
+    def get_queryset(self):
+        return Event.objects.published().select_related("territory")
+
+    def render_to_response(self, context, **response_kwargs):
+        event = self.object
+        if not (event.start_date and event.date_precision == "day"):
+            return HttpResponse(
+                "Cet événement n'a pas de date complète : il ne peut pas être ajouté à un agenda.",
+                status=404,
+                content_type="text/plain; charset=utf-8",
+            )
+        return _calendar_response([event], self.request, event.title, f"{event.slug}.ics")
+
+
+class EventFeedCalendarView(FilteredListView):
+    """The filtered agenda as a calendar to subscribe to (same parameters as the list)."""
+
+    filterset_class = EventFilterSet
+    paginate_by = None
+
+    def get_queryset(self):
+        return Event.objects.published().for_list()
+
+    def render_to_response(self, context, **response_kwargs):
+        if self.filterset.errors:
+            messages = "; ".join(e for errors in self.filterset.errors.values() for e in errors)
+            return HttpResponse(
+                f"Paramètres invalides : {messages}",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        events = self.object_list[:ICS_LIMIT]
+        return _calendar_response(
+            events, self.request, "Agenda de l'ESS (essdir)", "agenda-ess.ics"
+        )
+
+
+class EventAtomFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Agenda de l'ESS dans les territoires"
+    subtitle = (
+        "Les événements de l'économie sociale et solidaire, les plus récemment annoncés d'abord."
+    )
+    link = "/evenements/"
+
+    def items(self):
+        return Event.objects.published().for_list().order_by("-created_at", "-pk")[:50]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        when = item.date_label or (item.start_date.isoformat() if item.start_date else "")
+        return f"{when} — {item.description}".strip(" —")
+
+    def item_pubdate(self, item):
+        return item.created_at
+
+    def item_updateddate(self, item):
+        return item.updated_at

@@ -1,0 +1,812 @@
+"""Territories of France, the collectivités that act on them and their ESS policies.
+
+A territory is any area a visitor may live in or a collectivité may govern: régions,
+départements, EPCI, EPT, communes and groupings of EPCI (pays, PETR, the CD54 territories
+of action). Containment is stored once, as a closure table (`TerritoryInclusion`), so that
+"everything inside X" and "every territory that covers commune Y" are single indexed joins.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from territories.search import text_search
+from territories.text import normalize
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", "Brouillon"
+    PUBLISHED = "published", "Publié"
+    ARCHIVED = "archived", "Archivé"
+
+
+class PublishableQuerySet(models.QuerySet):
+    def published(self):
+        """Records the public may see."""
+        return self.filter(status=PublicationStatus.PUBLISHED)
+
+
+class Publishable(models.Model):
+    """Fields shared by every record the public pages show."""
+
+    status = models.CharField(
+        "statut de publication",
+        max_length=12,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.DRAFT,
+        db_index=True,
+    )
+    checked_at = models.DateField(
+        "vérifié le",
+        null=True,
+        blank=True,
+        help_text="Date à laquelle l'équipe a vérifié que la fiche est à jour.",
+    )
+    sources = models.ManyToManyField(
+        "territories.Source", verbose_name="sources", blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PublicationStatus.PUBLISHED
+
+
+# --- Reference data -------------------------------------------------------------------------
+
+
+class Source(models.Model):
+    """A document the directory's facts come from, and how current it is."""
+
+    code = models.CharField("code", max_length=20, unique=True)
+    title = models.CharField("titre", max_length=300)
+    publisher = models.CharField("éditeur", max_length=200, blank=True)
+    file = models.CharField("fichier", max_length=200, blank=True)
+    url = models.URLField("adresse", blank=True)
+    as_of = models.CharField(
+        "état au", max_length=40, blank=True, help_text="Date ou année dont datent les faits."
+    )
+    as_of_note = models.TextField("précision sur la date", blank=True)
+
+    class Meta:
+        verbose_name = "source"
+        verbose_name_plural = "sources"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Theme(models.Model):
+    """A theme of the shared taxonomy (schemes, actors, events)."""
+
+    slug = models.SlugField("identifiant", max_length=60, unique=True)
+    name = models.CharField("nom", max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = "thème"
+        verbose_name_plural = "thèmes"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Territories ----------------------------------------------------------------------------
+
+
+class TerritoryKind(models.TextChoices):
+    REGION = "region", "Région"
+    DEPARTEMENT = "departement", "Département"
+    EPCI = "epci", "Intercommunalité (EPCI)"
+    EPT = "ept", "Établissement public territorial"
+    GROUPEMENT = "groupement", "Groupement de territoires"
+    COMMUNE = "commune", "Commune"
+
+
+class GroupingType(models.TextChoices):
+    PAYS = "pays", "Pays"
+    PETR = "petr", "Pôle d'équilibre territorial et rural (PETR)"
+    TERRITOIRE_DEPARTEMENTAL = "territoire_departemental", "Territoire d'action départemental"
+
+
+CODE_RE = re.compile(r"^(?:\d{5}|2[AaBb]\d{3})$")
+
+# How local a territory is: the contact finder lists the most local contacts first.
+RANKS = {
+    TerritoryKind.COMMUNE: 10,
+    TerritoryKind.EPCI: 20,
+    TerritoryKind.EPT: 25,
+    GroupingType.PAYS: 30,
+    GroupingType.PETR: 30,
+    GroupingType.TERRITOIRE_DEPARTEMENTAL: 35,
+    TerritoryKind.DEPARTEMENT: 40,
+    TerritoryKind.REGION: 50,
+}
+
+
+class TerritoryQuerySet(models.QuerySet):
+    def communes(self):
+        """Current communes, the base unit of the geography."""
+        return self.filter(kind=TerritoryKind.COMMUNE)
+
+    def inside(self, territory: Territory):
+        """Territories contained in `territory`, itself included."""
+        return self.filter(container_links__container=territory)
+
+    def containing(self, territory: Territory):
+        """Territories that contain `territory`, itself included, the most local first."""
+        return self.filter(member_links__member=territory).order_by("rank", "name")
+
+    def by_slug(self, slug: str):
+        """The territory a canonical slug or a short form (`<kind>-<code>`) names."""
+        return self.filter(Q(slug=slug) | Q(short_slug=slug.lower()))
+
+    def matching_name(self, query: str):
+        """Territories whose name starts like `query`, accents and case folded."""
+        folded = normalize(query)
+        if not folded:
+            return self.none()
+        return self.filter(search_name__startswith=folded)
+
+    def matching_place(self, query: str):
+        """Communes a visitor means by a postal code, an INSEE code and/or a name.
+
+        "54200" gives every commune of that postal code (and the commune whose INSEE code it
+        is); "Toul" the communes named exactly so, else those whose name starts so;
+        "54200 Toul" both conditions.
+        """
+        codes = [word for word in query.split() if CODE_RE.match(word)]
+        words = " ".join(word for word in query.split() if not CODE_RE.match(word))
+        communes = self.communes()
+        for code in codes:
+            code = code.upper()
+            communes = communes.filter(Q(postal_codes__code=code) | Q(code=code))
+        folded = normalize(words)
+        if folded:
+            exact = communes.filter(search_name=folded)
+            communes = exact if exact.exists() else communes.filter(search_name__startswith=folded)
+        elif not codes:
+            return self.none()
+        return communes.distinct().order_by("search_name", "code")
+
+
+class Territory(models.Model):
+    kind = models.CharField("type", max_length=12, choices=TerritoryKind.choices)
+    code = models.CharField(
+        "code", max_length=30, help_text="Code INSEE, SIREN ou code du groupement."
+    )
+    name = models.CharField("nom", max_length=200)
+    slug = models.SlugField("identifiant", max_length=250, unique=True)
+    short_slug = models.SlugField("identifiant court", max_length=60, unique=True)
+    subtype = models.CharField(
+        "sous-type",
+        max_length=30,
+        blank=True,
+        help_text="Nature de l'EPCI (CC, CA, CU, METRO…) ou du groupement (pays, PETR…).",
+    )
+    rank = models.PositiveSmallIntegerField("échelon", default=0, editable=False)
+    population = models.PositiveIntegerField("population", null=True, blank=True)
+    commune_count = models.PositiveIntegerField("nombre de communes", default=0, editable=False)
+    departement_code = models.CharField("département", max_length=3, blank=True)
+    region_code = models.CharField("région", max_length=3, blank=True)
+    search_name = models.CharField(max_length=200, editable=False, db_index=True)
+    # Groupings are defined by their EPCI; staff may correct a composition in the admin.
+    grouping_epcis = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="groupings",
+        verbose_name="EPCI membres",
+        limit_choices_to={"kind": TerritoryKind.EPCI},
+    )
+    restrict_to_departement = models.CharField(
+        "seulement les communes du département",
+        max_length=3,
+        blank=True,
+        help_text="Territoire départemental : ne garder que les communes de ce département.",
+    )
+    composition_confidence = models.CharField(
+        "fiabilité de la composition", max_length=20, blank=True
+    )
+    composition_note = models.TextField("note sur la composition", blank=True)
+
+    objects = TerritoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "territoire"
+        verbose_name_plural = "territoires"
+        ordering = ["rank", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="territory_unique_kind_code"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["search_name"],
+                name="territory_search_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["kind", "rank"], name="territory_kind_rank"),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind in (TerritoryKind.COMMUNE, TerritoryKind.DEPARTEMENT):
+            return f"{self.name} ({self.code})"
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.refresh_derived_fields()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("territories:detail", kwargs={"slug": self.slug})
+
+    def refresh_derived_fields(self) -> None:
+        """Fill the stored columns that indexes need (also called before bulk imports)."""
+        self.search_name = normalize(self.name)
+        self.rank = RANKS.get(self.subtype) or RANKS.get(self.kind, 0)
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind == TerritoryKind.GROUPEMENT and self.subtype:
+            return GroupingType(self.subtype).label if self.subtype in GroupingType.values else ""
+        return self.get_kind_display()
+
+
+class TerritoryInclusion(models.Model):
+    """`container` contains `member` (every territory contains itself)."""
+
+    container = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="member_links")
+    member = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="container_links")
+
+    class Meta:
+        verbose_name = "inclusion de territoire"
+        verbose_name_plural = "inclusions de territoires"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["container", "member"], name="territory_inclusion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} ⊂ {self.container_id}"
+
+
+class PostalCode(models.Model):
+    code = models.CharField("code postal", max_length=5, db_index=True)
+    commune = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="postal_codes")
+
+    class Meta:
+        verbose_name = "code postal"
+        verbose_name_plural = "codes postaux"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "commune"], name="postal_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+# --- Collectivités ----------------------------------------------------------------------------
+
+
+class CollectiviteKind(models.TextChoices):
+    REGION = "region", "Région"
+    DEPARTEMENT = "departement", "Département"
+    METROPOLE = "metropole", "Métropole"
+    COMMUNAUTE_URBAINE = "communaute_urbaine", "Communauté urbaine"
+    COMMUNAUTE_AGGLOMERATION = "communaute_agglomeration", "Communauté d'agglomération"
+    COMMUNAUTE_COMMUNES = "communaute_communes", "Communauté de communes"
+    COMMUNE = "commune", "Commune"
+    PETR = "petr", "PETR"
+    PAYS = "pays", "Pays"
+
+
+class CollectiviteQuerySet(PublishableQuerySet):
+    def in_territory(self, territory: Territory):
+        """Collectivités governing `territory` or a territory inside it."""
+        return self.filter(territory__container_links__container=territory)
+
+    def acting_on(self, territory: Territory):
+        """Collectivités whose territory contains `territory` or lies inside it."""
+        return self.filter(
+            Q(territory__member_links__member=territory)
+            | Q(territory__container_links__container=territory)
+        ).distinct()
+
+    def search(self, query: str):
+        """Collectivités matching every word of `query` (accents and case folded)."""
+        return text_search(
+            self, query, ["name", "short_name", "type_label", "panorama", "programme"]
+        )
+
+    def for_list(self):
+        return self.select_related("territory").order_by("territory__rank", "name")
+
+    def for_detail(self):
+        return self.select_related("territory").prefetch_related(
+            "sources", "key_figures", "axes", "actions__themes"
+        )
+
+
+class Collectivite(Publishable):
+    name = models.CharField("nom", max_length=200)
+    short_name = models.CharField("nom court", max_length=60, blank=True)
+    slug = models.SlugField("identifiant", max_length=120, unique=True)
+    kind = models.CharField("type", max_length=30, choices=CollectiviteKind.choices)
+    type_label = models.CharField(
+        "type selon la source", max_length=120, blank=True, help_text="Libellé exact de la source."
+    )
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name="territoire",
+        on_delete=models.PROTECT,
+        related_name="collectivites",
+    )
+    population = models.PositiveIntegerField("population selon la source", null=True, blank=True)
+    population_label = models.CharField(
+        "population (libellé de la source)", max_length=120, blank=True
+    )
+    address = models.TextField("adresse", blank=True)
+    rtes_membership_year = models.PositiveSmallIntegerField(
+        "année d'adhésion au RTES", null=True, blank=True
+    )
+    rtes_role = models.CharField("rôle au RTES", max_length=200, blank=True)
+    website = models.URLField("site web", blank=True)
+    panorama = models.TextField("panorama de l'ESS", blank=True)
+    programme = models.TextField("programme d'intervention", blank=True)
+
+    objects = CollectiviteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "collectivité"
+        verbose_name_plural = "collectivités"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rtes_membership_year__isnull=True)
+                | Q(rtes_membership_year__gte=1990, rtes_membership_year__lte=2100),
+                name="collectivite_rtes_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("territories:collectivite", kwargs={"slug": self.slug})
+
+
+class KeyFigure(models.Model):
+    collectivite = models.ForeignKey(
+        Collectivite, on_delete=models.CASCADE, related_name="key_figures"
+    )
+    value = models.CharField("valeur", max_length=60)
+    label = models.CharField("libellé", max_length=400)
+    year = models.PositiveSmallIntegerField("année", null=True, blank=True)
+    source_note = models.CharField("origine du chiffre", max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "chiffre clé"
+        verbose_name_plural = "chiffres clés"
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.label}"
+
+
+class StrategicAxis(models.Model):
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="axes")
+    title = models.CharField("titre", max_length=300)
+    description = models.TextField("description", blank=True)
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "axe stratégique"
+        verbose_name_plural = "axes stratégiques"
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Action(models.Model):
+    """An example of what the collectivité does, as its source describes it."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="actions")
+    title = models.CharField("titre", max_length=300)
+    period = models.CharField("période", max_length=120, blank=True)
+    description = models.TextField("description", blank=True)
+    themes = models.ManyToManyField(Theme, verbose_name="thèmes", blank=True, related_name="+")
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "action"
+        verbose_name_plural = "actions"
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- Contacts -----------------------------------------------------------------------------------
+
+
+class ContactRole(models.TextChoices):
+    # Values sort officers before elected representatives.
+    OFFICER = "agent", "Agent·e"
+    ELECTED = "elu", "Élu·e"
+
+
+class ContactQuerySet(PublishableQuerySet):
+    def published(self):
+        """Published contacts of published collectivités."""
+        return super().published().filter(collectivite__status=PublicationStatus.PUBLISHED)
+
+    def serving(self, commune: Territory):
+        """Contacts serving `commune`, the most local first.
+
+        Each contact is annotated with the closest territory through which it serves the
+        commune (`serving_rank`, `serving_territory_id`).
+        """
+        closest = Territory.objects.filter(
+            contacts=models.OuterRef("pk"), member_links__member=commune
+        ).order_by("rank", "commune_count")
+        return (
+            self.annotate(
+                serving_rank=models.Subquery(closest.values("rank")[:1]),
+                serving_territory_id=models.Subquery(closest.values("pk")[:1]),
+            )
+            .filter(serving_rank__isnull=False)
+            .select_related("collectivite")
+            .order_by(
+                "serving_rank", "collectivite__name", "-is_central", "-is_ctes", "role", "order"
+            )
+        )
+
+    def search(self, query: str):
+        """Contacts matching every word of `query` (name, function, service, collectivité)."""
+        return text_search(self, query, ["name", "title", "service", "collectivite__name"])
+
+    def for_list(self):
+        return self.select_related("collectivite").prefetch_related("territories")
+
+
+class Contact(Publishable):
+    collectivite = models.ForeignKey(
+        Collectivite, verbose_name="collectivité", on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(
+        "nom", max_length=200, blank=True, help_text="Laisser vide si la source ne le donne pas."
+    )
+    role = models.CharField("rôle", max_length=10, choices=ContactRole.choices)
+    title = models.CharField("fonction", max_length=300, blank=True)
+    service = models.CharField("service", max_length=300, blank=True)
+    phone = models.CharField("téléphone", max_length=40, blank=True)
+    email = models.EmailField("courriel", blank=True)
+    is_central = models.BooleanField("contact ESS principal", default=False)
+    is_ctes = models.BooleanField(
+        "chargé·e territorial·e d'économie solidaire (CTES)", default=False
+    )
+    territories = models.ManyToManyField(
+        Territory, verbose_name="territoires servis", related_name="contacts", blank=True
+    )
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "contact"
+        verbose_name_plural = "contacts"
+        ordering = ["collectivite", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name="") | ~Q(title=""), name="contact_has_name_or_title"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.title
+
+    def clean(self) -> None:
+        if not self.name and not self.title:
+            raise ValidationError("Indiquez au moins un nom ou une fonction.")
+
+
+# --- Budgets -----------------------------------------------------------------------------------
+
+
+class BudgetSection(models.TextChoices):
+    INVESTISSEMENT = "investissement", "Investissement"
+    FONCTIONNEMENT = "fonctionnement", "Fonctionnement"
+
+
+class BudgetQuerySet(PublishableQuerySet):
+    def published(self):
+        """Published budgets of published collectivités."""
+        return super().published().filter(collectivite__status=PublicationStatus.PUBLISHED)
+
+    def for_detail(self):
+        return self.prefetch_related("lines__scheme").order_by(
+            models.F("year").desc(nulls_last=True), "label", "pk"
+        )
+
+
+class Budget(Publishable):
+    """What a collectivité devotes to the ESS, for a year when the source gives one."""
+
+    collectivite = models.ForeignKey(
+        Collectivite, verbose_name="collectivité", on_delete=models.CASCADE, related_name="budgets"
+    )
+    year = models.PositiveSmallIntegerField("année", null=True, blank=True)
+    label = models.CharField("intitulé", max_length=200, blank=True)
+    staff_fte = models.DecimalField(
+        "effectif (ETP)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    staff_note = models.TextField("moyens humains", blank=True)
+    note = models.TextField("précisions", blank=True)
+
+    objects = BudgetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "budget"
+        verbose_name_plural = "budgets"
+        ordering = ["collectivite", "-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(staff_fte__isnull=True) | Q(staff_fte__gte=0),
+                name="budget_staff_fte_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1990, year__lte=2100),
+                name="budget_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or (f"Budget {self.year}" if self.year else "Budget (année non précisée)")
+
+    def _lines(self):
+        return list(self.lines.all())
+
+    def section_totals(self) -> list[tuple[str, int, bool]]:
+        """(section label, total, approximate) for each section present, in a stable order."""
+        totals: dict[str, list] = {}
+        for line in self._lines():
+            if line.amount is None:
+                continue
+            entry = totals.setdefault(line.section, [0, False])
+            entry[0] += line.amount
+            entry[1] = entry[1] or line.approximate
+        order = [BudgetSection.INVESTISSEMENT, BudgetSection.FONCTIONNEMENT, ""]
+        labels = dict(BudgetSection.choices) | {"": "Section non précisée"}
+        return [(labels[s], totals[s][0], totals[s][1]) for s in order if s in totals]
+
+    @property
+    def total(self) -> int | None:
+        amounts = [line.amount for line in self._lines() if line.amount is not None]
+        return sum(amounts) if amounts else None
+
+    @property
+    def total_is_approximate(self) -> bool:
+        return any(line.approximate for line in self._lines() if line.amount is not None)
+
+
+class BudgetLine(models.Model):
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")
+    section = models.CharField("section", max_length=20, choices=BudgetSection.choices, blank=True)
+    label = models.CharField("libellé", max_length=400)
+    amount = models.PositiveBigIntegerField("montant (€)", null=True, blank=True)
+    approximate = models.BooleanField("montant approximatif", default=False)
+    scheme = models.ForeignKey(
+        "territories.Scheme",
+        verbose_name="dispositif financé",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="budget_lines",
+    )
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "ligne budgétaire"
+        verbose_name_plural = "lignes budgétaires"
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# --- Schemes (dispositifs) ------------------------------------------------------------------------
+
+
+class SchemeKind(models.TextChoices):
+    APPEL_A_PROJETS = "appel_a_projets", "Appel à projets"
+    AIDE_DIRECTE = "aide_directe", "Aide directe"
+    CONVENTION = "convention_partenariat", "Convention de partenariat"
+    LABEL = "label", "Label"
+    FONDS = "fonds", "Fonds"
+    ACCOMPAGNEMENT = "accompagnement", "Accompagnement"
+    PROGRAMME = "programme", "Programme ou projet"
+    RESEAU = "reseau", "Réseau ou démarche collective"
+
+
+class SchemeQuerySet(PublishableQuerySet):
+    def published(self):
+        """Published schemes of published collectivités."""
+        return super().published().filter(collectivite__status=PublicationStatus.PUBLISHED)
+
+    def in_territory(self, territory: Territory):
+        """Schemes whose territory lies inside `territory`."""
+        return self.filter(territory__container_links__container=territory)
+
+    def available_in(self, territory: Territory):
+        """Schemes a project holder of `territory` may apply to (their area covers it)."""
+        return self.filter(territory__member_links__member=territory)
+
+    def open_on(self, day: datetime.date):
+        """Schemes whose application window, when dated, includes `day`."""
+        return self.filter(
+            Q(opens_on__lte=day) | Q(opens_on__isnull=True, closes_on__isnull=False),
+            Q(closes_on__gte=day) | Q(closes_on__isnull=True, opens_on__isnull=False),
+        )
+
+    def search(self, query: str):
+        """Schemes matching every word of `query` (accents and case folded)."""
+        return text_search(self, query, ["name", "summary", "description", "eligibility"])
+
+    def for_list(self):
+        return (
+            self.select_related("collectivite", "territory")
+            .prefetch_related("themes")
+            .order_by("name", "pk")
+        )
+
+    def for_detail(self):
+        return self.select_related("collectivite", "territory").prefetch_related(
+            "themes", "sources", "funders__collectivite"
+        )
+
+
+class Scheme(Publishable):
+    name = models.CharField("nom", max_length=300)
+    slug = models.SlugField("identifiant", max_length=120, unique=True)
+    kind = models.CharField("nature", max_length=30, choices=SchemeKind.choices)
+    collectivite = models.ForeignKey(
+        Collectivite,
+        verbose_name="collectivité porteuse",
+        on_delete=models.PROTECT,
+        related_name="schemes",
+    )
+    summary = models.CharField("résumé", max_length=500, blank=True)
+    description = models.TextField("description", blank=True)
+    eligibility = models.TextField("qui peut candidater", blank=True)
+    themes = models.ManyToManyField(
+        Theme, verbose_name="thèmes", blank=True, related_name="schemes"
+    )
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name="territoire couvert",
+        on_delete=models.PROTECT,
+        related_name="schemes",
+        null=True,
+        blank=True,
+    )
+    period_label = models.CharField("période (libellé de la source)", max_length=200, blank=True)
+    start_year = models.PositiveSmallIntegerField("année de début", null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField("année de fin", null=True, blank=True)
+    opens_on = models.DateField("candidatures à partir du", null=True, blank=True)
+    closes_on = models.DateField("candidatures jusqu'au", null=True, blank=True)
+    amount = models.PositiveBigIntegerField("montant (€)", null=True, blank=True)
+    amount_note = models.CharField("précision sur le montant", max_length=300, blank=True)
+    results = models.TextField("résultats", blank=True)
+
+    objects = SchemeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "dispositif"
+        verbose_name_plural = "dispositifs"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_on__isnull=True)
+                | Q(closes_on__isnull=True)
+                | Q(closes_on__gte=models.F("opens_on")),
+                name="scheme_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_year__isnull=True)
+                | Q(end_year__isnull=True)
+                | Q(end_year__gte=models.F("start_year")),
+                name="scheme_years_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("territories:scheme", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            raise ValidationError({"closes_on": "La clôture précède l'ouverture."})
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValidationError({"end_year": "L'année de fin précède l'année de début."})
+
+    def is_open_on(self, day: datetime.date) -> bool:
+        if self.opens_on is None and self.closes_on is None:
+            return False
+        return (self.opens_on is None or self.opens_on <= day) and (
+            self.closes_on is None or day <= self.closes_on
+        )
+
+    @property
+    def period_display(self) -> str:
+        if self.period_label:
+            return self.period_label
+        if self.start_year and self.end_year and self.start_year != self.end_year:
+            return f"{self.start_year}–{self.end_year}"
+        return str(self.start_year or self.end_year or "")
+
+
+class SchemeFunder(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="funders")
+    collectivite = models.ForeignKey(
+        Collectivite,
+        verbose_name="collectivité",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="funded_schemes",
+    )
+    name = models.CharField(
+        "autre financeur", max_length=200, blank=True, help_text="Si ce n'est pas une collectivité."
+    )
+    share = models.DecimalField(
+        "part relative",
+        max_digits=8,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Ex. 1 pour le Département et 1,5 pour la Région.",
+    )
+    share_label = models.CharField("part (libellé de la source)", max_length=200, blank=True)
+    amount = models.PositiveBigIntegerField("montant (€)", null=True, blank=True)
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "financeur"
+        verbose_name_plural = "financeurs"
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(collectivite__isnull=False) | ~Q(name=""),
+                name="scheme_funder_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | Q(share__gt=Decimal(0)),
+                name="scheme_funder_share_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.collectivite)
+
+    def clean(self) -> None:
+        if self.collectivite_id is None and not self.name:
+            raise ValidationError("Choisissez une collectivité ou nommez le financeur.")

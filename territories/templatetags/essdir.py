@@ -1,0 +1,92 @@
+"""Presentation helpers: source text as paragraphs and lists, amounts in euros."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.html import conditional_escape, urlize
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+_BULLET = re.compile(r"^(\s*)(?:[-•*▸►]|\d+[.)])\s+")
+
+
+def _inline(text: str) -> str:
+    return urlize(conditional_escape(text), nofollow=True)
+
+
+@register.filter
+def rich_text(value: str | None) -> str:
+    """Blank-line separated paragraphs; lines starting with "- " become (nested) lists."""
+    if not value:
+        return ""
+    html: list[str] = []
+    for block in re.split(r"\n\s*\n", value.strip()):
+        lines = block.splitlines()
+        if any(_BULLET.match(line) for line in lines):
+            html.append(_list(lines))
+        else:
+            html.append(f"<p>{_inline(' '.join(line.strip() for line in lines))}</p>")
+    return mark_safe("\n".join(html))
+
+
+def _list(lines: list[str]) -> str:
+    # Group continuation lines with their bullet, then nest by indentation.
+    items: list[tuple[int, str]] = []
+    intro: list[str] = []
+    for line in lines:
+        match = _BULLET.match(line)
+        if match:
+            items.append((len(match.group(1)), line[match.end() :].strip()))
+        elif items:
+            depth, text = items[-1]
+            items[-1] = (depth, f"{text} {line.strip()}")
+        else:
+            intro.append(line.strip())
+    out = [f"<p>{_inline(' '.join(intro))}</p>"] if intro else []
+    base = min(depth for depth, _ in items)
+    out.append("<ul>")
+    stack = [base]
+    first = True
+    for depth, text in items:
+        if depth > stack[-1]:
+            out.append("<ul>")
+            stack.append(depth)
+        else:
+            if not first:
+                out.append("</li>")
+            while len(stack) > 1 and depth < stack[-1]:
+                out.append("</ul></li>")
+                stack.pop()
+        out.append(f"<li>{_inline(text)}")
+        first = False
+    out.append("</li>")
+    while len(stack) > 1:
+        out.append("</ul></li>")
+        stack.pop()
+    out.append("</ul>")
+    return "".join(out)
+
+
+@register.filter
+def euros(value) -> str:
+    """28000 → "28 000 €" (non-breaking spaces)."""
+    if value is None or value == "":
+        return ""
+    return f"{intcomma(value)}\u00a0€"
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (and the page reset)."""
+    query = context["request"].GET.copy()
+    query.pop("page", None)
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()

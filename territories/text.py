@@ -1,0 +1,18 @@
+"""Text folding shared by search and the contact finder."""
+
+import re
+import unicodedata
+
+_SEPARATORS = re.compile(r"[\s\-'’‘`´_.,;:/()]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip its accents ("Lunéville" -> "luneville"); keeps punctuation."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").lower()
+
+
+def normalize(text: str) -> str:
+    """Fold `text` and turn separators into single spaces ("Saint-Dié" -> "saint die")."""
+    return _SEPARATORS.sub(" ", fold(text)).strip()
