@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from actors.models import Actor, ActorPartnership, ActorProposal, SchemeRole
+from territories.admin import BaseAdmin
 
 
 class PartnershipInline(admin.TabularInline):
@@ -16,7 +17,7 @@ class SchemeRoleInline(admin.TabularInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(admin.ModelAdmin):
+class ActorAdmin(BaseAdmin):
     list_display = ["name", "family", "subtype", "territory", "is_network", "status", "updated_at"]
     list_filter = ["status", "family", "subtype", "is_network", "themes"]
     search_fields = ["name", "slug", "siren", "siret"]
@@ -29,7 +30,7 @@ class ActorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActorProposal)
-class ActorProposalAdmin(admin.ModelAdmin):
+class ActorProposalAdmin(BaseAdmin):
     list_display = ["name", "territory", "submitter_name", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "submitter_name", "submitter_email"]

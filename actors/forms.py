@@ -17,6 +17,9 @@ class ActorProposalForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    website = forms.URLField(
+        label="Site web", required=False, max_length=200, assume_scheme="https"
+    )
     # Honeypot: hidden from people, filled by naive bots.
     nickname = forms.CharField(label="Laissez ce champ vide", required=False)
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from events.models import Event, EventParticipation
+from territories.admin import BaseAdmin
 
 
 class ParticipationInline(admin.TabularInline):
@@ -10,7 +11,7 @@ class ParticipationInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(BaseAdmin):
     list_display = ["title", "kind", "start_date", "date_precision", "territory", "status"]
     list_filter = ["status", "kind", "date_precision", "mois_ess", "schedule_status"]
     search_fields = ["title", "slug", "venue"]

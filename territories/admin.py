@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from territories import services
 from territories.models import (
@@ -18,19 +19,25 @@ from territories.models import (
     Theme,
 )
 
+
+class BaseAdmin(admin.ModelAdmin):
+    # Addresses typed without a scheme are web sites: assume https (Django 6 default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
 admin.site.site_header = "essdir — gestion de l'annuaire"
 admin.site.site_title = "essdir"
 admin.site.index_title = "Gestion"
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(BaseAdmin):
     list_display = ["code", "title", "publisher", "as_of"]
     search_fields = ["code", "title", "publisher"]
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(BaseAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -42,7 +49,7 @@ class PostalCodeInline(admin.TabularInline):
 
 
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(BaseAdmin):
     list_display = ["name", "kind", "code", "departement_code", "population", "commune_count"]
     list_filter = ["kind", "subtype"]
     search_fields = ["search_name", "code", "short_slug", "postal_codes__code"]
@@ -90,7 +97,7 @@ class ActionInline(admin.StackedInline):
 
 
 @admin.register(Collectivite)
-class CollectiviteAdmin(admin.ModelAdmin):
+class CollectiviteAdmin(BaseAdmin):
     list_display = ["name", "kind", "territory", "status", "checked_at", "updated_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "short_name", "slug"]
@@ -102,7 +109,7 @@ class CollectiviteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(BaseAdmin):
     list_display = ["__str__", "title", "collectivite", "role", "is_central", "is_ctes", "status"]
     list_filter = ["status", "role", "is_central", "is_ctes", "collectivite"]
     search_fields = ["name", "title", "service", "email", "collectivite__name"]
@@ -118,7 +125,7 @@ class BudgetLineInline(admin.TabularInline):
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
+class BudgetAdmin(BaseAdmin):
     list_display = ["__str__", "collectivite", "year", "staff_fte", "status"]
     list_filter = ["status", "year", "collectivite"]
     search_fields = ["label", "collectivite__name"]
@@ -135,7 +142,7 @@ class SchemeFunderInline(admin.TabularInline):
 
 
 @admin.register(Scheme)
-class SchemeAdmin(admin.ModelAdmin):
+class SchemeAdmin(BaseAdmin):
     list_display = ["name", "kind", "collectivite", "territory", "opens_on", "closes_on", "status"]
     list_filter = ["status", "kind", "themes", "collectivite"]
     search_fields = ["name", "slug", "summary", "collectivite__name"]

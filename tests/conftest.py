@@ -1,0 +1,43 @@
+import io
+import os
+
+import pytest
+from django.core.management import call_command
+
+from territories.models import Territory
+from tests.geo import load_test_geography
+
+# ORM calls run beside Playwright's event loop in the browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the real territories of Grand Est and the 92."""
+    with django_db_blocker.unblock():
+        load_test_geography()
+
+
+@pytest.fixture
+def territory():
+    """Look a territory up by slug or short form: territory("commune-54528")."""
+
+    def get(slug: str) -> Territory:
+        return Territory.objects.by_slug(slug).get()
+
+    return get
+
+
+@pytest.fixture
+def seed(db):
+    """The seed data of fixtures/seed/, as `manage.py seed` loads it."""
+    call_command("seed", "--skip-geography", verbosity=0, stdout=io.StringIO())
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,318 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import (
+    BudgetFactory,
+    BudgetLineFactory,
+    CollectiviteFactory,
+    ContactFactory,
+    SchemeFactory,
+    SchemeFunderFactory,
+    territory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_collectivites_and_offers_the_contact_finder(client):
+    CollectiviteFactory(name="Département de Test")
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Trouver mon contact ESS" in html
+    assert "Département de Test" in html
+
+
+def test_draft_collectivite_is_not_public(client):
+    draft = CollectiviteFactory(name="Brouillon caché", status="draft")
+
+    assert "Brouillon caché" not in client.get("/collectivites/").content.decode()
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_collectivite_list_query_count_is_constant(client, django_assert_num_queries, count):
+    CollectiviteFactory.create_batch(count)
+
+    with django_assert_num_queries(4):
+        response = client.get("/collectivites/")
+
+    assert response.status_code == 200
+    assert response.context["paginator"].count == count
+
+
+def test_collectivite_list_filters_by_territory_including_everything_inside(client):
+    inside = CollectiviteFactory(name="Ville de Toul test", territory=territory("commune-54528"))
+    CollectiviteFactory(name="Moselle test", territory=territory("departement-57"))
+
+    response = client.get("/collectivites/", {"territoire": "departement-54"})
+
+    assert [c.name for c in response.context["object_list"]] == [inside.name]
+
+
+def test_collectivite_list_filters_by_departement_code(client):
+    CollectiviteFactory(name="Ville de Metz test", territory=territory("commune-57463"))
+    CollectiviteFactory(name="Toul test", territory=territory("commune-54528"))
+
+    response = client.get("/collectivites/", {"departement": "57"})
+
+    assert [c.name for c in response.context["object_list"]] == ["Ville de Metz test"]
+
+
+def test_collectivite_list_text_search_ignores_accents_and_case(client):
+    CollectiviteFactory(name="Communauté d'agglomération de Haguenau")
+    CollectiviteFactory(name="Région Grand Est")
+
+    response = client.get("/collectivites/", {"q": "REGION grand"})
+
+    assert [c.name for c in response.context["object_list"]] == ["Région Grand Est"]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_collectivite_detail_query_count_is_constant(client, django_assert_num_queries, count):
+    collectivite = CollectiviteFactory()
+    for _ in range(count):
+        ContactFactory(collectivite=collectivite)
+        scheme = SchemeFactory(collectivite=collectivite)
+        budget = BudgetFactory(collectivite=collectivite)
+        BudgetLineFactory(budget=budget, scheme=scheme)
+
+    with django_assert_num_queries(17):
+        response = client.get(collectivite.get_absolute_url())
+
+    assert response.status_code == 200
+    assert len(response.context["contacts"]) == count
+
+
+def test_collectivite_detail_shows_budget_total_computed(client):
+    budget = BudgetFactory(year=2025)
+    BudgetLineFactory(budget=budget, section="investissement", amount=28000)
+    BudgetLineFactory(budget=budget, section="investissement", amount=33000)
+
+    html = client.get(budget.collectivite.get_absolute_url()).content.decode()
+
+    assert "Total investissement" in html
+    assert "61\u00a0000\u00a0€" in html
+
+
+def test_collectivite_detail_says_when_a_contact_has_no_name(client):
+    contact = ContactFactory(name="", title="Chargé·e territorial·e (CTES) – Briey", phone="")
+
+    html = client.get(contact.collectivite.get_absolute_url()).content.decode()
+
+    assert "Nom non communiqué par la source" in html
+    assert "Chargé·e territorial·e (CTES) – Briey" in html
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_scheme_list_query_count_is_constant(client, django_assert_num_queries, count):
+    SchemeFactory.create_batch(count)
+
+    with django_assert_num_queries(5):
+        response = client.get("/dispositifs/")
+
+    assert response.context["paginator"].count == count
+
+
+def test_scheme_list_filters_by_funder_and_open_now(client, time_machine):
+    time_machine.move_to("2026-03-15")
+    region = CollectiviteFactory(name="Région", slug="region")
+    funded = SchemeFactory(name="Cofinancé", opens_on="2026-03-01", closes_on="2026-03-31")
+    SchemeFunderFactory(scheme=funded, collectivite=region)
+    SchemeFactory(name="Fermé", opens_on="2025-03-01", closes_on="2025-03-31")
+
+    by_funder = client.get("/dispositifs/", {"funder": "region"})
+    open_now = client.get("/dispositifs/", {"ouvert": "on"})
+
+    assert [s.name for s in by_funder.context["object_list"]] == ["Cofinancé"]
+    assert [s.name for s in open_now.context["object_list"]] == ["Cofinancé"]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_scheme_detail_query_count_is_constant(client, django_assert_num_queries, count):
+    scheme = SchemeFactory()
+    SchemeFunderFactory.create_batch(count, scheme=scheme)
+
+    with django_assert_num_queries(7):
+        response = client.get(scheme.get_absolute_url())
+
+    assert response.status_code == 200
+    assert response.context["scheme"].funders.count() == count
+
+
+def test_territory_short_slug_redirects_to_canonical(client):
+    response = client.get("/territoires/departement-54/")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/territoires/departement-54-meurthe-et-moselle/"
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_territory_detail_query_count_is_constant(client, django_assert_num_queries, count):
+    for _ in range(count):
+        collectivite = CollectiviteFactory(territory=territory("departement-54"))
+        ContactFactory(collectivite=collectivite)
+
+    with django_assert_num_queries(10):
+        response = client.get("/territoires/commune-54528-toul/")
+
+    assert len(response.context["collectivites"]) == count
+
+
+def test_territory_detail_shows_containers_and_children(client):
+    html = client.get("/territoires/epci-200070563-cc-terres-touloises/").content.decode()
+
+    assert "Meurthe-et-Moselle" in html
+    assert "Pays Terres de Lorraine" in html
+    assert ">Toul</a>" in html
+
+
+def test_contact_finder_orders_contacts_most_local_first(client):
+    pays = CollectiviteFactory(name="Pays TdL", territory=territory("groupement-pays-tdl"))
+    cd54 = CollectiviteFactory(name="CD54", territory=territory("departement-54"))
+    region = CollectiviteFactory(name="Région GE", territory=territory("region-44"))
+    ContactFactory(collectivite=region, name="Agent Région")
+    ContactFactory(collectivite=cd54, name="Contact central", is_central=True)
+    ContactFactory(
+        collectivite=cd54,
+        name="",
+        title="CTES Terres de Lorraine",
+        territories=[territory("groupement-cd54-terres-de-lorraine")],
+    )
+    ContactFactory(
+        collectivite=cd54,
+        name="",
+        title="CTES Briey",
+        territories=[territory("groupement-cd54-briey")],
+    )
+    ContactFactory(collectivite=pays, name="Agent Pays")
+
+    response = client.get("/contacts/", {"q": "Toul"})
+
+    groups = response.context["contact_groups"]
+    assert [g["territory"].short_slug for g in groups] == [
+        "groupement-pays-tdl",
+        "groupement-cd54-terres-de-lorraine",
+        "departement-54",
+        "region-44",
+    ]
+    assert [str(c) for g in groups for c in g["contacts"]] == [
+        "Agent Pays",
+        "CTES Terres de Lorraine",
+        "Contact central",
+        "Agent Région",
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_contact_finder_query_count_is_constant(client, django_assert_num_queries, count):
+    collectivite = CollectiviteFactory(territory=territory("departement-54"))
+    ContactFactory.create_batch(count, collectivite=collectivite)
+
+    with django_assert_num_queries(5):
+        response = client.get("/contacts/", {"commune": "commune-54528"})
+
+    assert len(response.context["contact_groups"][0]["contacts"]) == count
+
+
+def test_contact_finder_lists_communes_when_ambiguous(client):
+    response = client.get("/contacts/", {"q": "54200"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Plusieurs communes correspondent à « 54200 »" in html
+    assert "?commune=commune-54528" in html
+
+
+def test_contact_finder_without_match_says_what_to_type(client):
+    response = client.get("/contacts/", {"q": "Atlantide"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Aucune commune ne correspond à « Atlantide »" in html
+    assert "code postal à 5 chiffres" in html
+
+
+def test_contact_finder_accepts_a_name_without_accents(client):
+    response = client.get("/contacts/", {"q": "luneville"})
+
+    assert response.context["commune"].name == "Lunéville"
+
+
+def test_search_groups_results_by_kind_with_counts(client):
+    CollectiviteFactory(name="Département solidaire")
+    SchemeFactory(name="Fonds solidaire")
+
+    response = client.get("/recherche/", {"q": "solidaire"})
+
+    counts = {group["title"]: group["count"] for group in response.context["groups"]}
+    assert counts["Collectivités"] == 1
+    assert counts["Dispositifs"] == 1
+    assert response.context["total"] >= 2
+
+
+def test_search_with_a_commune_offers_its_contact_finder(client):
+    html = client.get("/recherche/", {"q": "Toul"}).content.decode()
+
+    assert "contacts ESS pour Toul" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/collectivites/?territoire=nowhere-0", 400),
+        ("/collectivites/?territoire=%3Cscript%3E", 400),
+        ("/collectivites/?kind=zzz", 400),
+        ("/collectivites/?departement=999", 400),
+        ("/collectivites/?page=abc", 404),
+        ("/collectivites/?page=99999999999999999999999", 404),
+        ("/collectivites/?q=" + "x" * 300, 400),
+        ("/collectivites/?q=%00", 400),
+        ("/collectivites/?q=%27%20OR%201%3D1--", 200),
+        ("/collectivites/inconnue/", 404),
+        ("/dispositifs/?theme=inconnu", 400),
+        ("/dispositifs/?funder=%00", 400),
+        ("/dispositifs/inconnu/", 404),
+        ("/territoires/inconnu/", 404),
+        ("/territoires/commune-99999/", 404),
+        ("/territoires/%00/", 404),
+        ("/territoires/?q=" + "x" * 300, 400),
+        ("/contacts/?q=" + "9" * 300, 400),
+        ("/contacts/?commune=departement-54", 400),
+        ("/contacts/?commune=%3Cb%3E", 400),
+        ("/contacts/?q=%00", 400),
+        ("/recherche/?q=%00", 400),
+        ("/recherche/?q=%27%3B%20DROP%20TABLE", 200),
+    ],
+)
+def test_bad_input_gets_a_clean_4xx_never_a_5xx(client, url, status):
+    response = client.get(url)
+
+    assert response.status_code == status
+    if status == 400:
+        assert b'role="alert"' in response.content
+
+
+def test_unknown_territory_filter_says_so(client):
+    response = client.get("/collectivites/", {"territoire": "nowhere-0"})
+
+    assert "Territoire inconnu : « nowhere-0 »" in response.content.decode()
+
+
+def test_markup_in_query_is_escaped(client):
+    response = client.get("/recherche/", {"q": "<script>alert(1)</script>"})
+
+    assert b"<script>alert(1)</script>" not in response.content
+    assert b"&lt;script&gt;" in response.content
+
+
+def test_sitemap_lists_published_pages(client):
+    collectivite = CollectiviteFactory()
+    CollectiviteFactory(status="draft", slug="brouillon")
+
+    response = client.get(reverse("sitemap"))
+
+    assert collectivite.get_absolute_url().encode() in response.content
+    assert b"brouillon" not in response.content
