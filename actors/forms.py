@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from actors.models import ActorProposal
+from actors.validators import validate_siren
 from territories.models import Territory, Theme
 
 
@@ -16,6 +17,13 @@ class ActorProposalForm(forms.ModelForm):
         queryset=Theme.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    siren = forms.CharField(
+        label="SIREN",
+        required=False,
+        max_length=20,
+        help_text="9 chiffres, facultatif.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     website = forms.URLField(
         label="Site web", required=False, max_length=200, assume_scheme="https"
@@ -40,7 +48,6 @@ class ActorProposalForm(forms.ModelForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
         help_texts = {
-            "siren": "9 chiffres, facultatif.",
             "short_description": "Une phrase sur ce que fait la structure.",
             "submitter_email": "Pour vous répondre ; il ne sera pas publié.",
         }
@@ -48,10 +55,13 @@ class ActorProposalForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["nickname"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-        self.fields["siren"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9 ]*"})
 
     def clean_siren(self):
-        return self.cleaned_data["siren"].replace(" ", "")
+        # People paste SIRENs with spaces ("732 829 320").
+        value = self.cleaned_data["siren"].replace(" ", "").replace("\u00a0", "")
+        if value:
+            validate_siren(value)
+        return value
 
     def clean_commune(self):
         value = self.cleaned_data["commune"]

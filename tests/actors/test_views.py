@@ -1,0 +1,171 @@
+import html
+
+import pytest
+
+from actors.models import ActorPartnership, SchemeRole
+from tests.factories import (
+    ActorFactory,
+    CollectiviteFactory,
+    EventParticipationFactory,
+    SchemeFactory,
+    ThemeFactory,
+    territory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def names(response):
+    return [actor.name for actor in response.context["object_list"]]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_actor_list_query_count_is_constant(client, django_assert_num_queries, count):
+    theme = ThemeFactory()
+    for actor in ActorFactory.create_batch(count):
+        actor.themes.add(theme)
+
+    with django_assert_num_queries(6):
+        response = client.get("/acteurs/")
+
+    assert response.context["paginator"].count == count
+
+
+@pytest.mark.parametrize(
+    ("slug", "expected"),
+    [
+        ("epci-200070563", True),
+        ("groupement-pays-tdl", True),
+        ("departement-54", True),
+        ("region-44", True),
+        ("commune-54528", True),
+        ("departement-57", False),
+        ("commune-54395", False),
+    ],
+)
+def test_actor_in_toul_appears_under_every_territory_that_contains_toul(client, slug, expected):
+    ActorFactory(name="Recyclerie de Toul", territory=territory("commune-54528"))
+
+    response = client.get("/acteurs/", {"territoire": slug})
+
+    assert ("Recyclerie de Toul" in names(response)) is expected
+
+
+def test_actor_list_filters_by_theme_family_and_network(client):
+    circular = ThemeFactory(name="Économie circulaire", slug="economie-circulaire")
+    network = ActorFactory(name="Réseau")
+    member = ActorFactory(name="Coopérative membre", family="cooperative")
+    member.themes.add(circular)
+    member.member_of.add(network)
+    ActorFactory(name="Association isolée", family="association")
+
+    assert names(client.get("/acteurs/", {"theme": "economie-circulaire"})) == [member.name]
+    assert names(client.get("/acteurs/", {"famille": "cooperative"})) == [member.name]
+    assert names(client.get("/acteurs/", {"reseau": network.slug})) == [member.name]
+
+
+def test_actor_list_text_search_folds_accents(client):
+    ActorFactory(name="Émmaüs Connect")
+    ActorFactory(name="Envie")
+
+    assert names(client.get("/acteurs/", {"q": "emmaus"})) == ["Émmaüs Connect"]
+
+
+def test_actor_list_sorts_by_name_and_recency(client):
+    ActorFactory(name="Bravo")
+    ActorFactory(name="Alpha")
+
+    assert names(client.get("/acteurs/", {"tri": "nom"})) == ["Alpha", "Bravo"]
+    assert names(client.get("/acteurs/", {"tri": "-recent"})) == ["Alpha", "Bravo"]
+    assert names(client.get("/acteurs/", {"tri": "-nom"})) == ["Bravo", "Alpha"]
+
+
+def test_draft_actor_is_not_public(client):
+    draft = ActorFactory(name="Caché", status="draft")
+
+    assert "Caché" not in names(client.get("/acteurs/"))
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_actor_detail_query_count_is_constant(client, django_assert_num_queries, count):
+    actor = ActorFactory()
+    for _ in range(count):
+        ActorPartnership.objects.create(actor=actor, collectivite=CollectiviteFactory())
+        SchemeRole.objects.create(actor=actor, scheme=SchemeFactory(), role="beneficiary")
+        actor.member_of.add(ActorFactory())
+        EventParticipationFactory(actor=actor, collectivite=None)
+
+    with django_assert_num_queries(9):
+        response = client.get(actor.get_absolute_url())
+
+    assert response.status_code == 200
+
+
+def test_actor_detail_shows_every_relation_linked(client):
+    actor = ActorFactory(name="Relais 2D")
+    collectivite = CollectiviteFactory(name="CA de Haguenau")
+    ActorPartnership.objects.create(actor=actor, collectivite=collectivite, note="clauses sociales")
+    scheme = SchemeFactory(name="Convention Relais 2D")
+    SchemeRole.objects.create(actor=actor, scheme=scheme, role="operator")
+    network = ActorFactory(name="IAE Grand Est")
+    actor.member_of.add(network)
+
+    text = html.unescape(client.get(actor.get_absolute_url()).content.decode())
+
+    assert f'href="{collectivite.get_absolute_url()}"' in text
+    assert "clauses sociales" in text
+    assert f'href="{scheme.get_absolute_url()}"' in text
+    assert "(opérateur)" in text
+    assert f'href="{network.get_absolute_url()}"' in text
+    network_page = html.unescape(client.get(network.get_absolute_url()).content.decode())
+    assert f'href="{actor.get_absolute_url()}"' in network_page
+
+
+def test_collectivite_page_shows_its_partner_actors(client):
+    actor = ActorFactory(name="Partenaire local")
+    collectivite = CollectiviteFactory()
+    ActorPartnership.objects.create(actor=actor, collectivite=collectivite)
+
+    text = client.get(collectivite.get_absolute_url()).content.decode()
+
+    assert "Partenaire local" in text
+
+
+def test_territory_page_shows_the_actors_acting_there(client):
+    ActorFactory(name="Atelier de Toul", territory=territory("commune-54528"))
+
+    text = client.get("/territoires/departement-54-meurthe-et-moselle/").content.decode()
+
+    assert "Atelier de Toul" in text
+    assert "?territoire=departement-54" in text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"territoire": "nulle-part"},
+        {"theme": "inconnu"},
+        {"famille": "secte"},
+        {"reseau": "inconnu"},
+        {"tri": "mot_de_passe"},
+        {"q": "x" * 300},
+        {"forme": "y" * 300},
+        {"partenaire": "\x00"},
+    ],
+)
+def test_actor_list_bad_input_is_a_400_with_a_message(client, query):
+    response = client.get("/acteurs/", query)
+
+    assert response.status_code == 400
+    assert b'role="alert"' in response.content
+
+
+def test_actor_seed_facts_are_on_their_pages(seed, client):
+    kaleidoscoop = html.unescape(client.get("/acteurs/kaleidoscoop/").content.decode())
+    emmaus = html.unescape(client.get("/acteurs/emmaus-connect/").content.decode())
+
+    assert "2 800 m²" in kaleidoscoop
+    assert "Eurométropole de Strasbourg" in kaleidoscoop
+    assert 'href="/acteurs/envie/"' in emmaus
+    assert 'href="/acteurs/humanis/"' in emmaus
