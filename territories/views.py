@@ -44,6 +44,12 @@ class FilteredListView(FilterView):
     paginate_by = settings.PAGE_SIZE
     strict = True
 
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so that defaults (such as "upcoming events") apply to a bare URL.
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["data"] = self.request.GET
+        return kwargs
+
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         if self.filterset.errors:

@@ -1,0 +1,189 @@
+import datetime
+import html
+
+import pytest
+
+from tests.factories import (
+    ActorFactory,
+    CollectiviteFactory,
+    EventFactory,
+    EventParticipationFactory,
+    territory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def now(time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC))
+
+
+def titles(response):
+    return [event.title for event in response.context["object_list"]]
+
+
+def test_agenda_lists_upcoming_events_by_default(client, now):
+    EventFactory(title="Hier", start_date=datetime.date(2026, 11, 21))
+    EventFactory(title="Aujourd'hui", start_date=datetime.date(2026, 11, 22))
+    EventFactory(title="Plus tard", start_date=datetime.date(2027, 1, 5))
+    EventFactory(
+        title="En cours",
+        start_date=datetime.date(2026, 11, 20),
+        end_date=datetime.date(2026, 11, 23),
+    )
+
+    response = client.get("/evenements/")
+
+    assert titles(response) == ["En cours", "Aujourd'hui", "Plus tard"]
+
+
+def test_agenda_groups_upcoming_events_by_month(client, now):
+    EventFactory(title="Décembre", start_date=datetime.date(2026, 12, 3))
+    EventFactory(title="Janvier", start_date=datetime.date(2027, 1, 5))
+
+    text = client.get("/evenements/").content.decode()
+
+    assert text.index("Décembre 2026") < text.index("Janvier 2027")
+
+
+def test_agenda_past_lists_past_events_newest_first(client, now):
+    EventFactory(title="2018", start_date=datetime.date(2018, 11, 1), date_precision="year")
+    EventFactory(title="Hier", start_date=datetime.date(2026, 11, 21))
+    EventFactory(title="Ce mois-ci", start_date=datetime.date(2026, 11, 1), date_precision="month")
+    EventFactory(title="Demain", start_date=datetime.date(2026, 11, 23))
+
+    response = client.get("/evenements/", {"periode": "passe"})
+
+    assert titles(response) == ["Hier", "2018"]
+
+
+def test_undated_events_are_listed_apart_and_never_guessed(client, now):
+    EventFactory(
+        title="Le 22 novembre",
+        start_date=None,
+        date_precision="unknown",
+        date_label="Le 22 novembre",
+    )
+
+    response = client.get("/evenements/")
+
+    assert titles(response) == []
+    assert [e.title for e in response.context["undated"]] == ["Le 22 novembre"]
+    assert "Dates à préciser" in response.content.decode()
+
+
+def test_agenda_filters_by_territory_including_everything_inside(client, now):
+    EventFactory(title="À Toul", territory=territory("commune-54528"))
+    EventFactory(title="À Metz", territory=territory("commune-57463"))
+
+    response = client.get("/evenements/", {"territoire": "groupement-pays-tdl"})
+
+    assert titles(response) == ["À Toul"]
+
+
+def test_agenda_filters_by_organiser_kind_period_and_mois_ess(client, now):
+    cd54 = CollectiviteFactory(slug="meurthe-et-moselle")
+    organised = EventFactory(
+        title="Forum CD54", kind="forum", mois_ess=True, start_date=datetime.date(2026, 11, 28)
+    )
+    EventParticipationFactory(event=organised, collectivite=cd54)
+    EventFactory(title="Webinaire", kind="webinaire", start_date=datetime.date(2027, 2, 1))
+
+    assert titles(client.get("/evenements/", {"organisateur": "meurthe-et-moselle"})) == [
+        "Forum CD54"
+    ]
+    assert titles(client.get("/evenements/", {"type": "webinaire"})) == ["Webinaire"]
+    assert titles(client.get("/evenements/", {"mois_ess": "on"})) == ["Forum CD54"]
+    period = client.get("/evenements/", {"du": "2027-01-01", "au": "2027-12-31"})
+    assert titles(period) == ["Webinaire"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"du": "2025-02-30"}, "Saisissez une date valide."),
+        ({"du": "demain"}, "Saisissez une date valide."),
+        ({"du": "2027-01-02", "au": "2027-01-01"}, "précède la date de début"),
+        ({"periode": "hier"}, "Sélectionnez un choix valide"),
+        ({"type": "rave"}, "Sélectionnez un choix valide"),
+        ({"territoire": "atlantide"}, "Territoire inconnu"),
+        ({"du": "99999-01-01"}, "Saisissez une date valide."),
+    ],
+)
+def test_agenda_bad_input_is_a_400_with_a_message(client, query, message):
+    response = client.get("/evenements/", query)
+
+    assert response.status_code == 400
+    assert message in html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_agenda_query_count_is_constant(client, django_assert_num_queries, now, count):
+    EventFactory.create_batch(count, start_date=datetime.date(2026, 12, 1))
+
+    with django_assert_num_queries(3):
+        response = client.get("/evenements/")
+
+    assert response.context["paginator"].count == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_event_detail_query_count_is_constant(client, django_assert_num_queries, count):
+    event = EventFactory()
+    for _ in range(count):
+        EventParticipationFactory(event=event)
+        EventParticipationFactory(event=event, collectivite=None, actor=ActorFactory())
+
+    with django_assert_num_queries(6):
+        response = client.get(event.get_absolute_url())
+
+    assert len(response.context["organisers"]) == 2 * count
+
+
+def test_event_detail_shows_organisers_linked_both_ways(client, now):
+    actor = ActorFactory(name="Envie")
+    collectivite = CollectiviteFactory(name="Pays Terres de Lorraine")
+    event = EventFactory(title="ESS Tour")
+    EventParticipationFactory(event=event, collectivite=collectivite)
+    EventParticipationFactory(event=event, collectivite=None, actor=actor, role="partner")
+
+    text = client.get(event.get_absolute_url()).content.decode()
+
+    assert f'href="{collectivite.get_absolute_url()}"' in text
+    assert f'href="{actor.get_absolute_url()}"' in text
+    assert "ESS Tour" in client.get(collectivite.get_absolute_url()).content.decode()
+    assert "ESS Tour" in client.get(actor.get_absolute_url()).content.decode()
+
+
+def test_home_shows_the_next_events(client, now):
+    EventFactory(title="Prochain forum", start_date=datetime.date(2026, 12, 1))
+    EventFactory(title="Forum passé", start_date=datetime.date(2025, 12, 1))
+
+    text = client.get("/").content.decode()
+
+    assert "Prochain forum" in text
+    assert "Forum passé" not in text
+
+
+def test_atom_feed_lists_events(client):
+    EventFactory(title="Forum annoncé")
+
+    response = client.get("/evenements/flux.atom")
+
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert b"<title>Forum annonc\xc3\xa9</title>" in response.content
+
+
+def test_event_seed_facts_are_on_their_pages(seed, client):
+    village = html.unescape(
+        client.get("/evenements/village-des-solutions-de-demain-2024/").content.decode()
+    )
+    village_2025 = html.unescape(
+        client.get("/evenements/village-des-solutions-de-demain-2025/").content.decode()
+    )
+
+    assert "<strong>81</strong> exposants" in village
+    assert "<strong>1500</strong> visiteurs" in village
+    assert "7 novembre 2025" in village_2025
+    assert "8 novembre 2025" in village_2025
