@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from actors.validators import validate_siren, validate_siret
 from territories.models import Publishable, PublishableQuerySet, Territory
@@ -120,6 +121,8 @@ class Actor(Publishable):
 
     objects = ActorQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "acteur"
         verbose_name_plural = "acteurs"
@@ -149,6 +152,8 @@ class ActorPartnership(models.Model):
     )
     note = models.CharField("nature du partenariat", max_length=500, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "partenariat"
         verbose_name_plural = "partenariats"
@@ -171,6 +176,8 @@ class SchemeRole(models.Model):
         "territories.Scheme", on_delete=models.CASCADE, related_name="actor_roles"
     )
     role = models.CharField("rôle", max_length=12, choices=SchemeRoleKind.choices)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "rôle dans un dispositif"

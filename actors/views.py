@@ -23,7 +23,7 @@ class ActorDetailView(DetailView):
     context_object_name = "actor"
 
     def get_queryset(self):
-        return Actor.objects.published().for_detail()
+        return Actor.objects.visible_to(self.request.user).for_detail()
 
     def get_context_data(self, **kwargs):
         from events.models import Event

@@ -1,21 +1,21 @@
 from django.contrib import admin
 
 from events.models import Event, EventParticipation
-from territories.admin import BaseAdmin
+from territories.admin import ScopedAdmin, ScopedInline
 
 
-class ParticipationInline(admin.TabularInline):
+class ParticipationInline(ScopedInline, admin.TabularInline):
     model = EventParticipation
     extra = 0
-    autocomplete_fields = ["collectivite", "actor"]
+    autocomplete_fields = ["actor"]
 
 
 @admin.register(Event)
-class EventAdmin(BaseAdmin):
-    list_display = ["title", "kind", "start_date", "date_precision", "territory", "status"]
+class EventAdmin(ScopedAdmin):
+    list_display = ["title", "kind", "start_date", "date_precision", "collectivite", "status"]
     list_filter = ["status", "kind", "date_precision", "mois_ess", "schedule_status"]
     search_fields = ["title", "slug", "venue"]
-    list_select_related = ["territory"]
+    list_select_related = ["territory", "collectivite"]
     autocomplete_fields = ["territory"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["themes", "sources"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from territories.models import Publishable, PublishableQuerySet, Territory
 from territories.search import text_search
@@ -122,6 +123,15 @@ class Event(Publishable):
         null=True,
         blank=True,
     )
+    collectivite = models.ForeignKey(
+        "territories.Collectivite",
+        verbose_name="collectivité responsable de la fiche",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_events",
+        help_text="Celle dont l'équipe tient la fiche à jour.",
+    )
     online = models.BooleanField("en ligne", default=False)
     registration_url = models.URLField("inscription", max_length=500, blank=True)
     mois_ess = models.BooleanField("Mois de l'ESS", default=False)
@@ -144,6 +154,8 @@ class Event(Publishable):
     participants = models.PositiveIntegerField("participants", null=True, blank=True)
 
     objects = EventQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "événement"
@@ -201,6 +213,8 @@ class EventParticipation(models.Model):
         blank=True,
         related_name="event_participations",
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "organisateur ou partenaire"

@@ -76,6 +76,19 @@ def load_events(loader: Loader) -> None:
                 **{name: (row.get("figures") or {}).get(name) for name in FIGURES},
             },
         )
+        owner = next(
+            (
+                party["collectivite"]
+                for key in ("organisers", "partners")
+                for party in row.get(key) or []
+                if party.get("collectivite")
+            ),
+            None,
+        )
+        owner = loader.collectivite(owner, where) if owner else None
+        if event.collectivite_id != (owner.pk if owner else None):
+            event.collectivite = owner
+            event.save(update_fields=["collectivite"])
         loader.set_m2m(event, "themes", loader.themes(row.get("themes"), where))
         loader.set_m2m(event, "sources", loader.sources(row.get("sources"), where))
         for role, key in (

@@ -42,7 +42,7 @@ class EventDetailView(DetailView):
     context_object_name = "event"
 
     def get_queryset(self):
-        return Event.objects.published().for_detail()
+        return Event.objects.visible_to(self.request.user).for_detail()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

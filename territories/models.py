@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from territories.search import text_search
 from territories.text import normalize
@@ -32,6 +33,23 @@ class PublishableQuerySet(models.QuerySet):
     def published(self):
         """Records the public may see."""
         return self.filter(status=PublicationStatus.PUBLISHED)
+
+    def visible_to(self, user):
+        """Published records, plus those the staff member `user` may preview."""
+        from territories import access
+
+        if access.is_network_admin(user):
+            return self
+        if access.is_member(user):
+            own = access.scoped(user, self.model.objects.all()).values("pk")
+            return self.filter(Q(pk__in=self.published().values("pk")) | Q(pk__in=own))
+        return self.published()
+
+    def stale(self, today: datetime.date):
+        """Records never checked, or not for more than a year."""
+        return self.filter(
+            Q(checked_at__isnull=True) | Q(checked_at__lt=today - datetime.timedelta(days=365))
+        )
 
 
 class Publishable(models.Model):
@@ -371,6 +389,8 @@ class Collectivite(Publishable):
 
     objects = CollectiviteQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "collectivité"
         verbose_name_plural = "collectivités"
@@ -400,6 +420,8 @@ class KeyFigure(models.Model):
     source_note = models.CharField("origine du chiffre", max_length=200, blank=True)
     order = models.PositiveSmallIntegerField("ordre", default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "chiffre clé"
         verbose_name_plural = "chiffres clés"
@@ -414,6 +436,8 @@ class StrategicAxis(models.Model):
     title = models.CharField("titre", max_length=300)
     description = models.TextField("description", blank=True)
     order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "axe stratégique"
@@ -433,6 +457,8 @@ class Action(models.Model):
     description = models.TextField("description", blank=True)
     themes = models.ManyToManyField(Theme, verbose_name="thèmes", blank=True, related_name="+")
     order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "action"
@@ -509,6 +535,8 @@ class Contact(Publishable):
 
     objects = ContactQuerySet.as_manager()
 
+    history = HistoricalRecords(m2m_fields=[territories])
+
     class Meta:
         verbose_name = "contact"
         verbose_name_plural = "contacts"
@@ -561,6 +589,8 @@ class Budget(Publishable):
     note = models.TextField("précisions", blank=True)
 
     objects = BudgetQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "budget"
@@ -621,6 +651,8 @@ class BudgetLine(models.Model):
         related_name="budget_lines",
     )
     order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "ligne budgétaire"
@@ -717,6 +749,8 @@ class Scheme(Publishable):
 
     objects = SchemeQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "dispositif"
         verbose_name_plural = "dispositifs"
@@ -789,6 +823,8 @@ class SchemeFunder(models.Model):
     amount = models.PositiveBigIntegerField("montant (€)", null=True, blank=True)
     order = models.PositiveSmallIntegerField("ordre", default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "financeur"
         verbose_name_plural = "financeurs"
@@ -810,3 +846,39 @@ class SchemeFunder(models.Model):
     def clean(self) -> None:
         if self.collectivite_id is None and not self.name:
             raise ValidationError("Choisissez une collectivité ou nommez le financeur.")
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+
+class StaffRole(models.TextChoices):
+    EDITOR = "editor", "Éditeur·rice"
+    MANAGER = "manager", "Gestionnaire (gère aussi les éditeurs)"
+
+
+class StaffMembership(models.Model):
+    """A staff account belongs to a collectivité, as editor or manager."""
+
+    user = models.ForeignKey(
+        "auth.User", verbose_name="compte", on_delete=models.CASCADE, related_name="memberships"
+    )
+    collectivite = models.ForeignKey(
+        Collectivite,
+        verbose_name="collectivité",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    role = models.CharField("rôle", max_length=10, choices=StaffRole.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "membre de l'équipe"
+        verbose_name_plural = "membres des équipes"
+        ordering = ["collectivite", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "collectivite"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.collectivite} ({self.get_role_display()})"

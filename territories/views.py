@@ -104,7 +104,7 @@ class CollectiviteDetailView(DetailView):
     context_object_name = "collectivite"
 
     def get_queryset(self):
-        return Collectivite.objects.published().for_detail()
+        return Collectivite.objects.visible_to(self.request.user).for_detail()
 
     def get_context_data(self, **kwargs):
         from actors.models import Actor
@@ -314,7 +314,7 @@ class SchemeDetailView(DetailView):
         from actors.models import SchemeRole
 
         return (
-            Scheme.objects.published()
+            Scheme.objects.visible_to(self.request.user)
             .for_detail()
             .prefetch_related(
                 Prefetch(

@@ -1,0 +1,81 @@
+"""Browser tests: Playwright drives Debian's Chromium against Django's live server.
+
+Never `playwright install`: the browser is Debian's (`make browsers`). Without it the tests
+are skipped on a workstation but fail in CI (the CI environment variable is set), where they
+must run.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.geo import load_test_geography
+
+# ORM calls run beside Playwright's event loop (also set in tests/conftest.py).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The real binary avoids a harmless warning that the /usr/bin/chromium wrapper prints.
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+CHROME_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test of this folder drives a browser: `-m "not browser"` leaves them out."""
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def chromium_executable() -> str | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    executable = chromium_executable()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium missing: the browser tests must run in CI (`make browsers`).")
+        pytest.skip("Chromium missing: run `make browsers`")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROME_ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """Same value as pytest-playwright's fallback `base_url`, which cannot be used here.
+
+    pytest-playwright 0.10.0 (without pytest-base-url) registers `base_url` as a
+    session-scoped fixture defined as an instance method (`_BaseUrlFallback.base_url`), and
+    pytest 9.2 raises PytestRemovedIn10Warning for it, an error under `filterwarnings = error`.
+    Overriding it here means that fixture never runs. The tests use absolute URLs anyway.
+    """
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+
+
+@pytest.fixture
+def seeded_live(transactional_db, live_server):
+    """The live server's URL, over the test geography and the seed data.
+
+    Transactional tests flush the database after each test, so every browser test loads
+    its own data (a few seconds).
+    """
+    load_test_geography()
+    with open(os.devnull, "w") as devnull:
+        call_command("seed", "--skip-geography", verbosity=0, stdout=devnull)
+    return live_server.url

@@ -1,0 +1,201 @@
+"""What a visitor does with a real browser: find a contact, browse, fill a form.
+
+Each test reloads the geography and the seed data (transactional tests flush the database),
+so there are few tests, each covering a whole journey.
+"""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Locator, Page, expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FINDER_LABEL = "Trouver mon contact ESS"
+
+# One URL per page type.
+PAGES = [
+    "/",
+    "/collectivites/",
+    "/collectivites/meurthe-et-moselle/",
+    "/territoires/commune-54528-toul/",
+    "/dispositifs/",
+    "/dispositifs/agiren54/",
+    "/contacts/?q=Toul",
+    "/acteurs/",
+    "/acteurs/envie/",
+    "/evenements/",
+    "/evenements/village-des-solutions-de-demain-2025/",
+    "/recherche/?q=insertion",
+    "/acteurs/referencer/",
+]
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def find_contact(page: Page, query: str) -> None:
+    """Type in the home page's finder, found by its label, and submit with Enter."""
+    field = page.get_by_label(FINDER_LABEL, exact=True)
+    field.fill(query)
+    field.press("Enter")
+
+
+def contact_groups(page: Page) -> Locator:
+    """The h3 headings of the territories in the results, in reading order."""
+    return page.locator("section[aria-labelledby='result-title'] > h3")
+
+
+def group_contacts(page: Page, heading: str) -> Locator:
+    """The contact cards listed under the group heading that starts with `heading`."""
+    group = contact_groups(page).filter(has_text=re.compile(rf"^{re.escape(heading)} \("))
+    return group.locator("xpath=following-sibling::div[contains(@class, 'grid')][1]")
+
+
+def blocking_violations(page: Page) -> list[str]:
+    """axe-core violations of serious or critical impact, as readable lines."""
+    response = Axe().run(page).response
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target'][0]} "
+        f"[{len(v['nodes'])} element(s)] {v['help']}"
+        for v in response["violations"]
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def test_contact_finder_from_home_lists_contacts_nearest_first(seeded_live, page: Page):
+    page.goto(f"{seeded_live}/")
+    find_contact(page, "Toul")
+
+    expect(page).to_have_url(re.compile(r"/contacts/\?q=Toul$"))
+    expect(page.get_by_role("heading", level=2, name="Contacts ESS pour Toul (54)")).to_be_visible()
+    expect(contact_groups(page)).to_have_text(
+        [
+            "Pays Terres de Lorraine (Pays)",
+            "Territoire Terres de Lorraine (CD54) (Territoire d'action départemental)",
+            "Meurthe-et-Moselle (Département)",
+            "Grand Est (Région)",
+        ]
+    )
+    expect(group_contacts(page, "Pays Terres de Lorraine")).to_contain_text("Fant LONGO")
+    expect(group_contacts(page, "Territoire Terres de Lorraine (CD54)")).to_contain_text("CTES")
+    expect(group_contacts(page, "Meurthe-et-Moselle")).to_contain_text("Catherine Mengel")
+    expect(group_contacts(page, "Grand Est")).to_contain_text("Région Grand Est")
+
+
+def test_ambiguous_postcode_offers_a_choice_of_communes(seeded_live, page: Page):
+    page.goto(f"{seeded_live}/")
+    find_contact(page, "54200")
+
+    choices = page.get_by_role("region", name="Plusieurs communes correspondent à « 54200 »")
+    expect(choices).to_be_visible()
+    expect(choices.get_by_role("link", name="Écrouves", exact=True)).to_be_visible()
+    expect(page.locator("#result-title")).to_have_count(0)
+
+    choices.get_by_role("link", name="Toul", exact=True).click()
+
+    expect(page).to_have_url(re.compile(r"/contacts/\?commune=commune-54528$"))
+    expect(page.get_by_role("heading", level=2, name="Contacts ESS pour Toul (54)")).to_be_visible()
+    expect(group_contacts(page, "Pays Terres de Lorraine")).to_contain_text("Fant LONGO")
+
+
+def test_contact_finder_works_without_javascript(seeded_live, browser):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{seeded_live}/")
+        find_contact(page, "luneville")
+
+        expect(page).to_have_url(re.compile(r"/contacts/\?q=luneville$"))
+        expect(
+            page.get_by_role("heading", level=2, name="Contacts ESS pour Lunéville (54)")
+        ).to_be_visible()
+        expect(contact_groups(page).first).to_have_text(
+            "Territoire du Lunévillois (CD54) (Territoire d'action départemental)"
+        )
+        expect(group_contacts(page, "Meurthe-et-Moselle")).to_contain_text("Catherine Mengel")
+    finally:
+        context.close()
+
+
+def test_every_page_type_has_no_serious_accessibility_violation(seeded_live, page: Page):
+    failures: dict[str, list[str]] = {}
+    for path in PAGES:
+        response = page.goto(f"{seeded_live}{path}")
+        assert response is not None and response.status == 200, (
+            f"{path}: {response and response.status}"
+        )
+        violations = blocking_violations(page)
+        if violations:
+            failures[path] = violations
+    report = "\n".join(f"{path}\n  " + "\n  ".join(lines) for path, lines in failures.items())
+    assert failures == {}, f"axe-core, serious or critical violations:\n{report}"
+
+
+def test_tab_first_reaches_the_skip_link(seeded_live, page: Page):
+    page.goto(f"{seeded_live}/")
+    page.keyboard.press("Tab")
+
+    skip_link = page.get_by_role("link", name="Aller au contenu")
+    expect(skip_link).to_be_focused()
+    expect(skip_link).to_be_visible()  # shown on focus, for sighted keyboard users
+
+    page.keyboard.press("Enter")
+    expect(page.locator("main#contenu")).to_be_focused()
+
+
+def test_empty_proposal_keeps_the_page_and_what_was_typed(seeded_live, page: Page):
+    page.goto(f"{seeded_live}/acteurs/referencer/")
+    page.get_by_label("Nom de la structure").fill("Recyclerie des Côtes de Toul")
+
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/acteurs/referencer/")
+    ) as posted:
+        page.get_by_role("button", name="Envoyer la proposition").click()
+
+    assert posted.value.status == 400
+    expect(page).to_have_url(re.compile(r"/acteurs/referencer/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Référencer une structure de l'ESS")
+    expect(page.locator(".form-error")).to_contain_text("Le formulaire contient")
+    expect(page.locator(".field-error .error-text").first).to_be_visible()
+    expect(page.locator(".field-error").filter(has=page.locator("#id_name"))).to_have_count(0)
+    expect(page.get_by_label("Nom de la structure")).to_have_value("Recyclerie des Côtes de Toul")
+    assert blocking_violations(page) == []
+
+
+def test_agenda_shows_upcoming_events_and_links_to_past_ones(seeded_live, page: Page):
+    page.goto(f"{seeded_live}/evenements/?periode=a-venir")
+    upcoming = page.locator("#results-title").inner_text()
+
+    # A bare URL is the upcoming agenda: past and undated events are not counted in it.
+    page.goto(f"{seeded_live}/evenements/")
+    expect(page.get_by_role("heading", level=1, name="Agenda de l'ESS")).to_be_visible()
+    expect(page.locator("#results-title")).to_have_text(upcoming)
+    results = page.get_by_role("region", name=re.compile(r"événements? à venir$"))
+    expect(results).to_be_visible()
+    past_event = re.compile(r"^Village des Solutions de Demain")
+    expect(results.get_by_role("link", name=past_event)).to_have_count(0)
+
+    page.get_by_role("link", name="Voir les événements passés").click()
+
+    expect(page).to_have_url(re.compile(r"periode=passe"))
+    expect(page.locator("#results-title")).to_contain_text("passés")
+    link = page.get_by_role("link", name=past_event)
+    expect(link.first).to_be_visible()
+    link.first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Village des Solutions de Demain")
+
+
+DANGLING_DESCRIBEDBY = """() => [...document.querySelectorAll("[aria-describedby]")].flatMap(
+    (el) => el.getAttribute("aria-describedby").split(/\\s+/)
+        .filter((id) => id && !document.getElementById(id))
+        .map((id) => `#${el.id} -> ${id}`))"""
+
+
+def test_proposal_form_descriptions_point_to_existing_elements(live_server, page: Page):
+    # No seed data needed: the form renders (without themes) on an empty database.
+    page.goto(f"{live_server.url}/acteurs/referencer/")
+    blank = page.evaluate(DANGLING_DESCRIBEDBY)
+    page.get_by_role("button", name="Envoyer la proposition").click()
+    expect(page.locator(".form-error")).to_be_visible()
+    invalid = page.evaluate(DANGLING_DESCRIBEDBY)
+    assert (blank, invalid) == ([], [])
