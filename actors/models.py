@@ -36,8 +36,12 @@ class ActorQuerySet(PublishableQuerySet):
         return self.filter(territory__container_links__container=territory)
 
     def search(self, query: str):
-        """Actors matching every word of `query` (accents and case folded)."""
-        return text_search(self, query, ["name", "short_description", "description", "legal_form"])
+        """Actors matching `query`, best first (see territories.search)."""
+        return text_search(
+            self,
+            query,
+            [("name", "A"), ("short_description", "B"), ("legal_form", "B"), ("description", "C")],
+        )
 
     def for_list(self):
         return self.select_related("territory").prefetch_related("themes")

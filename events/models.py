@@ -82,8 +82,10 @@ class EventQuerySet(PublishableQuerySet):
         return self.filter(territory__container_links__container=territory)
 
     def search(self, query: str):
-        """Events matching every word of `query` (accents and case folded)."""
-        return text_search(self, query, ["title", "description", "venue", "date_label"])
+        """Events matching `query`, best first (see territories.search)."""
+        return text_search(
+            self, query, [("title", "A"), ("venue", "B"), ("date_label", "B"), ("description", "C")]
+        )
 
     def for_list(self):
         return self.select_related("territory")

@@ -346,9 +346,17 @@ class CollectiviteQuerySet(PublishableQuerySet):
         ).distinct()
 
     def search(self, query: str):
-        """Collectivités matching every word of `query` (accents and case folded)."""
+        """Collectivités matching `query`, best first (see territories.search)."""
         return text_search(
-            self, query, ["name", "short_name", "type_label", "panorama", "programme"]
+            self,
+            query,
+            [
+                ("name", "A"),
+                ("short_name", "A"),
+                ("type_label", "B"),
+                ("panorama", "C"),
+                ("programme", "C"),
+            ],
         )
 
     def for_list(self):
@@ -505,8 +513,8 @@ class ContactQuerySet(PublishableQuerySet):
         )
 
     def search(self, query: str):
-        """Contacts matching every word of `query` (name, function, service, collectivité)."""
-        return text_search(self, query, ["name", "title", "service", "collectivite__name"])
+        """Contacts matching `query` (name, function, service), best first."""
+        return text_search(self, query, [("name", "A"), ("title", "B"), ("service", "B")])
 
     def for_list(self):
         return self.select_related("collectivite").prefetch_related("territories")
@@ -698,8 +706,12 @@ class SchemeQuerySet(PublishableQuerySet):
         )
 
     def search(self, query: str):
-        """Schemes matching every word of `query` (accents and case folded)."""
-        return text_search(self, query, ["name", "summary", "description", "eligibility"])
+        """Schemes matching `query`, best first (see territories.search)."""
+        return text_search(
+            self,
+            query,
+            [("name", "A"), ("summary", "B"), ("eligibility", "C"), ("description", "C")],
+        )
 
     def for_list(self):
         return (

@@ -1,18 +1,35 @@
-"""Accent- and case-insensitive text matching that works on SQLite and PostgreSQL.
+"""Text search: French full-text search on PostgreSQL, an accent-folded fallback on SQLite.
 
-On PostgreSQL, `Folded` is `lower(unaccent(x))` (extension created by a migration); on
-SQLite it calls `essdir_fold`, a Python function registered on every new connection.
+PostgreSQL: each searchable table has a generated `search_vector` column (migration
+territories 0003) with the `fr_unaccent` configuration: stemmed ("coopérative" finds
+"coopératives"), accents and case folded, ranked with the title weighing more.
+SQLite: every word must appear in one of the fields, accents and case folded (`essdir_fold`,
+a Python function registered on each connection); a plural "s" is dropped from the words;
+rows whose title holds the words come first.
 """
 
 from __future__ import annotations
 
-from django.db.models import CharField, Func, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    CharField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.expressions import Case, RawSQL, When
 from django.db.models.functions import Coalesce
 
 from territories.text import fold, normalize
 
 MIN_TERM_LENGTH = 2
 MAX_TERMS = 8
+CONFIG = "fr_unaccent"
 
 
 class Folded(Func):
@@ -40,21 +57,63 @@ def _fold_or_none(value):
 
 
 def search_terms(query: str) -> list[str]:
-    """The words of `query` worth matching, folded."""
-    terms = [term for term in normalize(query).split() if len(term) >= MIN_TERM_LENGTH]
+    """The words of `query` worth matching, folded, plural "s" and "x" dropped."""
+    terms = []
+    for term in normalize(query).split():
+        if len(term) < MIN_TERM_LENGTH:
+            continue
+        if len(term) > 4 and term[-1] in "sx":
+            term = term[:-1]
+        terms.append(term)
     return terms[:MAX_TERMS]
 
 
-def text_search(queryset: QuerySet, query: str, fields: list[str]) -> QuerySet:
-    """Rows where every word of `query` appears in one of `fields` (accents and case folded)."""
-    terms = search_terms(query)
-    if not terms:
+def text_search(queryset: QuerySet, query: str, fields: list[tuple[str, str]]) -> QuerySet:
+    """Rows matching `query`, annotated with `search_rank` and ordered by it.
+
+    `fields` lists (field, weight) pairs, weight "A" for titles: on PostgreSQL they are
+    the columns of the generated search vector; on SQLite they are matched one by one.
+    """
+    if not search_terms(query):
         return queryset
-    annotations = {f"_folded_{i}": Folded(field) for i, field in enumerate(fields)}
-    queryset = queryset.alias(**annotations)
+    if connection.vendor == "postgresql":
+        return _fulltext(queryset, query)
+    return _folded(queryset, query, fields)
+
+
+def _fulltext(queryset: QuerySet, query: str) -> QuerySet:
+    table = queryset.model._meta.db_table
+    tsquery = f"websearch_to_tsquery('{CONFIG}'::regconfig, %s)"
+    return (
+        queryset.alias(
+            _matches=RawSQL(
+                f'"{table}"."search_vector" @@ {tsquery}', (query,), output_field=BooleanField()
+            )
+        )
+        .filter(_matches=True)
+        .annotate(
+            search_rank=RawSQL(
+                f'ts_rank("{table}"."search_vector", {tsquery})',
+                (query,),
+                output_field=FloatField(),
+            )
+        )
+        .order_by("-search_rank", "pk")
+    )
+
+
+def _folded(queryset: QuerySet, query: str, fields: list[tuple[str, str]]) -> QuerySet:
+    terms = search_terms(query)
+    aliases = {f"_folded_{i}": Folded(field) for i, (field, _weight) in enumerate(fields)}
+    titles = [f"_folded_{i}" for i, (_f, weight) in enumerate(fields) if weight == "A"]
+    queryset = queryset.alias(**aliases)
     for term in terms:
         condition = Q()
-        for alias in annotations:
+        for alias in aliases:
             condition |= Q(**{f"{alias}__contains": term})
         queryset = queryset.filter(condition)
-    return queryset
+    in_title = Q()
+    for alias in titles:
+        in_title |= Q(*[Q(**{f"{alias}__contains": term}) for term in terms])
+    rank = Case(When(in_title, then=Value(2)), default=Value(1), output_field=IntegerField())
+    return queryset.annotate(search_rank=rank).order_by(F("search_rank").desc(), "pk")

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -359,36 +359,23 @@ class SearchView(TemplateView):
             return context
         query = form.cleaned_data["q"].strip()
         context["query"] = query
+        # search() last: it orders by relevance.
         groups = [
             (
                 "Collectivités",
-                Collectivite.objects.published().search(query).for_list(),
+                Collectivite.objects.published().for_list().search(query),
                 "territories:collectivite_list",
             ),
             (
                 "Dispositifs",
-                Scheme.objects.published().search(query).for_list(),
+                Scheme.objects.published().for_list().search(query),
                 "territories:scheme_list",
             ),
-            (
-                "Acteurs",
-                Actor.objects.published().search(query).for_list().order_by("name"),
-                "actors:list",
-            ),
-            (
-                "Événements",
-                Event.objects.published()
-                .search(query)
-                .for_list()
-                .order_by(F("start_date").desc(nulls_last=True)),
-                "events:list",
-            ),
+            ("Acteurs", Actor.objects.published().for_list().search(query), "actors:list"),
+            ("Événements", Event.objects.published().for_list().search(query), "events:list"),
             (
                 "Contacts",
-                Contact.objects.published()
-                .search(query)
-                .select_related("collectivite")
-                .order_by("collectivite__name", "order"),
+                Contact.objects.published().select_related("collectivite").search(query),
                 None,
             ),
         ]
