@@ -7,6 +7,7 @@ from actors.filters import ActorFilterSet
 from actors.forms import ActorProposalForm
 from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
+from territories.caching import PublicPageCacheMixin
 from territories.views import FilteredListView
 
 
@@ -18,7 +19,7 @@ class ActorListView(FilteredListView):
         return Actor.objects.published().for_list().order_by("name")
 
 
-class ActorDetailView(DetailView):
+class ActorDetailView(PublicPageCacheMixin, DetailView):
     template_name = "actors/actor_detail.html"
     context_object_name = "actor"
 

@@ -200,6 +200,9 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 if env_bool("BEHIND_PROXY", False):
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
+# `make bench` serves /bench/floor/, a page rendered with no query, as its floor.
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
+
 # Pagination sizes of the public lists.
 PAGE_SIZE = 20
 CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "essdir.fr")

@@ -18,3 +18,8 @@ urlpatterns = [
     ),
     path("", include("territories.urls")),
 ]
+
+if settings.BENCH_FLOOR:
+    from essdir.bench import FloorView
+
+    urlpatterns.insert(0, path("bench/floor/", FloorView.as_view(), name="bench_floor"))

@@ -8,6 +8,7 @@ from django.views.generic import DetailView
 from events.calendar import build_calendar
 from events.filters import EventFilterSet
 from events.models import Event
+from territories.caching import PublicPageCacheMixin
 from territories.views import FilteredListView
 
 ICS_LIMIT = 500
@@ -37,7 +38,7 @@ class EventListView(FilteredListView):
         return context
 
 
-class EventDetailView(DetailView):
+class EventDetailView(PublicPageCacheMixin, DetailView):
     template_name = "events/event_detail.html"
     context_object_name = "event"
 
@@ -72,7 +73,7 @@ def _calendar_response(events, request, name: str, filename: str) -> HttpRespons
     return response
 
 
-class EventCalendarView(DetailView):
+class EventCalendarView(PublicPageCacheMixin, DetailView):
     """One event as an .ics file."""
 
     def get_queryset(self):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
+from territories.caching import PublicPageCacheMixin
 from territories.filters import (
     CollectiviteFilterSet,
     SchemeFilterSet,
@@ -26,6 +27,7 @@ from territories.models import (
     Territory,
     TerritoryKind,
 )
+from territories.pagination import BoundedPaginator
 
 # The territories listed "below" a territory on its page: the next level down.
 CHILD_KINDS = {
@@ -38,10 +40,11 @@ CHILD_KINDS = {
 MAX_CHILDREN = 200
 
 
-class FilteredListView(FilterView):
+class FilteredListView(PublicPageCacheMixin, FilterView):
     """A paginated FilterView that answers 400, with the form's messages, to bad filters."""
 
     paginate_by = settings.PAGE_SIZE
+    paginator_class = BoundedPaginator
     strict = True
 
     def get_filterset_kwargs(self, filterset_class):
@@ -78,15 +81,18 @@ def upcoming_events(queryset, limit: int = 5):
     )
 
 
-class HomeView(TemplateView):
+class HomeView(PublicPageCacheMixin, TemplateView):
     template_name = "territories/home.html"
+    max_collectivites = 12
 
     def get_context_data(self, **kwargs):
         from events.models import Event
 
         context = super().get_context_data(**kwargs)
         context["finder_form"] = ContactFinderForm()
-        context["collectivites"] = Collectivite.objects.published().for_list()
+        collectivites = Collectivite.objects.published().for_list()
+        context["collectivites"] = collectivites[: self.max_collectivites]
+        context["collectivite_count"] = collectivites.count()
         context["events"] = Event.objects.published().upcoming(timezone.localdate()).for_list()[:5]
         return context
 
@@ -99,7 +105,7 @@ class CollectiviteListView(FilteredListView):
         return Collectivite.objects.published().for_list()
 
 
-class CollectiviteDetailView(DetailView):
+class CollectiviteDetailView(PublicPageCacheMixin, DetailView):
     template_name = "territories/collectivite_detail.html"
     context_object_name = "collectivite"
 
@@ -143,11 +149,12 @@ class CollectiviteDetailView(DetailView):
         return context
 
 
-class TerritoryListView(ListView):
+class TerritoryListView(PublicPageCacheMixin, ListView):
     """Find a territory by name, code or postal code."""
 
     template_name = "territories/territory_list.html"
     paginate_by = settings.PAGE_SIZE
+    paginator_class = BoundedPaginator
     context_object_name = "territories"
 
     def get_form(self) -> ContactFinderForm:
@@ -182,7 +189,7 @@ class TerritoryListView(ListView):
         return context
 
 
-class TerritoryDetailView(DetailView):
+class TerritoryDetailView(PublicPageCacheMixin, DetailView):
     template_name = "territories/territory_detail.html"
     context_object_name = "territory"
 
@@ -254,7 +261,7 @@ def group_by_territory(contacts) -> list[dict]:
     return list(groups.values())
 
 
-class ContactFinderView(TemplateView):
+class ContactFinderView(PublicPageCacheMixin, TemplateView):
     """A project holder types a postal code or a commune and gets the contacts serving it."""
 
     template_name = "territories/contact_finder.html"
@@ -306,7 +313,7 @@ class SchemeListView(FilteredListView):
         return Scheme.objects.published().for_list()
 
 
-class SchemeDetailView(DetailView):
+class SchemeDetailView(PublicPageCacheMixin, DetailView):
     template_name = "territories/scheme_detail.html"
     context_object_name = "scheme"
 
@@ -337,7 +344,7 @@ class SchemeDetailView(DetailView):
         return context
 
 
-class SearchView(TemplateView):
+class SearchView(PublicPageCacheMixin, TemplateView):
     """One search box across collectivités, contacts, schemes, actors and events."""
 
     template_name = "territories/search.html"

@@ -169,3 +169,17 @@ def test_actor_seed_facts_are_on_their_pages(seed, client):
     assert "Eurométropole de Strasbourg" in kaleidoscoop
     assert 'href="/acteurs/envie/"' in emmaus
     assert 'href="/acteurs/humanis/"' in emmaus
+
+
+def test_long_lists_count_up_to_a_bound_and_stop_deep_paging(client, monkeypatch):
+    from territories.pagination import BoundedPaginator
+
+    monkeypatch.setattr(BoundedPaginator, "max_results", 25)
+    ActorFactory.create_batch(30)
+
+    first = client.get("/acteurs/")
+    deep = client.get("/acteurs/", {"page": 3})
+
+    assert "Plus de 25 acteurs" in first.content.decode()
+    assert first.context["paginator"].num_pages == 2
+    assert deep.status_code == 404

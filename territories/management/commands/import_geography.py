@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from territories.caching import bump_content_version
 from territories.geography import DEFAULT_EXTRACT_DIR, GeographyError, read_extract
 from territories.services import import_geography
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         except GeographyError as error:
             raise CommandError(str(error)) from error
         report = import_geography(geo=geo)
+        # Bulk writes send no signals: cached pages must go.
+        bump_content_version()
         self.stdout.write(
             self.style.SUCCESS(
                 f"{report.territories} territories; groupings created: "

@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from territories.caching import bump_content_version
 from territories.seed import DEFAULT_SEED_DIR, SeedError, load_seed
 
 
@@ -26,6 +27,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         created = ", ".join(f"{n} {name}" for name, n in sorted(report.created.items())) or "none"
         updated = ", ".join(f"{n} {name}" for name, n in sorted(report.updated.items())) or "none"
+        # Bulk writes send no signals: cached pages must go.
+        bump_content_version()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seed loaded in {time.monotonic() - started:.1f} s. Created: {created}. "

@@ -1,0 +1,73 @@
+"""Whole-page cache for anonymous visitors, invalidated by any change to the directory.
+
+Every cached page is keyed by a content version; any write to a record of the directory
+(admin, seed, services) moves the version on, so no page outlives a change. Keys also hold
+the date, since "upcoming" changes at midnight. Responses carry an ETag derived from the
+same key, so that browsers and proxies revalidate with a cheap 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponseNotModified
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+VERSION_KEY = "essdir:content-version"
+TRACKED_APPS = {"territories", "actors", "events"}
+
+
+def content_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # Time-based start, so that a cache restarted empty never reuses an old version.
+        cache.add(VERSION_KEY, int(time.time() * 1000), None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def bump_content_version(**kwargs) -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, int(time.time() * 1000), None)
+
+
+def on_change(sender, **kwargs) -> None:
+    """Signal receiver: a record of the directory changed (infrastructure, not business)."""
+    if getattr(sender, "_meta", None) and sender._meta.app_label in TRACKED_APPS:
+        bump_content_version()
+
+
+class PublicPageCacheMixin:
+    """Cache the page for anonymous GETs; answer 304 when the visitor's copy is current."""
+
+    def dispatch(self, request, *args, **kwargs):
+        seconds = settings.CACHE_MIDDLEWARE_SECONDS
+        if request.method not in ("GET", "HEAD") or seconds <= 0 or request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        identity = f"{content_version()}:{timezone.localdate()}:{request.get_full_path()}"
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        etag = f'"{digest}"'
+        if request.headers.get("If-None-Match") == etag:
+            response = HttpResponseNotModified()
+            response["ETag"] = etag
+            return response
+        key = f"essdir:page:{digest}"
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code != 200 or response.streaming:
+            return response
+        response["ETag"] = etag
+        patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+        if hasattr(response, "add_post_render_callback") and not response.is_rendered:
+            response.add_post_render_callback(lambda rendered: cache.set(key, rendered, seconds))
+        else:
+            cache.set(key, response, seconds)
+        return response

@@ -1,0 +1,52 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from territories.benchdata import NotAGeneratedDatabase, generate
+from territories.caching import bump_content_version
+
+
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 0 or number > 5_000_000:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a realistic national dataset for benchmarks (200 000 actors over real communes "
+        "in proportion to population, 20 000 events over three years, 5 000 schemes). "
+        "Never seed data: refuses to run on a database holding other records unless --force."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--actors", type=positive, default=200_000)
+        parser.add_argument("--events", type=positive, default=20_000)
+        parser.add_argument("--schemes", type=positive, default=5_000)
+        parser.add_argument("--seed", type=int, default=42, help="Random seed (reproducible).")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though the database holds records that are not seed or generated.",
+        )
+
+    def handle(self, *args, actors, events, schemes, seed, force, **options):
+        started = time.monotonic()
+        try:
+            report = generate(actors=actors, events=events, schemes=schemes, seed=seed, force=force)
+        except NotAGeneratedDatabase as error:
+            found = ", ".join(f"{count} {name}" for name, count in error.args[0].items())
+            raise CommandError(
+                f"Refused: this database holds records that are neither seed data nor generated "
+                f"({found}). Use a benchmark database, or --force."
+            ) from error
+        # Bulk writes send no signals: cached pages must go.
+        bump_content_version()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Generated {report.actors} actors, {report.events} events, {report.schemes} "
+                f"schemes, {report.collectivites} collectivités in "
+                f"{time.monotonic() - started:.1f} s."
+            )
+        )

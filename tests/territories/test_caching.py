@@ -1,0 +1,73 @@
+import pytest
+
+from tests.factories import CollectiviteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_page_is_served_from_cache(client, django_assert_num_queries):
+    CollectiviteFactory(name="Département en cache")
+    first = client.get("/collectivites/")
+
+    with django_assert_num_queries(0):
+        second = client.get("/collectivites/")
+
+    assert second.content == first.content
+    assert "Département en cache" in second.content.decode()
+
+
+def test_any_change_invalidates_cached_pages(client):
+    collectivite = CollectiviteFactory(name="Ancien nom")
+    client.get("/collectivites/")
+
+    collectivite.name = "Nouveau nom"
+    collectivite.save()
+
+    assert "Nouveau nom" in client.get("/collectivites/").content.decode()
+
+
+def test_conditional_get_answers_304_when_unchanged(client):
+    CollectiviteFactory()
+    etag = client.get("/collectivites/")["ETag"]
+
+    response = client.get("/collectivites/", headers={"If-None-Match": etag})
+
+    assert response.status_code == 304
+    assert response["ETag"] == etag
+
+
+def test_etag_changes_with_the_content(client):
+    collectivite = CollectiviteFactory()
+    etag = client.get("/collectivites/")["ETag"]
+    collectivite.save()
+
+    assert client.get("/collectivites/", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_signed_in_staff_get_fresh_uncached_pages(client, admin_user, django_assert_num_queries):
+    CollectiviteFactory()
+    client.force_login(admin_user)
+    client.get("/collectivites/")
+
+    response = client.get("/collectivites/")
+
+    assert "ETag" not in response
+    assert response.status_code == 200
+
+
+def test_error_pages_are_not_cached(client):
+    client.get("/collectivites/", {"territoire": "nulle-part"})
+
+    response = client.get("/collectivites/", {"territoire": "nulle-part"})
+
+    assert response.status_code == 400
+    assert "ETag" not in response
+
+
+def test_page_cache_can_be_disabled(client, settings, django_assert_max_num_queries):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    client.get("/collectivites/")
+
+    response = client.get("/collectivites/")
+
+    assert "ETag" not in response
