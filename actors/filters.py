@@ -41,7 +41,7 @@ class ActorFilterSet(BaseFilterSet):
     )
     tri = django_filters.OrderingFilter(
         label="Trier par",
-        fields=(("name", "nom"), ("created_at", "recent")),
+        fields=(("name", "nom"), ("created_at", "recent"), ("id", "id")),
         field_labels={"name": "Nom (A → Z)", "-name": "Nom (Z → A)", "-created_at": "Plus récents"},
         empty_label="Nom (A → Z)",
     )

@@ -131,6 +131,11 @@ class Actor(Publishable):
         verbose_name = "acteur"
         verbose_name_plural = "acteurs"
         ordering = ["name"]
+        indexes = [
+            # The list's orderings (by name, by recency), walked in index order.
+            models.Index(fields=["name", "id"], name="actor_name_id"),
+            models.Index(fields=["-created_at", "-id"], name="actor_recent"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(siret="") | Q(siren="") | Q(siret__startswith=models.F("siren")),

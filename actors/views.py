@@ -16,7 +16,7 @@ class ActorListView(FilteredListView):
     template_name = "actors/actor_list.html"
 
     def get_queryset(self):
-        return Actor.objects.published().for_list().order_by("name")
+        return Actor.objects.published().for_list().order_by("name", "id")
 
 
 class ActorDetailView(PublicPageCacheMixin, DetailView):

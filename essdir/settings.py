@@ -106,6 +106,14 @@ DATABASES = {
     )
 }
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if DATABASE_IS_POSTGRES:
+    # Random reads cost little more than sequential ones on SSDs; PostgreSQL's default (4)
+    # makes it scan whole tables instead of using the full-text and list indexes.
+    # work_mem: ranking thousands of full-text matches sorts in memory, not on disk.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c random_page_cost={os.environ.get('PG_RANDOM_PAGE_COST', '1.1')} "
+        f"-c work_mem={os.environ.get('PG_WORK_MEM', '32MB')}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

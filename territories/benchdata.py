@@ -33,51 +33,50 @@ from territories.seed import DEFAULT_SEED_DIR
 PREFIX = "gen-"
 BATCH = 5000
 
+# Real names do not sort by theme: a name opens with any of many words.
+NAME_OPENINGS = [
+    "Association",
+    "Les Ateliers",
+    "Collectif",
+    "La Maison",
+    "Le Pôle",
+    "Réseau",
+    "Espace",
+    "Initiatives",
+    "Ensemble",
+    "Terre",
+    "Au fil de l'eau",
+    "Graines",
+    "Horizon",
+    "Passerelle",
+    "Quartiers",
+    "Solid'",
+    "Voisins",
+    "Alliance",
+    "Bien vivre",
+    "Coopérative",
+]
 ACTOR_PATTERNS = [
-    ("Association", "Les Jardins partagés de {commune}", Family.ASSOCIATION, "", "alimentation"),
-    ("Association", "Recyclerie de {commune}", Family.ASSOCIATION, "", "economie-circulaire"),
-    ("SCIC", "Énergies citoyennes de {commune}", Family.COOPERATIVE, "", "energie-renouvelable"),
-    ("SCOP", "Atelier coopératif de {commune}", Family.COOPERATIVE, "", "creation-entreprise"),
-    (
-        "Association",
-        "Chantier d'insertion de {commune}",
-        Family.ASSOCIATION,
-        Subtype.SIAE,
-        "insertion-emploi",
-    ),
+    ("association", "jardins partagés", Family.ASSOCIATION, "", "alimentation"),
+    ("association", "recyclerie", Family.ASSOCIATION, "", "economie-circulaire"),
+    ("SCIC", "énergies citoyennes", Family.COOPERATIVE, "", "energie-renouvelable"),
+    ("SCOP", "atelier coopératif", Family.COOPERATIVE, "", "creation-entreprise"),
+    ("association", "chantier d'insertion", Family.ASSOCIATION, Subtype.SIAE, "insertion-emploi"),
     (
         "SAS",
-        "Entreprise adaptée de {commune}",
+        "entreprise adaptée",
         Family.ENTREPRISE_ESS,
         Subtype.ENTREPRISE_ADAPTEE,
         "insertion-emploi",
     ),
-    ("Mutuelle", "Mutuelle solidaire de {commune}", Family.MUTUELLE, "", "sante"),
-    (
-        "Fondation",
-        "Fondation pour l'habitat de {commune}",
-        Family.FONDATION,
-        "",
-        "habitat-vieillissement",
-    ),
-    ("Association", "Maison des solidarités de {commune}", Family.ASSOCIATION, "", "solidarites"),
-    (
-        "Association",
-        "Ressourcerie numérique de {commune}",
-        Family.ASSOCIATION,
-        "",
-        "inclusion-numerique",
-    ),
-    ("SCIC", "Mobilité partagée de {commune}", Family.COOPERATIVE, "", "mobilite"),
-    ("Association", "Théâtre populaire de {commune}", Family.ASSOCIATION, "", "culture"),
-    ("SAS ESUS", "Épicerie solidaire de {commune}", Family.ENTREPRISE_ESS, "", "alimentation"),
-    (
-        "Association",
-        "Tourisme et loisirs solidaires de {commune}",
-        Family.ASSOCIATION,
-        "",
-        "tourisme-solidaire",
-    ),
+    ("mutuelle", "mutuelle solidaire", Family.MUTUELLE, "", "sante"),
+    ("fondation", "habitat solidaire", Family.FONDATION, "", "habitat-vieillissement"),
+    ("association", "solidarités", Family.ASSOCIATION, "", "solidarites"),
+    ("association", "ressourcerie numérique", Family.ASSOCIATION, "", "inclusion-numerique"),
+    ("SCIC", "mobilité partagée", Family.COOPERATIVE, "", "mobilite"),
+    ("association", "théâtre populaire", Family.ASSOCIATION, "", "culture"),
+    ("SAS ESUS", "épicerie solidaire", Family.ENTREPRISE_ESS, "", "alimentation"),
+    ("association", "tourisme solidaire", Family.ASSOCIATION, "", "tourisme-solidaire"),
 ]
 EVENT_PATTERNS = [
     ("Forum de l'emploi solidaire à {commune}", EventKind.FORUM),
@@ -211,13 +210,13 @@ def generate(
     picks = rng.choices(communes, weights=weights, k=actors)
     actor_rows, actor_themes = [], []
     for i, (commune_id, commune_name, _dep, _pop) in enumerate(picks):
-        legal_form, pattern, family, subtype, theme = rng.choice(ACTOR_PATTERNS)
-        name = pattern.format(commune=commune_name)
+        legal_form, activity, family, subtype, theme = rng.choice(ACTOR_PATTERNS)
+        name = f"{rng.choice(NAME_OPENINGS)} – {activity} de {commune_name}"
         actor_rows.append(
             Actor(
                 name=name,
                 slug=f"{PREFIX}a-{i + 1}",
-                short_description=f"{legal_form} de l'ESS à {commune_name}.",
+                short_description=f"{legal_form.capitalize()} : {activity}, {commune_name}.",
                 description=f"{name} : structure de l'économie sociale et solidaire "
                 f"(données générées pour les mesures de performance).",
                 family=family,

@@ -1,26 +1,57 @@
-"""Pagination that stays fast on large tables: counts and pages are bounded."""
+"""Pagination that stays fast on large tables: exact counts only when small, and bounded."""
+
+import json
 
 from django.core.paginator import Paginator
+from django.db import connections
 from django.utils.functional import cached_property
 
+EXACT_UP_TO = 1_000
 MAX_RESULTS = 10_000
 
 
-class BoundedPaginator(Paginator):
-    """Counts at most MAX_RESULTS rows (a LIMIT-ed subquery, not a COUNT of the table).
+def planner_estimate(queryset) -> int | None:
+    """PostgreSQL's estimate of the rows `queryset` returns (no scan), None elsewhere."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
-    Past that, the list says "plus de 10 000" and its last page is page MAX_RESULTS / size:
-    a visitor refines the filters rather than paging that deep.
+
+class BoundedPaginator(Paginator):
+    """Counts exactly up to EXACT_UP_TO rows (a LIMIT-ed subquery, never the whole table).
+
+    Beyond, PostgreSQL's planner estimate is shown as "environ N" (SQLite counts on, up to
+    the bound). Past MAX_RESULTS the list says "plus de 10 000" and stops at page
+    MAX_RESULTS / page size: a visitor refines the filters rather than paging that deep.
     """
 
+    exact_up_to = EXACT_UP_TO
     max_results = MAX_RESULTS
+    estimated = False
+    truncated = False
 
     @cached_property
     def count(self) -> int:
         object_list = self.object_list
-        if hasattr(object_list, "count") and hasattr(object_list, "query"):
-            found = object_list[: self.max_results + 1].count()
+        if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
+            return len(object_list)
+        # Only the keys: no ordering, no ranking or other annotation in the count.
+        keys = object_list.order_by().values("pk")
+        found = keys[: self.exact_up_to + 1].count()
+        if found <= self.exact_up_to:
+            return found
+        estimate = planner_estimate(keys)
+        if estimate is None:
+            found = keys[: self.max_results + 1].count()
         else:
-            found = len(object_list)
+            self.estimated = True
+            found = max(estimate, self.exact_up_to + 1)
         self.truncated = found > self.max_results
         return min(found, self.max_results)

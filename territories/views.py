@@ -27,7 +27,7 @@ from territories.models import (
     Territory,
     TerritoryKind,
 )
-from territories.pagination import BoundedPaginator
+from territories.pagination import EXACT_UP_TO, BoundedPaginator
 
 # The territories listed "below" a territory on its page: the next level down.
 CHILD_KINDS = {
@@ -38,6 +38,11 @@ CHILD_KINDS = {
     TerritoryKind.GROUPEMENT: [TerritoryKind.EPCI, TerritoryKind.COMMUNE],
 }
 MAX_CHILDREN = 200
+
+
+def bounded_count(queryset, bound: int = EXACT_UP_TO) -> int:
+    """The number of rows, counted up to `bound` + 1 (enough to say "plus de 1 000")."""
+    return queryset.order_by().values("pk")[: bound + 1].count()
 
 
 class FilteredListView(PublicPageCacheMixin, FilterView):
@@ -233,15 +238,14 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
             context["contact_groups"] = group_by_territory(
                 Contact.objects.published().serving(territory)
             )
-        context["schemes"] = (
-            Scheme.objects.published()
-            .available_in(territory)
-            .select_related("collectivite", "territory")
-            .order_by("name")
-        )
+        schemes = Scheme.objects.published().available_in(territory)
+        context["schemes"] = schemes.select_related("collectivite", "territory").order_by(
+            "territory__rank", "name", "pk"
+        )[: settings.PAGE_SIZE]
+        context["scheme_count"] = bounded_count(schemes)
         actors = Actor.objects.published().in_territory(territory)
-        context["actors"] = actors.for_list().order_by("name")[:10]
-        context["actor_count"] = actors.count()
+        context["actors"] = actors.for_list().order_by("name", "pk")[:10]
+        context["actor_count"] = bounded_count(actors)
         events = Event.objects.published().in_territory(territory)
         context["upcoming_events"] = upcoming_events(events)
         return context
@@ -296,12 +300,11 @@ class ContactFinderView(PublicPageCacheMixin, TemplateView):
             context["contact_groups"] = group_by_territory(
                 Contact.objects.published().serving(commune)
             )
-            context["schemes"] = (
-                Scheme.objects.published()
-                .available_in(commune)
-                .select_related("collectivite")
-                .order_by("name")
-            )
+            schemes = Scheme.objects.published().available_in(commune)
+            context["schemes"] = schemes.select_related("collectivite", "territory").order_by(
+                "territory__rank", "name", "pk"
+            )[: settings.PAGE_SIZE]
+            context["scheme_count"] = bounded_count(schemes)
         return context
 
 

@@ -155,7 +155,7 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
         collectivite = CollectiviteFactory(territory=territory("departement-54"))
         ContactFactory(collectivite=collectivite)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
@@ -211,7 +211,7 @@ def test_contact_finder_query_count_is_constant(client, django_assert_num_querie
     collectivite = CollectiviteFactory(territory=territory("departement-54"))
     ContactFactory.create_batch(count, collectivite=collectivite)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get("/contacts/", {"commune": "commune-54528"})
 
     assert len(response.context["contact_groups"][0]["contacts"]) == count
