@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOOR_LABEL = "floor"
 P95_TARGET_MS = 100.0  # without cache: p95 under this
 FLOOR_RATIO_TARGET = 2.0  # with cache: floor req/s ÷ page req/s at most this
+FLOOR_DRIFT = 0.2  # warn when the floor's start and end measurements differ by more
+BUSY_WARNING = 25  # warn when the CPUs were this busy (%) before a run started
 
 RUNS = {
     "nocache": {
@@ -199,12 +201,23 @@ def load_run(folder: Path) -> list[Measure]:
         if probe.is_file():
             measure.probe_status = probe.read_text().split("\t", 1)[0].strip()
         measures.append(measure)
-    floor = next((m for m in measures if m.label == FLOOR_LABEL), None)
-    if floor and floor.valid and floor.rps:
+    floor = floor_rps(measures)
+    if floor:
         for m in measures:
             if m.valid and m.rps:
-                m.ratio = floor.rps / m.rps
+                m.ratio = floor / m.rps
     return measures
+
+
+def floors(measures: list[Measure]) -> list[Measure]:
+    """The floor's measurements of a run (bench/run measures it first and last)."""
+    return [m for m in measures if m.label == FLOOR_LABEL and m.valid and m.rps]
+
+
+def floor_rps(measures: list[Measure]) -> float | None:
+    """The run's reference throughput: the mean of its valid floor measurements."""
+    found = floors(measures)
+    return sum(m.rps for m in found) / len(found) if found else None
 
 
 def verdict(run: str, m: Measure) -> tuple[str, bool | None]:
@@ -259,16 +272,22 @@ def code(text: str) -> str:
 def run_table(run: str, measures: list[Measure]) -> list[str]:
     target = RUNS[run]["target"]
     lines = [
-        "| label | path | KiB | req/s | p50 ms | p95 ms | p99 ms | non-2xx | floor ratio "
-        f"| {target} |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+        "| label | path | KiB | responses | req/s | p50 ms | p95 ms | p99 ms | non-2xx "
+        f"| floor ratio | {target} |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
     ]
+    seen_floor = False
     for m in measures:
         cell, _ = verdict(run, m)
         ratio = "—" if m.ratio is None else f"{m.ratio:.2f}"
+        label = m.label
+        if m.label == FLOOR_LABEL:
+            label = "floor (end)" if seen_floor else "floor (start)"
+            seen_floor = True
+        p99 = ms(m.p99) if m.p99 is not None or not m.responses else "—¹"
         lines.append(
-            f"| {m.label} | {code(m.path)} | {kib(m.size)} | {rps(m.rps)} | {ms(m.p50)} | "
-            f"{ms(m.p95)} | {ms(m.p99)} | {non_2xx_cell(m)} | {ratio} | {cell} |"
+            f"| {label} | {code(m.path)} | {kib(m.size)} | {m.responses} | {rps(m.rps)} | "
+            f"{ms(m.p50)} | {ms(m.p95)} | {p99} | {non_2xx_cell(m)} | {ratio} | {cell} |"
         )
     return lines
 
@@ -276,10 +295,13 @@ def run_table(run: str, measures: list[Measure]) -> list[str]:
 def build(results: Path) -> tuple[str, bool]:
     meta = {row[0]: (row[1] if len(row) > 1 else "") for row in read_tsv(results / "meta.tsv")}
     steps = read_tsv(results / "steps.tsv")
+    dataset = {}
     try:
-        dataset = json.loads((results / "dataset.json").read_text())
+        for line in (results / "dataset.json").read_text().splitlines():
+            if line.startswith("{"):
+                dataset = json.loads(line)
     except (OSError, ValueError):
-        dataset = {}
+        pass
     runs = {run: load_run(results / run) for run in RUNS if (results / run / "index.tsv").is_file()}
     if not runs:
         raise SystemExit(f"report: no run found in {results} (nocache/ or cache/ with index.tsv)")
@@ -337,6 +359,26 @@ def build(results: Path) -> tuple[str, bool]:
                 "bench/urls.txt): no throughput ratio can be computed.**"
             )
             out.append("")
+    for run, measures in runs.items():
+        found = floors(measures)
+        mean = floor_rps(measures)
+        if len(found) > 1 and mean:
+            spread = (max(m.rps for m in found) - min(m.rps for m in found)) / mean
+            if spread > FLOOR_DRIFT:
+                out.append(
+                    f"**⚠ {RUNS[run]['title']}: the floor moved by {spread:.0%} between the start "
+                    f"and the end of the run ({', '.join(rps(m.rps) for m in found)} req/s): the "
+                    "machine's speed was not steady, so the ratios are rough.**"
+                )
+                out.append("")
+        busy = meta.get(f"cpu_busy_before_{run}", "")
+        if busy.isdigit() and int(busy) >= BUSY_WARNING:
+            out.append(
+                f"**⚠ {RUNS[run]['title']}: the CPUs were already {busy}% busy before the run "
+                "(other processes on the machine): every figure of that run is too low. "
+                f"See `logs/top-before-{run}.txt` in the raw results.**"
+            )
+            out.append("")
     if missed:
         out.append(f"**{len(missed)} target(s) missed** (of {judged} judged):")
         out.append("")
@@ -370,6 +412,8 @@ def build(results: Path) -> tuple[str, bool]:
         ("warmup", "warm-up requests per URL (-n)"),
         ("cache_seconds", "CACHE_SECONDS of the cached run"),
         ("cache_backend", "cache backend"),
+        ("cpu_busy_before_nocache", "CPU busy before the run without cache (%)"),
+        ("cpu_busy_before_cache", "CPU busy before the run with cache (%)"),
         ("database", "database"),
         ("reused_database", "database reused (BENCH_REUSE_DB)"),
     ]:
@@ -418,10 +462,15 @@ def build(results: Path) -> tuple[str, bool]:
         "- **KiB**: response body size; **req/s**: hey's requests per second over the whole "
         "duration; **p50/p95/p99**: response time percentiles in milliseconds, measured by hey "
         f"with {meta.get('concurrency', '?')} concurrent connections.",
+        "- **responses**: how many requests hey completed in its duration; ¹ hey prints no "
+        "p99 for fewer than 100 responses.",
         "- **non-2xx**: responses other than 2xx (redirects are not followed) and failed "
         "requests; any makes the row INVALID.",
         "- **floor ratio**: floor req/s ÷ page req/s of the same run: 1.0 is as fast as the "
-        "floor (a bare view rendering a page of the same size with no query), 2.0 half as fast.",
+        "floor (a bare view rendering a page of the same size with no query), 2.0 half as fast. "
+        "The floor is measured at the start and at the end of each run; the ratio uses the mean "
+        "of the two. Below 1.0, the page is faster than the floor (a cached page is not "
+        "rendered at all).",
     ]
     return "\n".join(out) + "\n", bool(invalid)
 

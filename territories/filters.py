@@ -19,6 +19,7 @@ from territories.models import (
     TerritoryKind,
     Theme,
 )
+from territories.widgets import FastSelect
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_QUERY_LENGTH = 200
@@ -75,6 +76,15 @@ class SearchFilter(django_filters.CharFilter):
 class BaseFilterSet(django_filters.FilterSet):
     q = SearchFilter()
     territoire = TerritoryFilter(label="Territoire (identifiant)")
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            for field in form.fields.values():
+                if type(field.widget) is forms.Select:
+                    field.widget = FastSelect(attrs=field.widget.attrs, choices=field.choices)
+        return self._form
 
 
 class CollectiviteFilterSet(BaseFilterSet):

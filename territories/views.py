@@ -392,7 +392,7 @@ class SearchView(PublicPageCacheMixin, TemplateView):
         context["groups"] = [
             {
                 "title": title,
-                "count": queryset.count(),
+                "count": bounded_count(queryset),
                 "items": list(queryset[: self.per_group]),
                 "list_url": reverse(url_name) + "?" + urlencode({"q": query}) if url_name else "",
             }

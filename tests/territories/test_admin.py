@@ -601,3 +601,61 @@ def test_event_scope_includes_events_the_collectivite_organises(client, world):
         "Co-organisé",
     }
     assert Event.objects.count() == 3
+
+
+# --- The full matrix: role × model × action ---------------------------------------------------
+
+ROLES = ["outsider", "editor", "manager", "superuser"]
+# What each role may do on its OWN collectivité's records (superuser: on all).
+MAY_ADD = {"collectivite": False, "actorproposal": False}
+MAY_DELETE = {"collectivite": False, "actorproposal": False}
+
+
+def expected(role: str, model: str, action: str) -> bool:
+    if role == "outsider":
+        return False
+    if role == "superuser":
+        return not (model == "actorproposal" and action == "add")
+    if action == "add":
+        return MAY_ADD.get(model, True)
+    if action == "delete":
+        return MAY_DELETE.get(model, True)
+    return True
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("action", ["view", "add", "change", "delete"])
+def test_permission_matrix_on_own_records(client, world, role, model, action):
+    user = {
+        "outsider": world.outsider,
+        "editor": world.editor,
+        "manager": world.manager,
+        "superuser": world.superuser,
+    }[role]
+    client.force_login(user)
+    own = world.records["own"][model]
+    target = {
+        "view": url(model, "changelist"),
+        "add": url(model, "add"),
+        "change": url(model, "change", own),
+        "delete": url(model, "delete", own),
+    }[action]
+
+    response = client.get(target)
+
+    allowed = expected(role, model, action)
+    assert (response.status_code == 200) is allowed, (role, model, action, response.status_code)
+    if not allowed:
+        assert response.status_code in (302, 403, 404)
+
+
+@pytest.mark.parametrize("role", ["editor", "manager"])
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("action", ["change", "delete", "history"])
+def test_permission_matrix_on_other_collectivites_records(client, world, role, model, action):
+    client.force_login(getattr(world, role))
+
+    response = client.get(url(model, action, world.records["other"][model]))
+
+    assert response.status_code in (403, 404)
