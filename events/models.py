@@ -54,11 +54,11 @@ class EventQuerySet(PublishableQuerySet):
 
     def upcoming(self, today: datetime.date):
         """Dated events that end today or later, soonest first."""
-        return (
-            self.with_last_day()
-            .filter(last_day__gte=today, date_precision=DatePrecision.DAY)
-            .order_by("start_date", "start_time", "pk")
-        )
+        # start/end compared separately (not through COALESCE) so that indexes serve.
+        return self.filter(
+            Q(start_date__gte=today) | Q(end_date__gte=today),
+            date_precision=DatePrecision.DAY,
+        ).order_by("start_date", "start_time", "pk")
 
     def past(self, today: datetime.date):
         """Events over before `today` (partial dates count by their last possible day)."""
@@ -176,6 +176,8 @@ class Event(Publishable):
         ]
         indexes = [
             models.Index(fields=["status", "start_date"], name="event_status_start"),
+            models.Index(fields=["start_date", "start_time", "id"], name="event_agenda_order"),
+            models.Index(fields=["end_date"], name="event_end_date"),
         ]
 
     def __str__(self) -> str:

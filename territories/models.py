@@ -769,6 +769,7 @@ class Scheme(Publishable):
         verbose_name = "dispositif"
         verbose_name_plural = "dispositifs"
         ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="scheme_name_id")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(opens_on__isnull=True)

@@ -15,7 +15,10 @@ _BULLET = re.compile(r"^(\s*)(?:[-•*▸►]|\d+[.)])\s+")
 
 
 def _inline(text: str) -> str:
-    return urlize(conditional_escape(text), nofollow=True)
+    # urlize's regexes are slow on long texts: only run them where a link may be.
+    if "http" in text or "www." in text or "@" in text:
+        return urlize(conditional_escape(text), nofollow=True)
+    return conditional_escape(text)
 
 
 @register.filter
