@@ -9,7 +9,7 @@ same key, so that browsers and proxies revalidate with a cheap 304.
 from __future__ import annotations
 
 import hashlib
-import time
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,20 +21,18 @@ VERSION_KEY = "essdir:content-version"
 TRACKED_APPS = {"territories", "actors", "events"}
 
 
-def content_version() -> int:
+def content_version() -> str:
     version = cache.get(VERSION_KEY)
     if version is None:
-        # Time-based start, so that a cache restarted empty never reuses an old version.
-        cache.add(VERSION_KEY, int(time.time() * 1000), None)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
         version = cache.get(VERSION_KEY)
     return version
 
 
 def bump_content_version(**kwargs) -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, int(time.time() * 1000), None)
+    # A fresh random token, never a counter: a version key lost to eviction or a restart can
+    # never come back to a value that older cached pages were stored under.
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def on_change(sender, **kwargs) -> None:

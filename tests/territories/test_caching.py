@@ -71,3 +71,17 @@ def test_page_cache_can_be_disabled(client, settings, django_assert_max_num_quer
     response = client.get("/collectivites/")
 
     assert "ETag" not in response
+
+
+def test_a_lost_version_never_revives_an_old_page(client):
+    from django.core.cache import cache
+
+    from territories.caching import VERSION_KEY
+
+    collectivite = CollectiviteFactory(name="Avant")
+    client.get("/collectivites/")
+    collectivite.name = "Après"
+    collectivite.save()
+    cache.delete(VERSION_KEY)
+
+    assert "Après" in client.get("/collectivites/").content.decode()
