@@ -27,14 +27,14 @@ def planner_estimate(queryset) -> int | None:
 class BoundedPaginator(Paginator):
     """Counts exactly up to EXACT_UP_TO rows (a LIMIT-ed subquery, never the whole table).
 
-    Beyond, PostgreSQL's planner estimate is shown as "environ N" (SQLite counts on, up to
-    the bound). Past MAX_RESULTS the list says "plus de 10 000" and stops at page
-    MAX_RESULTS / page size: a visitor refines the filters rather than paging that deep.
+    Beyond, PostgreSQL's planner estimate decides: above MAX_RESULTS the list says "plus de
+    10 000" and stops at page MAX_RESULTS / page size (a visitor refines the filters rather
+    than paging that deep); below, rows are counted exactly up to the bound, since a low
+    estimate (statistics not yet gathered) must never hide pages that exist.
     """
 
     exact_up_to = EXACT_UP_TO
     max_results = MAX_RESULTS
-    estimated = False
     truncated = False
 
     @cached_property
@@ -48,10 +48,9 @@ class BoundedPaginator(Paginator):
         if found <= self.exact_up_to:
             return found
         estimate = planner_estimate(keys)
-        if estimate is None:
-            found = keys[: self.max_results + 1].count()
-        else:
-            self.estimated = True
-            found = max(estimate, self.exact_up_to + 1)
+        if estimate is not None and estimate > self.max_results:
+            self.truncated = True
+            return self.max_results
+        found = keys[: self.max_results + 1].count()
         self.truncated = found > self.max_results
         return min(found, self.max_results)
