@@ -7,6 +7,7 @@ class TerritoriesConfig(AppConfig):
     verbose_name = "Territoires et collectivités"
 
     def ready(self) -> None:
+        import essdir.checks  # noqa: F401 (registers the deployment checks)
         from territories.search import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="essdir_sqlite_fold")
