@@ -64,6 +64,9 @@ class RejectionForm(forms.Form):
 class ActorProposalAdmin(BaseAdmin):
     """The moderation queue of the public proposals."""
 
+    # Its records are those of the user's collectivités (essdir.E002 checks the rule).
+    scoped_by_owner = True
+
     list_display = ["name", "territory", "submitter_name", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "submitter_name", "submitter_email"]

@@ -9,8 +9,9 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from actors.validators import validate_siren, validate_siret
-from territories.models import Publishable, PublishableQuerySet, Territory
-from territories.search import text_search
+from essdir.core.publication import PublicationStatus
+from essdir.core.search import text_search
+from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
 
 
 class Family(models.TextChoices):
@@ -30,13 +31,24 @@ class Subtype(models.TextChoices):
     ESAT = "esat", "Établissement et service d'aide par le travail (ESAT)"
 
 
-class ActorQuerySet(PublishableQuerySet):
-    def in_territory(self, territory: Territory):
-        """Actors acting in `territory` or anywhere inside it."""
-        return self.filter(territory__container_links__container=territory)
+class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
+    def owned_by(self, collectivites):
+        """Actors acting inside the territory of one of `collectivites`, or their partners."""
+        return self.filter(
+            Q(territory__in=Territory.objects.inside_any_of(collectivites).values("pk"))
+            | Q(pk__in=self.partners_of(collectivites).values("pk"))
+        )
+
+    def partners_of(self, collectivites):
+        """Actors in partnership with one of `collectivites` (ids, instances or a queryset)."""
+        return self.filter(
+            pk__in=ActorPartnership.objects.filter(collectivite__in=collectivites).values(
+                "actor_id"
+            )
+        )
 
     def search(self, query: str):
-        """Actors matching `query`, best first (see territories.search)."""
+        """Actors matching `query`, best first (see essdir.core.search)."""
         return text_search(
             self,
             query,
@@ -56,14 +68,17 @@ class ActorQuerySet(PublishableQuerySet):
             models.Prefetch("members", queryset=published),
             models.Prefetch(
                 "partnerships",
-                queryset=ActorPartnership.objects.filter(collectivite__status="published")
+                queryset=ActorPartnership.objects.filter(
+                    collectivite__status=PublicationStatus.PUBLISHED
+                )
                 .select_related("collectivite")
                 .order_by("collectivite__name"),
             ),
             models.Prefetch(
                 "scheme_roles",
                 queryset=SchemeRole.objects.filter(
-                    scheme__status="published", scheme__collectivite__status="published"
+                    scheme__status=PublicationStatus.PUBLISHED,
+                    scheme__collectivite__status=PublicationStatus.PUBLISHED,
                 )
                 .select_related("scheme")
                 .order_by("role", "scheme__name"),
@@ -71,7 +86,7 @@ class ActorQuerySet(PublishableQuerySet):
         )
 
 
-class Actor(Publishable):
+class Actor(SourcedRecord):
     name = models.CharField("nom", max_length=300)
     slug = models.SlugField("identifiant", max_length=120, unique=True)
     short_description = models.CharField("présentation courte", max_length=300, blank=True)
@@ -147,11 +162,22 @@ class Actor(Publishable):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("actors:detail", kwargs={"slug": self.slug})
+        return reverse("site:actor", kwargs={"slug": self.slug})
 
     def clean(self) -> None:
         if self.siren and self.siret and not self.siret.startswith(self.siren):
             raise ValidationError({"siret": "Le SIRET doit commencer par le SIREN."})
+
+    def is_owned_by(self, collectivite_ids: set[int]) -> bool:
+        return territory_is_owned(self.territory_id, collectivite_ids)
+
+
+def territory_is_owned(territory_id: int | None, collectivite_ids: set[int]) -> bool:
+    """Whether the territory `territory_id` lies inside one of the collectivités' territories."""
+    return (
+        territory_id is not None
+        and Territory.objects.inside_any_of(collectivite_ids).filter(pk=territory_id).exists()
+    )
 
 
 class ActorPartnership(models.Model):
@@ -179,12 +205,28 @@ class SchemeRoleKind(models.TextChoices):
     BENEFICIARY = "beneficiary", "Bénéficiaire"
 
 
+class SchemeRoleQuerySet(models.QuerySet):
+    def published(self):
+        """Roles of published actors in published schemes, operators first."""
+        return (
+            self.filter(
+                actor__status=PublicationStatus.PUBLISHED,
+                scheme__status=PublicationStatus.PUBLISHED,
+                scheme__collectivite__status=PublicationStatus.PUBLISHED,
+            )
+            .select_related("actor", "scheme")
+            .order_by("role", "actor__name", "scheme__name")
+        )
+
+
 class SchemeRole(models.Model):
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="scheme_roles")
     scheme = models.ForeignKey(
         "territories.Scheme", on_delete=models.CASCADE, related_name="actor_roles"
     )
     role = models.CharField("rôle", max_length=12, choices=SchemeRoleKind.choices)
+
+    objects = SchemeRoleQuerySet.as_manager()
 
     history = HistoricalRecords()
 
@@ -213,6 +255,12 @@ class ActorProposalQuerySet(models.QuerySet):
     def from_address_since(self, address_hash: str, since):
         """Proposals sent from one (hashed) network address since `since`."""
         return self.filter(address_hash=address_hash, created_at__gte=since)
+
+    def owned_by(self, collectivites):
+        """Proposals of structures located inside the territory of one of `collectivites`."""
+        return self.filter(
+            territory__in=Territory.objects.inside_any_of(collectivites).values("pk")
+        )
 
 
 class ActorProposal(models.Model):
@@ -274,3 +322,6 @@ class ActorProposal(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_owned_by(self, collectivite_ids: set[int]) -> bool:
+        return territory_is_owned(self.territory_id, collectivite_ids)

@@ -1,27 +1,21 @@
-"""Seed loading for actors (called by territories.seed.load_seed)."""
+"""Seed loading for actors, after territories (see essdir.core.seedkit)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from django.utils.text import slugify
 
 from actors.models import Actor, ActorPartnership, Family, SchemeRole
+from essdir.core.seedkit import Loader, SeedError, read_yaml, url
+from territories.seed import territory
 
-if TYPE_CHECKING:
-    from territories.seed import Loader
 
-
-def load_actors(loader: Loader) -> dict[str, Actor]:
-    from territories.seed import SeedError, _read_yaml, _url
-
-    path = loader.directory / "actors.yaml"
-    rows = _read_yaml(path) if path.exists() else []
-    actors: dict[str, Actor] = {}
+def load(loader: Loader) -> None:
+    """actors.yaml: the structures, their partnerships, networks and scheme roles."""
+    rows = read_yaml(loader.directory / "actors.yaml", missing_ok=True)
     for row in rows:
         slug = row.get("slug") or slugify(row["name"])
         where = f"actors.yaml ({slug})"
-        if slug in actors:
+        if slug in loader.known["acteur"]:
             raise SeedError(f"{where} : identifiant en double")
         actor = loader.upsert(
             Actor,
@@ -35,36 +29,32 @@ def load_actors(loader: Loader) -> dict[str, Actor]:
                 "legal_form": row.get("legal_form") or "",
                 "is_network": bool(row.get("is_network")),
                 "siren": str(row.get("siren") or ""),
-                "website": _url(row.get("website")),
+                "website": url(row.get("website")),
                 "phone": str(row.get("phone") or ""),
                 "email": row.get("email") or "",
-                "territory": loader.territory(row.get("territory"), where),
+                "territory": territory(loader, row.get("territory"), where),
                 "status": loader.status,
             },
         )
-        loader.set_m2m(actor, "themes", loader.themes(row.get("themes"), where))
-        loader.set_m2m(actor, "sources", loader.sources(row.get("sources"), where))
-        actors[slug] = actor
+        loader.set_m2m(actor, "themes", loader.recall_all("thème", row.get("themes"), where))
+        loader.set_m2m(actor, "sources", loader.recall_all("source", row.get("sources"), where))
+        loader.remember("acteur", slug, actor)
         for partnership in row.get("partner_of") or []:
             loader.upsert(
                 ActorPartnership,
                 {
                     "actor": actor,
-                    "collectivite": loader.collectivite(partnership["collectivite"], where),
+                    "collectivite": loader.recall(
+                        "collectivité", partnership["collectivite"], where
+                    ),
                 },
                 {"note": partnership.get("note", "")},
             )
     for row in rows:
         slug = row.get("slug") or slugify(row["name"])
-        networks = []
-        for network_slug in row.get("member_of") or []:
-            if network_slug not in actors:
-                raise SeedError(f"actors.yaml ({slug}) : réseau inconnu {network_slug!r}")
-            networks.append(actors[network_slug])
-        loader.set_m2m(actors[slug], "member_of", networks)
-    for scheme, actor_slug, role in loader.pending_scheme_roles:
-        if actor_slug not in actors:
-            raise SeedError(f"dispositif {scheme.slug} : acteur inconnu {actor_slug!r}")
-        loader.upsert(SchemeRole, {"actor": actors[actor_slug], "scheme": scheme, "role": role}, {})
-    loader.actors = actors
-    return actors
+        where = f"actors.yaml ({slug})"
+        networks = loader.recall_all("acteur", row.get("member_of"), where)
+        loader.set_m2m(loader.recall("acteur", slug, where), "member_of", networks)
+    for scheme, actor_slug, role in loader.scheme_roles:
+        actor = loader.recall("acteur", actor_slug, f"dispositif {scheme.slug}")
+        loader.upsert(SchemeRole, {"actor": actor, "scheme": scheme, "role": role}, {})

@@ -7,5 +7,4 @@ urlpatterns = [
     path("", views.ActorListView.as_view(), name="list"),
     path("referencer/", views.ActorProposalView.as_view(), name="propose"),
     path("referencer/merci/", views.ActorProposalThanksView.as_view(), name="proposal_thanks"),
-    path("<slug:slug>/", views.ActorDetailView.as_view(), name="detail"),
 ]

@@ -1,14 +1,12 @@
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.utils import timezone
-from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic import FormView, TemplateView
 
 from actors.filters import ActorFilterSet
 from actors.forms import ActorProposalForm
 from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
-from territories.caching import PublicPageCacheMixin
-from territories.views import FilteredListView
+from essdir.core.views import FilteredListView
 
 
 class ActorListView(FilteredListView):
@@ -17,27 +15,6 @@ class ActorListView(FilteredListView):
 
     def get_queryset(self):
         return Actor.objects.published().for_list().order_by("name", "id")
-
-
-class ActorDetailView(PublicPageCacheMixin, DetailView):
-    template_name = "actors/actor_detail.html"
-    context_object_name = "actor"
-
-    def get_queryset(self):
-        return Actor.objects.visible_to(self.request.user).for_detail()
-
-    def get_context_data(self, **kwargs):
-        from events.models import Event
-
-        context = super().get_context_data(**kwargs)
-        events = Event.objects.published().filter(participations__actor=self.object)
-        today = timezone.localdate()
-        ids = events.values("pk")
-        context["upcoming_events"] = (
-            Event.objects.filter(pk__in=ids).upcoming(today).for_list()[:10]
-        )
-        context["past_events"] = Event.objects.filter(pk__in=ids).past(today).for_list()[:10]
-        return context
 
 
 class ActorProposalView(FormView):

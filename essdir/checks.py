@@ -1,5 +1,7 @@
-"""Deployment checks of our own, run by `manage.py check --deploy` and at WSGI start-up."""
+"""System checks of our own: the secret key (`check --deploy`, WSGI start-up), and an
+ownership rule for every model the back-office scopes (every start-up)."""
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -17,3 +19,48 @@ def secret_key_is_set(app_configs=None, **kwargs) -> list[Error]:
             id=E001,
         )
     ]
+
+
+E002 = "essdir.E002"
+
+
+def scoped_models() -> set[type]:
+    """The models whose records belong to collectivités: published records and those the
+    back-office scopes to a user (its ScopedAdmin and the admins that call `scoped()`)."""
+    from django.contrib import admin
+
+    from essdir.core.publication import Publishable
+
+    found = {model for model in apps.get_models() if issubclass(model, Publishable)}
+    found |= {
+        model
+        for model, model_admin in admin.site._registry.items()
+        if model_admin_is_scoped(model_admin)
+    }
+    return found
+
+
+def model_admin_is_scoped(model_admin) -> bool:
+    return bool(getattr(model_admin, "scoped_by_owner", False))
+
+
+@register(Tags.models)
+def ownership_rules(app_configs=None, **kwargs) -> list[Error]:
+    """Every scoped model states who owns its records; otherwise staff could see everything
+    (or nothing), which would only show when someone opens the page."""
+    errors = []
+    for model in sorted(scoped_models(), key=lambda m: m._meta.label):
+        queryset_rule = callable(getattr(model._default_manager, "owned_by", None))
+        instance_rule = callable(getattr(model, "is_owned_by", None))
+        if queryset_rule and instance_rule:
+            continue
+        errors.append(
+            Error(
+                f"{model._meta.label} has no ownership rule.",
+                hint="Give its QuerySet an owned_by(collectivites) method and the model an "
+                "is_owned_by(collectivite_ids) method (see territories.access).",
+                obj=model,
+                id=E002,
+            )
+        )
+    return errors

@@ -24,9 +24,6 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# pytest (8.2+) exports PYTEST_VERSION before Django is configured.
-TESTING = "PYTEST_VERSION" in os.environ
-
 DEBUG = env_bool("DEBUG", False)
 
 # Serving (essdir/wsgi.py) and `check --deploy` refuse to run without a SECRET_KEY when DEBUG
@@ -56,6 +53,7 @@ INSTALLED_APPS = [
     "territories",
     "actors",
     "events",
+    "essdir.apps.EssdirConfig",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "essdir.context_processors.site_search",
             ],
         },
     },
@@ -140,11 +139,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if TESTING:
-    # Tests run without collectstatic: no manifest, files served from the app folders.
-    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    WHITENOISE_AUTOREFRESH = True
-    WHITENOISE_USE_FINDERS = True
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -158,8 +152,8 @@ CACHE_MIDDLEWARE_SECONDS = int(os.environ.get("CACHE_SECONDS", "300"))
 # The admin lives under a configurable path, so that it is not where scanners look.
 ADMIN_URL = os.environ.get("ADMIN_URL", "gestion/").strip("/") + "/"
 
-# Security: production values unless DEBUG is on (or the test suite runs over plain HTTP).
-_secure = not (DEBUG or TESTING)
+# Security: production values unless DEBUG is on. The test suite runs with these defaults.
+_secure = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _secure)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _secure)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _secure)
@@ -213,6 +207,10 @@ BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 
 # Pagination sizes of the public lists.
 PAGE_SIZE = 20
+# Lists and searches count exactly up to this many rows, then say "plus de 1 000".
+EXACT_COUNT_UP_TO = 1_000
+# The longest text accepted in a search box or a filter.
+QUERY_MAX_LENGTH = 200
 CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "essdir.fr")
 
 # HSTS preloading is a commitment for the whole domain: the operator opts in with

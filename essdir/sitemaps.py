@@ -9,7 +9,7 @@ from territories.models import Collectivite, Scheme
 class StaticSitemap(Sitemap):
     def items(self):
         return [
-            "territories:home",
+            "site:home",
             "territories:collectivite_list",
             "territories:scheme_list",
             "territories:contact_finder",

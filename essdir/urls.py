@@ -4,19 +4,47 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from essdir import admin_views, views
 from essdir.sitemaps import SITEMAPS
 
+# The pages that show several apps' records (see essdir/views.py).
+site_patterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("recherche/", views.SearchView.as_view(), name="search"),
+    path("collectivites/<slug:slug>/", views.CollectiviteDetailView.as_view(), name="collectivite"),
+    path("territoires/<str:slug>/", views.TerritoryDetailView.as_view(), name="territory"),
+    path("dispositifs/<slug:slug>/", views.SchemeDetailView.as_view(), name="scheme"),
+    path("acteurs/<slug:slug>/", views.ActorDetailView.as_view(), name="actor"),
+]
+
+admin_patterns = [
+    path(
+        "r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(admin_views.view_on_site),
+        name="view_on_site",
+    ),
+    path(
+        "a-revoir/",
+        admin.site.admin_view(admin_views.StaleRecordsView.as_view()),
+        name="stale_records",
+    ),
+]
+
 urlpatterns = [
+    # Before the admin's own URLs, which they replace or extend.
+    path(settings.ADMIN_URL, include((admin_patterns, "backoffice"))),
     path(settings.ADMIN_URL, admin.site.urls),
+    # Before the site's pages: /acteurs/referencer/ is not an actor.
     path("acteurs/", include("actors.urls")),
     path("evenements/", include("events.urls")),
+    path("", include("territories.urls")),
+    path("", include((site_patterns, "site"))),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots",
     ),
-    path("", include("territories.urls")),
 ]
 
 if settings.BENCH_FLOOR:

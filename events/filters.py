@@ -80,6 +80,12 @@ class EventFilterSet(BaseFilterSet):
     def filter_mois_ess(self, queryset, name, value):
         return queryset.filter(mois_ess=True) if value else queryset
 
+    def undated(self, queryset):
+        """`queryset` under the same criteria but any period (events with no full date)."""
+        data = self.data.copy()
+        data["periode"] = "tous"
+        return type(self)(data, queryset=queryset, request=self.request).qs
+
     @property
     def period(self) -> str:
         """Upcoming by default; every date when the visitor gives a range of dates."""

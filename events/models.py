@@ -9,10 +9,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from territories.models import Publishable, PublishableQuerySet, Territory
-from territories.search import text_search
+from essdir.core.publication import PublicationStatus
+from essdir.core.search import text_search
+from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
 
 
 class EventKind(models.TextChoices):
@@ -48,7 +50,23 @@ class ScheduleStatus(models.TextChoices):
     CANCELLED = "cancelled", "Annulé"
 
 
-class EventQuerySet(PublishableQuerySet):
+class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
+    def owned_by(self, collectivites):
+        """Events one of `collectivites` keeps up to date or organises."""
+        return self.filter(
+            Q(collectivite__in=collectivites)
+            | Q(
+                pk__in=EventParticipation.objects.filter(
+                    collectivite__in=collectivites, role=ParticipationRole.ORGANISER
+                ).values("event_id")
+            )
+        )
+
+    def involving(self, *, collectivite=None, actor=None):
+        """Events that `collectivite` or `actor` organises or partners (no duplicates)."""
+        party = {"collectivite": collectivite} if collectivite is not None else {"actor": actor}
+        return self.filter(pk__in=EventParticipation.objects.filter(**party).values("event_id"))
+
     def with_last_day(self):
         return self.annotate(last_day=Coalesce("end_date", "start_date"))
 
@@ -77,12 +95,8 @@ class EventQuerySet(PublishableQuerySet):
         """Events whose source gives no full date (recurring, or day and month only)."""
         return self.filter(Q(start_date__isnull=True) | Q(date_precision=DatePrecision.UNKNOWN))
 
-    def in_territory(self, territory: Territory):
-        """Events taking place in `territory` or anywhere inside it."""
-        return self.filter(territory__container_links__container=territory)
-
     def search(self, query: str):
-        """Events matching `query`, best first (see territories.search)."""
+        """Events matching `query`, best first (see essdir.core.search)."""
         return text_search(
             self, query, [("title", "A"), ("venue", "B"), ("date_label", "B"), ("description", "C")]
         )
@@ -91,12 +105,31 @@ class EventQuerySet(PublishableQuerySet):
         return self.select_related("territory")
 
     def for_detail(self):
+        """An event with its published organisers and partners (`organisers`, `partners`)."""
         return self.select_related("territory").prefetch_related(
-            "sources", "participations__collectivite", "participations__actor", "themes"
+            "sources",
+            "themes",
+            *(
+                models.Prefetch(
+                    "participations",
+                    queryset=EventParticipation.objects.filter(role=role)
+                    .filter(
+                        Q(collectivite__status=PublicationStatus.PUBLISHED)
+                        | Q(actor__status=PublicationStatus.PUBLISHED)
+                    )
+                    .select_related("collectivite", "actor")
+                    .order_by("pk"),
+                    to_attr=attribute,
+                )
+                for role, attribute in (
+                    (ParticipationRole.ORGANISER, "organiser_links"),
+                    (ParticipationRole.PARTNER, "partner_links"),
+                )
+            ),
         )
 
 
-class Event(Publishable):
+class Event(SourcedRecord):
     title = models.CharField("titre", max_length=300)
     slug = models.SlugField("identifiant", max_length=140, unique=True)
     kind = models.CharField("type", max_length=30, choices=EventKind.choices)
@@ -193,6 +226,21 @@ class Event(Publishable):
             raise ValidationError({"start_date": "Une date de fin demande une date de début."})
         if self.start_date is None and self.date_precision != DatePrecision.UNKNOWN:
             raise ValidationError({"date_precision": "Sans date, la précision est « incomplète »."})
+
+    def is_owned_by(self, collectivite_ids: set[int]) -> bool:
+        # A deleted event kept its owner column; its participations went with it.
+        return self.collectivite_id in collectivite_ids
+
+    @property
+    def is_over(self) -> bool:
+        """Whether the event ended before today (in Paris)."""
+        last_day = self.end_date or self.start_date
+        return bool(last_day and last_day < timezone.localdate())
+
+    @property
+    def has_full_date(self) -> bool:
+        """Whether the source gives the day: only then can it go into a calendar."""
+        return bool(self.start_date and self.date_precision == DatePrecision.DAY)
 
 
 class ParticipationRole(models.TextChoices):

@@ -1,15 +1,12 @@
-"""Seed loading for events (called by territories.seed.load_seed)."""
+"""Seed loading for events, after territories and actors (see essdir.core.seedkit)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.utils.text import slugify
 
+from essdir.core.seedkit import Loader, SeedError, parse_date, parse_time, read_yaml, url
 from events.models import DatePrecision, Event, EventParticipation, ParticipationRole, Recurrence
-
-if TYPE_CHECKING:
-    from territories.seed import Loader
+from territories.seed import territory
 
 FIGURES = [
     "registered_structures",
@@ -30,12 +27,9 @@ RECURRENCES = {
 }
 
 
-def load_events(loader: Loader) -> None:
-    from territories.seed import SeedError, _date, _read_yaml, _time, _url
-
-    path = loader.directory / "events.yaml"
-    rows = _read_yaml(path) if path.exists() else []
-    actors = getattr(loader, "actors", {})
+def load(loader: Loader) -> None:
+    """events.yaml: the events, their organisers and partners."""
+    rows = read_yaml(loader.directory / "events.yaml", missing_ok=True)
     seen = set()
     for row in rows:
         slug = row.get("slug") or slugify(row["title"])[:140]
@@ -43,7 +37,7 @@ def load_events(loader: Loader) -> None:
         if slug in seen:
             raise SeedError(f"{where} : identifiant en double")
         seen.add(slug)
-        start = _date(row.get("start_date"), where)
+        start = parse_date(row.get("start_date"), where)
         precision = row.get("date_precision") or (
             DatePrecision.DAY if start else DatePrecision.UNKNOWN
         )
@@ -60,14 +54,14 @@ def load_events(loader: Loader) -> None:
                 "start_date": start,
                 "date_precision": precision,
                 "date_label": str(row.get("date_label") or ""),
-                "start_time": _time(row.get("start_time"), where),
-                "end_date": _date(row.get("end_date"), where),
-                "end_time": _time(row.get("end_time"), where),
+                "start_time": parse_time(row.get("start_time"), where),
+                "end_date": parse_date(row.get("end_date"), where),
+                "end_time": parse_time(row.get("end_time"), where),
                 "venue": row.get("venue") or "",
                 "address": (row.get("address") or "").strip(),
-                "territory": loader.territory(row.get("territory"), where),
+                "territory": territory(loader, row.get("territory"), where),
                 "online": bool(row.get("online")),
-                "registration_url": _url(row.get("registration_url")),
+                "registration_url": url(row.get("registration_url")),
                 "mois_ess": bool(row.get("mois_ess")),
                 "recurrence": RECURRENCES.get(recurrence, ""),
                 "recurrence_label": row.get("recurrence_label") or "",
@@ -85,21 +79,23 @@ def load_events(loader: Loader) -> None:
             ),
             None,
         )
-        owner = loader.collectivite(owner, where) if owner else None
+        owner = loader.recall("collectivité", owner, where) if owner else None
         if event.collectivite_id != (owner.pk if owner else None):
             event.collectivite = owner
             event.save(update_fields=["collectivite"])
-        loader.set_m2m(event, "themes", loader.themes(row.get("themes"), where))
-        loader.set_m2m(event, "sources", loader.sources(row.get("sources"), where))
+        loader.set_m2m(event, "themes", loader.recall_all("thème", row.get("themes"), where))
+        loader.set_m2m(event, "sources", loader.recall_all("source", row.get("sources"), where))
         for role, key in (
             (ParticipationRole.ORGANISER, "organisers"),
             (ParticipationRole.PARTNER, "partners"),
         ):
             for party in row.get(key) or []:
                 if party.get("collectivite"):
-                    lookup = {"collectivite": loader.collectivite(party["collectivite"], where)}
-                elif party.get("actor") in actors:
-                    lookup = {"actor": actors[party["actor"]]}
+                    lookup = {
+                        "collectivite": loader.recall("collectivité", party["collectivite"], where)
+                    }
+                elif party.get("actor"):
+                    lookup = {"actor": loader.recall("acteur", party["actor"], where)}
                 else:
                     raise SeedError(f"{where} : participant inconnu {party!r}")
                 loader.upsert(EventParticipation, {"event": event, "role": role, **lookup}, {})

@@ -1,17 +1,27 @@
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.views.generic import DetailView
 
+from essdir.core.caching import PublicPageCacheMixin
+from essdir.core.views import FilteredListView
 from events.calendar import build_calendar
 from events.filters import EventFilterSet
 from events.models import Event
-from territories.caching import PublicPageCacheMixin
-from territories.views import FilteredListView
 
 ICS_LIMIT = 500
+
+
+def plain_text(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def calendar_response(events, request, name: str, filename: str) -> HttpResponse:
+    body = build_calendar(events, base_url=request.build_absolute_uri("/").rstrip("/"), name=name)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class EventListView(FilteredListView):
@@ -26,15 +36,8 @@ class EventListView(FilteredListView):
         context["period"] = self.filterset.period
         if self.filterset.period == "a-venir" and not self.filterset.errors:
             # Events whose source gives no full date are listed apart, never guessed.
-            data = self.request.GET.copy()
-            data["periode"] = "tous"
-            undated = EventFilterSet(
-                data, queryset=Event.objects.published().undated().for_list(), request=self.request
-            )
-            context["undated"] = undated.qs.order_by("title")[: settings.PAGE_SIZE]
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["ics_query"] = query.urlencode()
+            undated = self.filterset.undated(Event.objects.published().undated().for_list())
+            context["undated"] = undated.order_by("title")[: settings.PAGE_SIZE]
         return context
 
 
@@ -45,49 +48,21 @@ class EventDetailView(PublicPageCacheMixin, DetailView):
     def get_queryset(self):
         return Event.objects.visible_to(self.request.user).for_detail()
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        participations = list(self.object.participations.all())
-        context["organisers"] = [
-            p.party
-            for p in participations
-            if p.role == "organiser" and p.party.status == "published"
-        ]
-        context["partners"] = [
-            p.party for p in participations if p.role == "partner" and p.party.status == "published"
-        ]
-        context["in_calendar"] = bool(
-            self.object.start_date and self.object.date_precision == "day"
-        )
-        context["is_past"] = bool(
-            self.object.start_date
-            and (self.object.end_date or self.object.start_date) < timezone.localdate()
-        )
-        return context
-
-
-def _calendar_response(events, request, name: str, filename: str) -> HttpResponse:
-    body = build_calendar(events, base_url=request.build_absolute_uri("/").rstrip("/"), name=name)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
 
 class EventCalendarView(PublicPageCacheMixin, DetailView):
     """One event as an .ics file."""
 
     def get_queryset(self):
-        return Event.objects.published().select_related("territory")
+        return Event.objects.published().for_list()
 
     def render_to_response(self, context, **response_kwargs):
         event = self.object
-        if not (event.start_date and event.date_precision == "day"):
-            return HttpResponse(
+        if not event.has_full_date:
+            return plain_text(
                 "Cet événement n'a pas de date complète : il ne peut pas être ajouté à un agenda.",
-                status=404,
-                content_type="text/plain; charset=utf-8",
+                404,
             )
-        return _calendar_response([event], self.request, event.title, f"{event.slug}.ics")
+        return calendar_response([event], self.request, event.title, f"{event.slug}.ics")
 
 
 class EventFeedCalendarView(FilteredListView):
@@ -102,15 +77,9 @@ class EventFeedCalendarView(FilteredListView):
     def render_to_response(self, context, **response_kwargs):
         if self.filterset.errors:
             messages = "; ".join(e for errors in self.filterset.errors.values() for e in errors)
-            return HttpResponse(
-                f"Paramètres invalides : {messages}",
-                status=400,
-                content_type="text/plain; charset=utf-8",
-            )
+            return plain_text(f"Paramètres invalides : {messages}", 400)
         events = self.object_list[:ICS_LIMIT]
-        return _calendar_response(
-            events, self.request, "Agenda de l'ESS (essdir)", "agenda-ess.ics"
-        )
+        return calendar_response(events, self.request, "Agenda de l'ESS (essdir)", "agenda-ess.ics")
 
 
 class EventAtomFeed(Feed):

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from essdir.core import publication
+from essdir.core.publication import PublicationStatus
 from territories import access, services
 from territories.models import (
     Action,
@@ -19,7 +21,6 @@ from territories.models import (
     Contact,
     KeyFigure,
     PostalCode,
-    PublicationStatus,
     Scheme,
     SchemeFunder,
     Source,
@@ -124,6 +125,9 @@ class ScopedInline:
 
 class ScopedAdmin(SimpleHistoryAdmin, BaseAdmin):
     """An admin where staff see and change only their collectivités' records (access.scope)."""
+
+    # Its records are those of the user's collectivités (essdir.E002 checks the rule).
+    scoped_by_owner = True
 
     # The field naming the collectivité that owns a record; editors may only pick theirs.
     owner_field: str | None = "collectivite"
@@ -284,19 +288,19 @@ class ScopedAdmin(SimpleHistoryAdmin, BaseAdmin):
 
     @admin.action(description="Marquer comme vérifiées aujourd'hui")
     def mark_checked(self, request, queryset):
-        count = services.mark_checked(records=queryset, day=timezone.localdate())
+        count = publication.mark_checked(records=queryset, day=timezone.localdate())
         self.message_user(
             request, f"{count} fiche(s) marquée(s) comme vérifiée(s).", messages.SUCCESS
         )
 
     @admin.action(description="Publier")
     def publish(self, request, queryset):
-        count = services.set_status(records=queryset, status=PublicationStatus.PUBLISHED)
+        count = publication.set_status(records=queryset, status=PublicationStatus.PUBLISHED)
         self.message_user(request, f"{count} fiche(s) publiée(s).", messages.SUCCESS)
 
     @admin.action(description="Archiver (retirer du site public)")
     def archive(self, request, queryset):
-        count = services.set_status(records=queryset, status=PublicationStatus.ARCHIVED)
+        count = publication.set_status(records=queryset, status=PublicationStatus.ARCHIVED)
         self.message_user(request, f"{count} fiche(s) archivée(s).", messages.SUCCESS)
 
     @admin.display(description="aperçu")
@@ -346,7 +350,7 @@ class TerritoryAdmin(NetworkAdminOnly):
         ).exists()
 
     def get_search_results(self, request, queryset, search_term):
-        from territories.text import normalize
+        from essdir.core.text import normalize
 
         return super().get_search_results(request, queryset, normalize(search_term) or search_term)
 
@@ -393,34 +397,6 @@ class CollectiviteAdmin(ScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["sources"]
     inlines = [KeyFigureInline, AxisInline, ActionInline]
-
-    def get_urls(self):
-        from django.urls import path
-
-        return [
-            path(
-                "a-revoir/",
-                self.admin_site.admin_view(self.stale_view),
-                name="territories_stale",
-            ),
-            *super().get_urls(),
-        ]
-
-    def stale_view(self, request):
-        """Per collectivité, its records not checked for more than a year."""
-        from django.template.response import TemplateResponse
-
-        from territories.freshness import stale_records
-
-        if not self.has_module_permission(request):
-            raise PermissionDenied
-        collectivites = self.get_queryset(request).order_by("name")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Fiches à revoir (non vérifiées depuis plus d'un an)",
-            "report": stale_records(collectivites, timezone.localdate()),
-        }
-        return TemplateResponse(request, "admin/territories/stale.html", context)
 
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if access.is_network_admin(request.user) else {}
@@ -492,6 +468,9 @@ class SchemeAdmin(ScopedAdmin):
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(BaseAdmin):
     """Managers manage the editors of their collectivités; network admins everyone."""
+
+    # Its records are those of the user's collectivités (essdir.E002 checks the rule).
+    scoped_by_owner = True
 
     list_display = ["user", "collectivite", "role"]
     list_filter = ["role", ("collectivite", admin.RelatedOnlyFieldListFilter)]

@@ -7,9 +7,9 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 
+from essdir.core.filters import FastFormFilterSet, SearchFilter
 from territories.models import (
     Collectivite,
     CollectiviteKind,
@@ -19,10 +19,14 @@ from territories.models import (
     TerritoryKind,
     Theme,
 )
-from territories.widgets import FastSelect
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MAX_QUERY_LENGTH = 200
+
+
+def resolve_territory(text: str) -> Territory | None:
+    """The territory a slug or a short form (`departement-54`) names, if any."""
+    value = text.strip().lower()
+    return Territory.objects.by_slug(value).first() if SLUG_RE.match(value) else None
 
 
 class TerritoryField(forms.CharField):
@@ -36,13 +40,12 @@ class TerritoryField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        value = value.strip().lower()
-        territory = Territory.objects.by_slug(value).first() if SLUG_RE.match(value) else None
+        territory = resolve_territory(value)
         if territory is None:
             raise ValidationError(
                 "Territoire inconnu : « %(value)s ». Indiquez par exemple departement-54, "
                 "epci-245400676 ou commune-54528.",
-                params={"value": value[:80]},
+                params={"value": value.strip().lower()[:80]},
                 code="unknown_territory",
             )
         return territory
@@ -59,32 +62,9 @@ class TerritoryFilter(django_filters.Filter):
         return qs.in_territory(value)
 
 
-class SearchFilter(django_filters.CharFilter):
-    """Free text, through the queryset's `search()`."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label", "Mots-clés")
-        kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if not value or not value.strip():
-            return qs
-        return qs.search(value)
-
-
-class BaseFilterSet(django_filters.FilterSet):
+class BaseFilterSet(FastFormFilterSet):
     q = SearchFilter()
     territoire = TerritoryFilter(label="Territoire (identifiant)")
-
-    @property
-    def form(self):
-        if not hasattr(self, "_form"):
-            form = super().form
-            for field in form.fields.values():
-                if type(field.widget) is forms.Select:
-                    field.widget = FastSelect(attrs=field.widget.attrs, choices=field.choices)
-        return self._form
 
 
 class CollectiviteFilterSet(BaseFilterSet):
@@ -143,8 +123,7 @@ class SchemeFilterSet(BaseFilterSet):
         fields = ["q", "funder", "kind", "theme", "territoire", "ouvert"]
 
     def filter_funder(self, queryset, name, value):
-        funded = Scheme.objects.filter(funders__collectivite=value).values("pk")
-        return queryset.filter(Q(collectivite=value) | Q(pk__in=funded))
+        return queryset.funded_by(value)
 
     def filter_open(self, queryset, name, value):
         if not value:

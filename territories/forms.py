@@ -1,7 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from territories.filters import MAX_QUERY_LENGTH, TerritoryField
+from territories.filters import TerritoryField
 from territories.models import TerritoryKind
 
 
@@ -16,12 +17,17 @@ class CommuneField(TerritoryField):
 class ContactFinderForm(forms.Form):
     q = forms.CharField(
         label="Code postal, commune ou code INSEE",
-        max_length=MAX_QUERY_LENGTH,
+        max_length=settings.QUERY_MAX_LENGTH,
         required=False,
+        help_text="Par exemple 54200 ou Toul.",
         widget=forms.TextInput(attrs={"placeholder": "ex. 54200 ou Toul"}),
     )
     commune = CommuneField(required=False, widget=forms.HiddenInput)
 
 
-class SearchForm(forms.Form):
-    q = forms.CharField(label="Rechercher", max_length=MAX_QUERY_LENGTH, required=False)
+class TerritorySearchForm(forms.Form):
+    q = forms.CharField(
+        label="Commune, code postal, intercommunalité, département…",
+        max_length=settings.QUERY_MAX_LENGTH,
+        required=False,
+    )

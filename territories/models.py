@@ -19,68 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from territories.search import text_search
-from territories.text import normalize
-
-
-class PublicationStatus(models.TextChoices):
-    DRAFT = "draft", "Brouillon"
-    PUBLISHED = "published", "Publié"
-    ARCHIVED = "archived", "Archivé"
-
-
-class PublishableQuerySet(models.QuerySet):
-    def published(self):
-        """Records the public may see."""
-        return self.filter(status=PublicationStatus.PUBLISHED)
-
-    def visible_to(self, user):
-        """Published records, plus those the staff member `user` may preview."""
-        from territories import access
-
-        if access.is_network_admin(user):
-            return self
-        if access.is_member(user):
-            own = access.scoped(user, self.model.objects.all()).values("pk")
-            return self.filter(Q(pk__in=self.published().values("pk")) | Q(pk__in=own))
-        return self.published()
-
-    def stale(self, today: datetime.date):
-        """Records never checked, or not for more than a year."""
-        return self.filter(
-            Q(checked_at__isnull=True) | Q(checked_at__lt=today - datetime.timedelta(days=365))
-        )
-
-
-class Publishable(models.Model):
-    """Fields shared by every record the public pages show."""
-
-    status = models.CharField(
-        "statut de publication",
-        max_length=12,
-        choices=PublicationStatus.choices,
-        default=PublicationStatus.DRAFT,
-        db_index=True,
-    )
-    checked_at = models.DateField(
-        "vérifié le",
-        null=True,
-        blank=True,
-        help_text="Date à laquelle l'équipe a vérifié que la fiche est à jour.",
-    )
-    sources = models.ManyToManyField(
-        "territories.Source", verbose_name="sources", blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
-    updated_at = models.DateTimeField("modifié le", auto_now=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == PublicationStatus.PUBLISHED
-
+from essdir.core.publication import PublicationStatus, Publishable, PublishableQuerySet
+from essdir.core.search import text_search
+from essdir.core.text import normalize
+from territories import access
+from territories.access import StaffRole
 
 # --- Reference data -------------------------------------------------------------------------
 
@@ -155,6 +98,16 @@ RANKS = {
 }
 
 
+# The territories listed "below" a territory on its page: the next level down.
+CHILD_KINDS = {
+    TerritoryKind.REGION: [TerritoryKind.DEPARTEMENT],
+    TerritoryKind.DEPARTEMENT: [TerritoryKind.EPCI, TerritoryKind.EPT, TerritoryKind.GROUPEMENT],
+    TerritoryKind.EPCI: [TerritoryKind.COMMUNE],
+    TerritoryKind.EPT: [TerritoryKind.COMMUNE],
+    TerritoryKind.GROUPEMENT: [TerritoryKind.EPCI, TerritoryKind.COMMUNE],
+}
+
+
 class TerritoryQuerySet(models.QuerySet):
     def communes(self):
         """Current communes, the base unit of the geography."""
@@ -164,9 +117,37 @@ class TerritoryQuerySet(models.QuerySet):
         """Territories contained in `territory`, itself included."""
         return self.filter(container_links__container=territory)
 
+    def inside_any_of(self, collectivites):
+        """Territories inside the territory of one of `collectivites` (ids or instances)."""
+        return self.filter(container_links__container__collectivites__in=collectivites)
+
     def containing(self, territory: Territory):
         """Territories that contain `territory`, itself included, the most local first."""
         return self.filter(member_links__member=territory).order_by("rank", "name")
+
+    def containers_of(self, territory: Territory):
+        """Territories that contain `territory`, itself excluded, the most local first."""
+        return self.containing(territory).exclude(pk=territory.pk)
+
+    def children_of(self, territory: Territory):
+        """The territories one level below `territory` (a département's EPCI and groupings…)."""
+        return (
+            self.inside(territory)
+            .exclude(pk=territory.pk)
+            .filter(kind__in=CHILD_KINDS.get(territory.kind, []))
+            .order_by("rank", "search_name")
+        )
+
+    def landmarks(self):
+        """Where to start browsing: the régions and the groupings."""
+        return self.filter(kind__in=[TerritoryKind.REGION, TerritoryKind.GROUPEMENT])
+
+    def found_by(self, query: str):
+        """The communes `query` names (see `matching_place`), else territories named so."""
+        communes = self.matching_place(query)
+        if communes.exists():
+            return communes
+        return self.matching_name(query).order_by("rank", "search_name")
 
     def by_slug(self, slug: str):
         """The territory a canonical slug or a short form (`<kind>-<code>`) names."""
@@ -269,7 +250,7 @@ class Territory(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("territories:detail", kwargs={"slug": self.slug})
+        return reverse("site:territory", kwargs={"slug": self.slug})
 
     def refresh_derived_fields(self) -> None:
         """Fill the stored columns that indexes need (also called before bulk imports)."""
@@ -318,6 +299,74 @@ class PostalCode(models.Model):
         return self.code
 
 
+# --- What the directory's records share ------------------------------------------------------
+
+
+class SourcedRecord(Publishable):
+    """A record of the public pages that keeps the documents its facts come from."""
+
+    sources = models.ManyToManyField(Source, verbose_name="sources", blank=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class TerritorialQuerySet(models.QuerySet):
+    """Records attached to one territory through their `territory` foreign key."""
+
+    def in_territory(self, territory: Territory):
+        """Records whose territory is `territory` or lies inside it."""
+        return self.filter(territory__container_links__container=territory)
+
+
+class OwnedQuerySet(PublishableQuerySet):
+    """Records that collectivités own: their staff manage them and preview their drafts.
+
+    Each model states its rule in `owned_by()` (and `is_owned_by()` on the instance, for
+    a deleted record restored from its history); the `essdir.E002` check makes sure of it.
+    """
+
+    def owned_by(self, collectivites):
+        """Records owned by one of `collectivites` (ids, instances or a queryset)."""
+        raise NotImplementedError(f"{self.model.__name__} states no ownership rule.")
+
+    def visible_to(self, user):
+        """Published records, plus those the staff member `user` may preview."""
+        if access.is_network_admin(user):
+            return self
+        own = access.collectivite_ids(user)
+        if not own:
+            return self.published()
+        owned = self.model._default_manager.owned_by(own).values("pk")
+        return self.filter(Q(pk__in=self.published().values("pk")) | Q(pk__in=owned))
+
+
+class CollectiviteRecordQuerySet(OwnedQuerySet):
+    """Records of one collectivité (its contacts, budgets, schemes)."""
+
+    def published(self):
+        """Published records of published collectivités."""
+        return super().published().filter(collectivite__status=PublicationStatus.PUBLISHED)
+
+    def owned_by(self, collectivites):
+        """Records of one of `collectivites`."""
+        return self.filter(collectivite__in=collectivites)
+
+    def of(self, collectivite):
+        """The records of `collectivite`."""
+        return self.filter(collectivite=collectivite)
+
+
+class CollectiviteRecord(SourcedRecord):
+    """A record that belongs to the collectivité named in its `collectivite` field."""
+
+    class Meta:
+        abstract = True
+
+    def is_owned_by(self, collectivite_ids: set[int]) -> bool:
+        return self.collectivite_id in collectivite_ids
+
+
 # --- Collectivités ----------------------------------------------------------------------------
 
 
@@ -333,10 +382,10 @@ class CollectiviteKind(models.TextChoices):
     PAYS = "pays", "Pays"
 
 
-class CollectiviteQuerySet(PublishableQuerySet):
-    def in_territory(self, territory: Territory):
-        """Collectivités governing `territory` or a territory inside it."""
-        return self.filter(territory__container_links__container=territory)
+class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
+    def owned_by(self, collectivites):
+        """A collectivité owns its own record."""
+        return self.filter(pk__in=collectivites)
 
     def acting_on(self, territory: Territory):
         """Collectivités whose territory contains `territory` or lies inside it."""
@@ -348,7 +397,7 @@ class CollectiviteQuerySet(PublishableQuerySet):
         )
 
     def search(self, query: str):
-        """Collectivités matching `query`, best first (see territories.search)."""
+        """Collectivités matching `query`, best first (see essdir.core.search)."""
         return text_search(
             self,
             query,
@@ -370,7 +419,7 @@ class CollectiviteQuerySet(PublishableQuerySet):
         )
 
 
-class Collectivite(Publishable):
+class Collectivite(SourcedRecord):
     name = models.CharField("nom", max_length=200)
     short_name = models.CharField("nom court", max_length=60, blank=True)
     slug = models.SlugField("identifiant", max_length=120, unique=True)
@@ -417,7 +466,10 @@ class Collectivite(Publishable):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("territories:collectivite", kwargs={"slug": self.slug})
+        return reverse("site:collectivite", kwargs={"slug": self.slug})
+
+    def is_owned_by(self, collectivite_ids: set[int]) -> bool:
+        return self.pk in collectivite_ids
 
 
 class KeyFigure(models.Model):
@@ -488,11 +540,7 @@ class ContactRole(models.TextChoices):
     ELECTED = "elu", "Élu·e"
 
 
-class ContactQuerySet(PublishableQuerySet):
-    def published(self):
-        """Published contacts of published collectivités."""
-        return super().published().filter(collectivite__status=PublicationStatus.PUBLISHED)
-
+class ContactQuerySet(CollectiviteRecordQuerySet):
     def serving(self, commune: Territory):
         """Contacts serving `commune`, the most local first.
 
@@ -514,6 +562,23 @@ class ContactQuerySet(PublishableQuerySet):
             )
         )
 
+    def grouped(self) -> list[dict]:
+        """The contacts (annotated by `serving()`) grouped under the territory they serve
+        through, in order: [{"territory": …, "contacts": […]}, …]."""
+        contacts = list(self)
+        territories = Territory.objects.in_bulk({c.serving_territory_id for c in contacts})
+        groups: dict[int, dict] = {}
+        for contact in contacts:
+            groups.setdefault(
+                contact.serving_territory_id,
+                {"territory": territories[contact.serving_territory_id], "contacts": []},
+            )["contacts"].append(contact)
+        return list(groups.values())
+
+    def by_importance(self):
+        """The central contact first, then officers before elected representatives."""
+        return self.order_by("-is_central", "role", "order", "pk")
+
     def search(self, query: str):
         """Contacts matching `query` (name, function, service), best first."""
         return text_search(self, query, [("name", "A"), ("title", "B"), ("service", "B")])
@@ -522,7 +587,7 @@ class ContactQuerySet(PublishableQuerySet):
         return self.select_related("collectivite").prefetch_related("territories")
 
 
-class Contact(Publishable):
+class Contact(CollectiviteRecord):
     collectivite = models.ForeignKey(
         Collectivite, verbose_name="collectivité", on_delete=models.CASCADE, related_name="contacts"
     )
@@ -573,18 +638,16 @@ class BudgetSection(models.TextChoices):
     FONCTIONNEMENT = "fonctionnement", "Fonctionnement"
 
 
-class BudgetQuerySet(PublishableQuerySet):
-    def published(self):
-        """Published budgets of published collectivités."""
-        return super().published().filter(collectivite__status=PublicationStatus.PUBLISHED)
-
+class BudgetQuerySet(CollectiviteRecordQuerySet):
     def for_detail(self):
-        return self.prefetch_related("lines__scheme").order_by(
+        """Budgets with their lines and the schemes they fund, the latest year first."""
+        lines = BudgetLine.objects.select_related("scheme__collectivite")
+        return self.prefetch_related(models.Prefetch("lines", queryset=lines)).order_by(
             models.F("year").desc(nulls_last=True), "label", "pk"
         )
 
 
-class Budget(Publishable):
+class Budget(CollectiviteRecord):
     """What a collectivité devotes to the ESS, for a year when the source gives one."""
 
     collectivite = models.ForeignKey(
@@ -646,6 +709,19 @@ class Budget(Publishable):
         return any(line.approximate for line in self._lines() if line.amount is not None)
 
 
+class BudgetLineQuerySet(models.QuerySet):
+    def published(self):
+        """Lines of published budgets of published collectivités, the latest year first."""
+        return (
+            self.filter(
+                budget__status=PublicationStatus.PUBLISHED,
+                budget__collectivite__status=PublicationStatus.PUBLISHED,
+            )
+            .select_related("budget__collectivite")
+            .order_by(models.F("budget__year").desc(nulls_last=True), "order", "pk")
+        )
+
+
 class BudgetLine(models.Model):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")
     section = models.CharField("section", max_length=20, choices=BudgetSection.choices, blank=True)
@@ -662,6 +738,8 @@ class BudgetLine(models.Model):
     )
     order = models.PositiveSmallIntegerField("ordre", default=0)
 
+    objects = BudgetLineQuerySet.as_manager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -671,6 +749,14 @@ class BudgetLine(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def public_scheme(self) -> Scheme | None:
+        """The scheme the line funds, when the public may see it (never a draft's name)."""
+        scheme = self.scheme
+        if scheme is not None and scheme.is_published and scheme.collectivite.is_published:
+            return scheme
+        return None
 
 
 # --- Schemes (dispositifs) ------------------------------------------------------------------------
@@ -687,18 +773,26 @@ class SchemeKind(models.TextChoices):
     RESEAU = "reseau", "Réseau ou démarche collective"
 
 
-class SchemeQuerySet(PublishableQuerySet):
-    def published(self):
-        """Published schemes of published collectivités."""
-        return super().published().filter(collectivite__status=PublicationStatus.PUBLISHED)
-
-    def in_territory(self, territory: Territory):
-        """Schemes whose territory lies inside `territory`."""
-        return self.filter(territory__container_links__container=territory)
-
+class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
     def available_in(self, territory: Territory):
         """Schemes a project holder of `territory` may apply to (their area covers it)."""
         return self.filter(territory__member_links__member=territory)
+
+    def funded_by(self, collectivite: Collectivite):
+        """Schemes `collectivite` carries or co-funds."""
+        co_funded = SchemeFunder.objects.filter(collectivite=collectivite).values("scheme_id")
+        return self.filter(Q(collectivite=collectivite) | Q(pk__in=co_funded))
+
+    def co_funded_by(self, collectivite: Collectivite):
+        """Schemes of other collectivités that `collectivite` co-funds."""
+        co_funded = SchemeFunder.objects.filter(collectivite=collectivite).values("scheme_id")
+        return self.filter(pk__in=co_funded).exclude(collectivite=collectivite)
+
+    def nearest_first(self):
+        """The most local schemes first (a commune's, then its EPCI's… then the région's)."""
+        return self.select_related("collectivite", "territory").order_by(
+            "territory__rank", "name", "pk"
+        )
 
     def open_on(self, day: datetime.date):
         """Schemes whose application window, when dated, includes `day`."""
@@ -708,7 +802,7 @@ class SchemeQuerySet(PublishableQuerySet):
         )
 
     def search(self, query: str):
-        """Schemes matching `query`, best first (see territories.search)."""
+        """Schemes matching `query`, best first (see essdir.core.search)."""
         return text_search(
             self,
             query,
@@ -723,12 +817,16 @@ class SchemeQuerySet(PublishableQuerySet):
         )
 
     def for_detail(self):
+        """A scheme with its themes, sources, funders and published budget lines."""
         return self.select_related("collectivite", "territory").prefetch_related(
-            "themes", "sources", "funders__collectivite"
+            "themes",
+            "sources",
+            "funders__collectivite",
+            models.Prefetch("budget_lines", queryset=BudgetLine.objects.published()),
         )
 
 
-class Scheme(Publishable):
+class Scheme(CollectiviteRecord):
     name = models.CharField("nom", max_length=300)
     slug = models.SlugField("identifiant", max_length=120, unique=True)
     kind = models.CharField("nature", max_length=30, choices=SchemeKind.choices)
@@ -789,13 +887,17 @@ class Scheme(Publishable):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("territories:scheme", kwargs={"slug": self.slug})
+        return reverse("site:scheme", kwargs={"slug": self.slug})
 
     def clean(self) -> None:
         if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
             raise ValidationError({"closes_on": "La clôture précède l'ouverture."})
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise ValidationError({"end_year": "L'année de fin précède l'année de début."})
+
+    @property
+    def is_open_today(self) -> bool:
+        return self.is_open_on(timezone.localdate())
 
     def is_open_on(self, day: datetime.date) -> bool:
         if self.opens_on is None and self.closes_on is None:
@@ -866,9 +968,10 @@ class SchemeFunder(models.Model):
 # --- Staff ----------------------------------------------------------------------------------
 
 
-class StaffRole(models.TextChoices):
-    EDITOR = "editor", "Éditeur·rice"
-    MANAGER = "manager", "Gestionnaire (gère aussi les éditeurs)"
+class StaffMembershipQuerySet(models.QuerySet):
+    def owned_by(self, collectivites):
+        """The memberships of `collectivites`, which their managers manage."""
+        return self.filter(collectivite__in=collectivites)
 
 
 class StaffMembership(models.Model):
@@ -885,7 +988,12 @@ class StaffMembership(models.Model):
     )
     role = models.CharField("rôle", max_length=10, choices=StaffRole.choices)
 
+    objects = StaffMembershipQuerySet.as_manager()
+
     history = HistoricalRecords()
+
+    # Only a collectivité's managers manage its team (territories.access.owner_ids).
+    owner_role = StaffRole.MANAGER
 
     class Meta:
         verbose_name = "membre de l'équipe"
@@ -897,3 +1005,6 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.collectivite} ({self.get_role_display()})"
+
+    def is_owned_by(self, collectivite_ids: set[int]) -> bool:
+        return self.collectivite_id in collectivite_ids

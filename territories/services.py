@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -278,27 +277,3 @@ def update_grouping(*, grouping: Territory, epcis: Iterable[Territory], restrict
         grouping.restrict_to_departement = restrict_to
         grouping.save(update_fields=["restrict_to_departement"])
     rebuild_inclusions()
-
-
-@transaction.atomic
-def mark_checked(*, records, day: datetime.date) -> int:
-    """Record that staff checked `records` on `day`, without editing them otherwise."""
-    count = 0
-    for record in records:
-        record.checked_at = day
-        # save() rather than update(): the history keeps who checked and when.
-        record.save(update_fields=["checked_at", "updated_at"])
-        count += 1
-    return count
-
-
-@transaction.atomic
-def set_status(*, records, status: str) -> int:
-    """Publish, archive or unpublish `records` (each change kept in their history)."""
-    count = 0
-    for record in records:
-        if record.status != status:
-            record.status = status
-            record.save(update_fields=["status", "updated_at"])
-            count += 1
-    return count

@@ -3,12 +3,40 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from territories.models import Territory
 from tests.geo import load_test_geography
 
 # ORM calls run beside Playwright's event loop in the browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+class HttpsClient(Client):
+    """The suite runs with the production settings (HTTPS redirect, secure cookies…): the
+    test clients speak HTTPS, as browsers do in production."""
+
+    def generic(self, *args, **kwargs):
+        kwargs["secure"] = True
+        return super().generic(*args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_manifest(tmp_path_factory):
+    """Collect the static files once: production's hashed, compressed storage needs them."""
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def client():
+    return HttpsClient()
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = HttpsClient()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture(scope="session")

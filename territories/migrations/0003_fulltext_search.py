@@ -3,10 +3,13 @@
 Each searchable table gets a stored generated `search_vector` column (kept up to date by
 PostgreSQL on every write) with the title weighing more than the body, and a GIN index.
 `fr_unaccent` is the french configuration with accents folded (to_tsvector(unaccent(x))
-is not immutable, a configuration is).
+is not immutable, a configuration is). The actors and events apps add their own columns
+in their migrations 0003.
 """
 
 from django.db import migrations
+
+from essdir.core.search import add_search_vector, drop_search_vector
 
 DOCUMENTS = {
     "territories_collectivite": [
@@ -17,18 +20,7 @@ DOCUMENTS = {
         ("name", "A"), ("summary", "B"), ("eligibility", "C"), ("description", "C"),
     ],
     "territories_contact": [("name", "A"), ("title", "B"), ("service", "B")],
-    "actors_actor": [
-        ("name", "A"), ("short_description", "B"), ("legal_form", "B"), ("description", "C"),
-    ],
-    "events_event": [("title", "A"), ("venue", "B"), ("date_label", "B"), ("description", "C")],
 }
-
-
-def vector_sql(columns) -> str:
-    return " || ".join(
-        f"setweight(to_tsvector('fr_unaccent'::regconfig, coalesce(\"{column}\", '')), '{weight}')"
-        for column, weight in columns
-    )
 
 
 def forwards(apps, schema_editor):
@@ -43,27 +35,15 @@ def forwards(apps, schema_editor):
         "END IF; END $$;"
     )
     for table, columns in DOCUMENTS.items():
-        schema_editor.execute(
-            f'ALTER TABLE "{table}" ADD COLUMN "search_vector" tsvector '
-            f"GENERATED ALWAYS AS ({vector_sql(columns)}) STORED"
-        )
-        schema_editor.execute(
-            f'CREATE INDEX "{table}_search_gin" ON "{table}" USING GIN ("search_vector")'
-        )
+        add_search_vector(schema_editor, table, columns)
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in DOCUMENTS:
-        schema_editor.execute(f'ALTER TABLE "{table}" DROP COLUMN IF EXISTS "search_vector"')
+        drop_search_vector(schema_editor, table)
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("territories", "0002_postgres_extensions"),
-        ("actors", "0001_initial"),
-        ("events", "0001_initial"),
-    ]
+    dependencies = [("territories", "0002_postgres_extensions")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -172,10 +172,10 @@ def test_actor_seed_facts_are_on_their_pages(seed, client):
 
 
 def test_long_lists_count_up_to_a_bound_and_stop_deep_paging(client, monkeypatch, settings):
-    from territories.pagination import BoundedPaginator
+    from essdir.core.pagination import BoundedPaginator
 
     settings.CACHE_MIDDLEWARE_SECONDS = 0
-    monkeypatch.setattr(BoundedPaginator, "exact_up_to", 10)
+    settings.EXACT_COUNT_UP_TO = 10
     monkeypatch.setattr(BoundedPaginator, "max_results", 25)
     ActorFactory.create_batch(30)
 

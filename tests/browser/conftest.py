@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from tests.geo import load_test_geography
 
@@ -66,6 +67,20 @@ def base_url(pytestconfig):
     Overriding it here means that fixture never runs. The tests use absolute URLs anyway.
     """
     return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http_live_server():
+    """Django's live server speaks plain HTTP: only these tests lift the HTTPS settings
+    (redirect, HSTS, secure cookies), which the rest of the suite runs with. Session-wide
+    and before the live server starts, since middleware reads them when it is built."""
+    with override_settings(
+        SECURE_SSL_REDIRECT=False,
+        SECURE_HSTS_SECONDS=0,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+    ):
+        yield
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FINDER_LABEL = "Trouver mon contact ESS"
+FINDER_LABEL = "Code postal, commune ou code INSEE"
 
 # One URL per page type.
 PAGES = [

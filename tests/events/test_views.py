@@ -135,7 +135,7 @@ def test_event_detail_query_count_is_constant(client, django_assert_num_queries,
         EventParticipationFactory(event=event)
         EventParticipationFactory(event=event, collectivite=None, actor=ActorFactory())
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(event.get_absolute_url())
 
     assert len(response.context["organisers"]) == 2 * count

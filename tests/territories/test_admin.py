@@ -501,7 +501,7 @@ def test_stale_report_lists_own_records_not_checked_for_a_year(client, world, ti
     )
     client.force_login(world.editor)
 
-    response = client.get(reverse("admin:territories_stale"))
+    response = client.get(reverse("backoffice:stale_records"))
 
     (entry,) = response.context["report"]
     labels = {r["label"] for group in entry["groups"] for r in group["records"]}

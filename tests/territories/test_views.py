@@ -79,7 +79,7 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
         budget = BudgetFactory(collectivite=collectivite)
         BudgetLineFactory(budget=budget, scheme=scheme)
 
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from actors.models import Actor, ActorPartnership, Family, Subtype
+from essdir.seed import DEFAULT_SEED_DIR
 from events.models import Event, EventKind, EventParticipation
 from territories.models import (
     Collectivite,
@@ -28,7 +29,6 @@ from territories.models import (
     TerritoryKind,
     Theme,
 )
-from territories.seed import DEFAULT_SEED_DIR
 
 PREFIX = "gen-"
 BATCH = 5000

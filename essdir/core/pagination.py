@@ -2,11 +2,11 @@
 
 import json
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
-EXACT_UP_TO = 1_000
 MAX_RESULTS = 10_000
 
 
@@ -24,8 +24,17 @@ def planner_estimate(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def bounded_count(queryset, bound: int | None = None) -> int:
+    """The number of rows, counted up to `bound` + 1 (enough to say "plus de 1 000").
+
+    Only the keys are counted: no ordering, ranking or other annotation in the count.
+    """
+    bound = settings.EXACT_COUNT_UP_TO if bound is None else bound
+    return queryset.order_by().values("pk")[: bound + 1].count()
+
+
 class BoundedPaginator(Paginator):
-    """Counts exactly up to EXACT_UP_TO rows (a LIMIT-ed subquery, never the whole table).
+    """Counts exactly up to EXACT_COUNT_UP_TO rows (a LIMIT-ed subquery, never the table).
 
     Beyond, PostgreSQL's planner estimate decides: above MAX_RESULTS the list says "plus de
     10 000" and stops at page MAX_RESULTS / page size (a visitor refines the filters rather
@@ -33,7 +42,6 @@ class BoundedPaginator(Paginator):
     estimate (statistics not yet gathered) must never hide pages that exist.
     """
 
-    exact_up_to = EXACT_UP_TO
     max_results = MAX_RESULTS
     truncated = False
 
@@ -42,15 +50,13 @@ class BoundedPaginator(Paginator):
         object_list = self.object_list
         if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
             return len(object_list)
-        # Only the keys: no ordering, no ranking or other annotation in the count.
-        keys = object_list.order_by().values("pk")
-        found = keys[: self.exact_up_to + 1].count()
-        if found <= self.exact_up_to:
+        found = bounded_count(object_list)
+        if found <= settings.EXACT_COUNT_UP_TO:
             return found
-        estimate = planner_estimate(keys)
+        estimate = planner_estimate(object_list.order_by().values("pk"))
         if estimate is not None and estimate > self.max_results:
             self.truncated = True
             return self.max_results
-        found = keys[: self.max_results + 1].count()
+        found = bounded_count(object_list, self.max_results)
         self.truncated = found > self.max_results
         return min(found, self.max_results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import conditional_escape, urlize
 from django.utils.safestring import mark_safe
@@ -82,14 +83,10 @@ def euros(value) -> str:
     return f"{intcomma(value)}\u00a0€"
 
 
-@register.simple_tag(takes_context=True)
-def query_with(context, **changes) -> str:
-    """The current query string with some parameters replaced (and the page reset)."""
-    query = context["request"].GET.copy()
-    query.pop("page", None)
-    for key, value in changes.items():
-        if value in (None, ""):
-            query.pop(key, None)
-        else:
-            query[key] = value
-    return query.urlencode()
+@register.filter
+def bounded(count: int) -> str:
+    """A count from `bounded_count()`: "plus de 1 000" past the exact bound, else the number."""
+    bound = settings.EXACT_COUNT_UP_TO
+    if count > bound:
+        return f"plus de {intcomma(bound)}"
+    return intcomma(count)

@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -29,10 +30,20 @@ def content_version() -> str:
     return version
 
 
-def bump_content_version(**kwargs) -> None:
+def _new_version() -> None:
     # A fresh random token, never a counter: a version key lost to eviction or a restart can
     # never come back to a value that older cached pages were stored under.
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def bump_content_version() -> None:
+    """Make every cached page stale once the current transaction commits.
+
+    Not before: a request reading between the bump and the commit would cache the old
+    page under the new version, and its ETag would then answer 304 with stale content.
+    Outside a transaction, at once.
+    """
+    transaction.on_commit(_new_version)
 
 
 def on_change(sender, **kwargs) -> None:

@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from territories.benchdata import NotAGeneratedDatabase, generate
-from territories.caching import bump_content_version
+from essdir.benchdata import NotAGeneratedDatabase, generate
+from essdir.core.caching import bump_content_version
 
 
 def positive(value: str) -> int:

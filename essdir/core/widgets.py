@@ -31,3 +31,7 @@ class FastSelect(forms.Select):
                 yield from label
             else:
                 yield ("" if option_value is None else option_value), label
+
+
+class SearchInput(forms.TextInput):
+    input_type = "search"

@@ -1,5 +1,6 @@
 import pytest
 
+from essdir.core.caching import content_version
 from tests.factories import CollectiviteFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,12 +17,13 @@ def test_anonymous_page_is_served_from_cache(client, django_assert_num_queries):
     assert "Département en cache" in second.content.decode()
 
 
-def test_any_change_invalidates_cached_pages(client):
+def test_any_change_invalidates_cached_pages(client, django_capture_on_commit_callbacks):
     collectivite = CollectiviteFactory(name="Ancien nom")
     client.get("/collectivites/")
 
-    collectivite.name = "Nouveau nom"
-    collectivite.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        collectivite.name = "Nouveau nom"
+        collectivite.save()
 
     assert "Nouveau nom" in client.get("/collectivites/").content.decode()
 
@@ -36,10 +38,11 @@ def test_conditional_get_answers_304_when_unchanged(client):
     assert response["ETag"] == etag
 
 
-def test_etag_changes_with_the_content(client):
+def test_etag_changes_with_the_content(client, django_capture_on_commit_callbacks):
     collectivite = CollectiviteFactory()
     etag = client.get("/collectivites/")["ETag"]
-    collectivite.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        collectivite.save()
 
     assert client.get("/collectivites/", headers={"If-None-Match": etag}).status_code == 200
 
@@ -76,12 +79,31 @@ def test_page_cache_can_be_disabled(client, settings, django_assert_max_num_quer
 def test_a_lost_version_never_revives_an_old_page(client):
     from django.core.cache import cache
 
-    from territories.caching import VERSION_KEY
+    from essdir.core.caching import VERSION_KEY
 
     collectivite = CollectiviteFactory(name="Avant")
     client.get("/collectivites/")
     collectivite.name = "Après"
     collectivite.save()
-    cache.delete(VERSION_KEY)
+    cache.delete(VERSION_KEY)  # lost before the write's commit moved it on
 
     assert "Après" in client.get("/collectivites/").content.decode()
+
+
+def test_version_moves_only_once_the_write_commits(client, django_capture_on_commit_callbacks):
+    collectivite = CollectiviteFactory(name="Ancien nom")
+    client.get("/collectivites/")
+    before = content_version()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        collectivite.name = "Nouveau nom"
+        collectivite.save()
+        # A reader between the write and its commit must not store the old page under a
+        # version that the commit would then vouch for.
+        during = content_version()
+    for callback in callbacks:
+        callback()
+
+    assert during == before
+    assert content_version() != before
+    assert "Nouveau nom" in client.get("/collectivites/").content.decode()

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.expressions import Case, RawSQL, When
 from django.db.models.functions import Coalesce
 
-from territories.text import fold, normalize
+from essdir.core.text import fold, normalize
 
 MIN_TERM_LENGTH = 2
 MAX_TERMS = 8
@@ -117,3 +117,27 @@ def _folded(queryset: QuerySet, query: str, fields: list[tuple[str, str]]) -> Qu
         in_title |= Q(*[Q(**{f"{alias}__contains": term}) for term in terms])
     rank = Case(When(in_title, then=Value(2)), default=Value(1), output_field=IntegerField())
     return queryset.annotate(search_rank=rank).order_by(F("search_rank").desc(), "pk")
+
+
+def add_search_vector(schema_editor, table: str, columns: list[tuple[str, str]]) -> None:
+    """Migration step: a generated `search_vector` column over (column, weight) pairs of
+    `table`, with its GIN index; PostgreSQL only, and idempotent."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    vector = " || ".join(
+        f"setweight(to_tsvector('{CONFIG}'::regconfig, coalesce(\"{column}\", '')), '{weight}')"
+        for column, weight in columns
+    )
+    schema_editor.execute(
+        f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "search_vector" tsvector '
+        f"GENERATED ALWAYS AS ({vector}) STORED"
+    )
+    schema_editor.execute(
+        f'CREATE INDEX IF NOT EXISTS "{table}_search_gin" ON "{table}" USING GIN ("search_vector")'
+    )
+
+
+def drop_search_vector(schema_editor, table: str) -> None:
+    """Migration step: undo `add_search_vector`."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f'ALTER TABLE "{table}" DROP COLUMN IF EXISTS "search_vector"')

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+
+class EssdirConfig(AppConfig):
+    """The project itself: site pages, project-wide commands, checks and infrastructure."""
+
+    name = "essdir"
+    verbose_name = "essdir"
+
+    def ready(self) -> None:
+        from essdir import checks  # noqa: F401 (registers the system checks)
+        from essdir.core.caching import on_change
+        from essdir.core.search import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="essdir_sqlite_fold")
+        # Any write to the directory's records moves the page-cache version on (on commit).
+        for signal in (post_save, post_delete, m2m_changed):
+            signal.connect(on_change, dispatch_uid=f"essdir_cache_{id(signal)}")

@@ -1,0 +1,15 @@
+from django import forms
+from django.conf import settings
+
+from essdir.core.widgets import SearchInput
+
+
+class SearchForm(forms.Form):
+    """The one search box of the site (header, home page, /recherche/)."""
+
+    q = forms.CharField(
+        label="Rechercher dans l'annuaire",
+        max_length=settings.QUERY_MAX_LENGTH,
+        required=False,
+        widget=SearchInput(attrs={"placeholder": "ex. économie circulaire"}),
+    )

@@ -1,0 +1,78 @@
+"""What every public page of a list or a search form shares."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django_filters.views import FilterView
+
+from essdir.core.caching import PublicPageCacheMixin
+from essdir.core.pagination import BoundedPaginator
+
+
+def query_string(params, **changes) -> str:
+    """`params` (a QueryDict) as a query string, without the page, with `changes` applied."""
+    query = params.copy()
+    query.pop("page", None)
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+class InvalidInputMixin:
+    """Answer 400, with the page and its messages, when what the visitor typed is invalid."""
+
+    def has_invalid_input(self) -> bool:
+        return bool(self.get_form().errors)
+
+    def render_to_response(self, context, **response_kwargs):
+        if self.has_invalid_input():
+            response_kwargs["status"] = 400
+        return super().render_to_response(context, **response_kwargs)
+
+
+class QueryFormMixin(InvalidInputMixin):
+    """A page driven by a GET form (`form_class`), bound to the query string once."""
+
+    form_class = None
+
+    def get_form(self):
+        if not hasattr(self, "_form"):
+            self._form = self.form_class(self.request.GET or None)
+        return self._form
+
+    def get_query(self) -> str:
+        """The visitor's valid, non-blank `q`, or ""."""
+        form = self.get_form()
+        return form.cleaned_data["q"].strip() if form.is_valid() else ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = self.get_form()
+        context["query_string"] = query_string(self.request.GET)
+        return context
+
+
+class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
+    """A paginated, cached list with one FilterSet; bad filters answer 400 with messages."""
+
+    paginate_by = settings.PAGE_SIZE
+    paginator_class = BoundedPaginator
+    strict = True
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so that defaults (such as "upcoming events") apply to a bare URL.
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["data"] = self.request.GET
+        return kwargs
+
+    def has_invalid_input(self) -> bool:
+        return bool(self.filterset.errors)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["query_string"] = query_string(self.request.GET)
+        context["is_filtered"] = bool(query_string(self.request.GET))
+        return context

@@ -1,0 +1,136 @@
+"""The pages that bring the apps together: home, search, and the pages of a collectivité,
+a territory and a scheme, which show the actors and events around them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.utils import timezone
+from django.views.generic import DetailView, TemplateView
+
+from actors.models import Actor, SchemeRole
+from essdir.core.caching import PublicPageCacheMixin
+from essdir.core.forms import SearchForm
+from essdir.core.pagination import bounded_count
+from essdir.core.views import QueryFormMixin
+from essdir.search import search_everything
+from events.models import Event
+from territories.filters import resolve_territory
+from territories.forms import ContactFinderForm
+from territories.models import Budget, Collectivite, Contact, Scheme, Territory
+from territories.views import services_for
+
+UPCOMING = 5
+
+
+class HomeView(PublicPageCacheMixin, TemplateView):
+    template_name = "site/home.html"
+    max_collectivites = 12
+
+    def get_context_data(self, **kwargs):
+        collectivites = Collectivite.objects.published().for_list()
+        return super().get_context_data(
+            finder_form=ContactFinderForm(),
+            search_form=SearchForm(),
+            collectivites=collectivites[: self.max_collectivites],
+            collectivite_count=collectivites.count(),
+            events=Event.objects.published().upcoming(timezone.localdate()).for_list()[:UPCOMING],
+            **kwargs,
+        )
+
+
+class SearchView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
+    """One search box across collectivités, contacts, schemes, actors and events."""
+
+    form_class = SearchForm
+    template_name = "site/search.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if query := self.get_query():
+            context.update(query=query, **search_everything(query))
+        return context
+
+
+class CollectiviteDetailView(PublicPageCacheMixin, DetailView):
+    template_name = "site/collectivite_detail.html"
+    context_object_name = "collectivite"
+
+    def get_queryset(self):
+        return Collectivite.objects.visible_to(self.request.user).for_detail()
+
+    def get_context_data(self, **kwargs):
+        collectivite, today = self.object, timezone.localdate()
+        partners = Actor.objects.published().partners_of([collectivite]).order_by("name")
+        events = Event.objects.published().involving(collectivite=collectivite)
+        return super().get_context_data(
+            contacts=Contact.objects.published().of(collectivite).for_list().by_importance(),
+            budgets=Budget.objects.published().of(collectivite).for_detail(),
+            schemes=Scheme.objects.published().of(collectivite).for_list(),
+            funded_schemes=Scheme.objects.published().co_funded_by(collectivite).for_list(),
+            partner_actors=partners[: settings.PAGE_SIZE],
+            partner_actor_count=partners.count(),
+            upcoming_events=events.upcoming(today).for_list()[:UPCOMING],
+            past_events=events.past(today).for_list()[:10],
+            **kwargs,
+        )
+
+
+class TerritoryDetailView(PublicPageCacheMixin, DetailView):
+    template_name = "site/territory_detail.html"
+    context_object_name = "territory"
+    max_children = 200
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if self.object.slug != kwargs["slug"]:
+            return HttpResponsePermanentRedirect(self.object.get_absolute_url())
+        return self.render_to_response(self.get_context_data(object=self.object))
+
+    def get_object(self, queryset=None):
+        if (territory := resolve_territory(self.kwargs["slug"])) is None:
+            raise Http404("Territoire inconnu")
+        return territory
+
+    def get_context_data(self, **kwargs):
+        territory = self.object
+        children = Territory.objects.children_of(territory)
+        actors = Actor.objects.published().in_territory(territory)
+        events = Event.objects.published().in_territory(territory)
+        return super().get_context_data(
+            containers=list(Territory.objects.containers_of(territory)),
+            children=children[: self.max_children],
+            children_count=children.count(),
+            collectivites=Collectivite.objects.published().acting_on(territory).for_list(),
+            actors=actors.for_list().order_by("name", "pk")[:10],
+            actor_count=bounded_count(actors),
+            upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],
+            **services_for(territory),
+            **kwargs,
+        )
+
+
+class SchemeDetailView(PublicPageCacheMixin, DetailView):
+    template_name = "site/scheme_detail.html"
+    context_object_name = "scheme"
+
+    def get_queryset(self):
+        roles = Prefetch("actor_roles", queryset=SchemeRole.objects.published())
+        return Scheme.objects.visible_to(self.request.user).for_detail().prefetch_related(roles)
+
+
+class ActorDetailView(PublicPageCacheMixin, DetailView):
+    template_name = "actors/actor_detail.html"
+    context_object_name = "actor"
+
+    def get_queryset(self):
+        return Actor.objects.visible_to(self.request.user).for_detail()
+
+    def get_context_data(self, **kwargs):
+        events, today = Event.objects.published().involving(actor=self.object), timezone.localdate()
+        return super().get_context_data(
+            upcoming_events=events.upcoming(today).for_list()[:10],
+            past_events=events.past(today).for_list()[:10],
+            **kwargs,
+        )

@@ -1,0 +1,127 @@
+"""The project's rooms: dependencies run one way, and no module-level import cycle."""
+
+import ast
+from pathlib import Path
+
+from django.conf import settings
+
+PACKAGES = ["essdir", "territories", "actors", "events"]
+# Lower layers never import higher ones: infrastructure ← territories ← actors ← events ←
+# the project package, which composes the site.
+LAYERS = [("essdir.core", 0), ("territories", 1), ("actors", 2), ("events", 3), ("essdir", 4)]
+
+
+def layer(module: str) -> int:
+    return next(
+        rank for prefix, rank in LAYERS if module == prefix or module.startswith(f"{prefix}.")
+    )
+
+
+def project_modules() -> dict[str, Path]:
+    base = Path(settings.BASE_DIR)
+    modules = {}
+    for package in PACKAGES:
+        for path in (base / package).rglob("*.py"):
+            parts = list(path.relative_to(base).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    return modules
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    return isinstance(node.test, ast.Name | ast.Attribute) and "TYPE_CHECKING" in ast.unparse(
+        node.test
+    )
+
+
+def module_level_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The project modules `path` imports when it is imported (not inside functions)."""
+    found = set()
+    pending = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and not _is_type_checking(node):
+            pending.extend(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            pending.extend(node.body + node.orelse + node.finalbody)
+        elif isinstance(node, ast.ClassDef):
+            pending.extend(node.body)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name in modules and modules[name] != path}
+
+
+def all_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The project modules `path` imports anywhere, inside functions too."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name in modules and modules[name] != path}
+
+
+def import_graph(collect=module_level_imports) -> dict[str, set[str]]:
+    modules = project_modules()
+    return {name: collect(path, modules) for name, path in modules.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of `graph` as [a, b, …, a], or [] when there is none."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = "open"
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                return [*stack[stack.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        stack.pop()
+        state[node] = "done"
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return []
+
+
+def test_project_has_no_module_level_import_cycle():
+    assert find_cycle(import_graph()) == []
+
+
+def test_cycle_finder_reports_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
+
+    assert find_cycle(graph) == ["a", "b", "c", "a"]
+
+
+def test_dependencies_run_one_way_even_inside_functions():
+    upward = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph(all_imports).items()
+        for target in targets
+        if layer(target) > layer(module)
+    )
+
+    assert upward == []
+
+
+def test_type_checking_imports_are_not_counted(tmp_path):
+    source = tmp_path / "module.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from events.models import Event\n"
+        "from actors.models import Actor\n"
+    )
+    modules = {"events.models": Path("events/models.py"), "actors.models": Path("actors/models.py")}
+
+    assert module_level_imports(source, modules) == {"actors.models"}
