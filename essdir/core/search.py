@@ -141,3 +141,13 @@ def drop_search_vector(schema_editor, table: str) -> None:
     """Migration step: undo `add_search_vector`."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f'ALTER TABLE "{table}" DROP COLUMN IF EXISTS "search_vector"')
+
+
+def search_vector_operation(table: str, columns: list[tuple[str, str]]):
+    """A migration operation adding (or, backwards, dropping) `table`'s search vector."""
+    from django.db import migrations
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: add_search_vector(schema_editor, table, columns),
+        lambda apps, schema_editor: drop_search_vector(schema_editor, table),
+    )

@@ -35,6 +35,15 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
+def imported_names(node: ast.AST) -> set[str]:
+    """The modules (and `module.name` candidates) one import statement names."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    if isinstance(node, ast.ImportFrom) and node.module:
+        return {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return set()
+
+
 def module_level_imports(path: Path, modules: dict[str, Path]) -> set[str]:
     """The project modules `path` imports when it is imported (not inside functions)."""
     found = set()
@@ -47,23 +56,14 @@ def module_level_imports(path: Path, modules: dict[str, Path]) -> set[str]:
             pending.extend(node.body + node.orelse + node.finalbody)
         elif isinstance(node, ast.ClassDef):
             pending.extend(node.body)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        found |= imported_names(node)
     return {name for name in found if name in modules and modules[name] != path}
 
 
 def all_imports(path: Path, modules: dict[str, Path]) -> set[str]:
     """The project modules `path` imports anywhere, inside functions too."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set().union(*(imported_names(node) for node in ast.walk(tree)))
     return {name for name in found if name in modules and modules[name] != path}
 
 
