@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve seed test check lint format browsers bench collectstatic clean
+.PHONY: install run serve seed test check lint format browsers bench collectstatic clean vnu
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,12 @@ check: install
 	DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
 		ALLOWED_HOSTS=essdir.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
+# The W3C Nu HTML validator for tests/essdir/test_html_validity.py (needs java 17+ and npm).
+vnu: install
+	bash bin/install-vnu
+
 # The whole suite; browser tests need Debian's Chromium (`make browsers`, or .ci/run).
-test: check
+test: check vnu
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Debian's Chromium for the Playwright tests (never `playwright install`).

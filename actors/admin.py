@@ -8,7 +8,13 @@ from django.urls import path, reverse
 from actors import services
 from actors.models import Actor, ActorPartnership, ActorProposal, ProposalStatus, SchemeRole
 from territories import access
-from territories.admin import BaseAdmin, ScopedAdmin, ScopedInline, publicly_referable
+from territories.admin import (
+    BaseAdmin,
+    ScopedAdmin,
+    ScopedInline,
+    publicly_referable,
+    refresh_search,
+)
 from territories.models import Collectivite
 
 
@@ -49,6 +55,7 @@ class ActorAdmin(ScopedAdmin):
             # Keep the editor in charge of what they created: attach it to their collectivité.
             collectivite = Collectivite.objects.get(pk=min(access.collectivite_ids(user)))
             ActorPartnership.objects.get_or_create(actor=actor, collectivite=collectivite)
+            refresh_search(actor)
             self.message_user(
                 request,
                 f"La structure a été rattachée à {collectivite} pour que vous puissiez la gérer.",

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from actors.validators import validate_siren, validate_siret
 from essdir.core.publication import PublicationStatus
-from essdir.core.search import text_search
+from essdir.core.search import refresh_search_context, text_search
 from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
 
 
@@ -52,11 +52,32 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         return text_search(
             self,
             query,
-            [("name", "A"), ("short_description", "B"), ("legal_form", "B"), ("description", "C")],
+            [
+                ("name", "A"),
+                ("short_description", "B"),
+                ("legal_form", "B"),
+                ("search_context", "B"),
+                ("description", "C"),
+            ],
         )
 
     def for_list(self):
         return self.select_related("territory").prefetch_related("themes")
+
+    def for_search(self):
+        """What a search result shows: territory and partner collectivités."""
+        return self.select_related("territory").prefetch_related("partner_of")
+
+    def refresh_search_context(self) -> int:
+        """Keep what actors are found by: their themes, territory and partner collectivités."""
+        return refresh_search_context(
+            self.select_related("territory").prefetch_related("themes", "partner_of"),
+            lambda actor: [
+                *(theme.name for theme in actor.themes.all()),
+                actor.territory.name if actor.territory else "",
+                *(collectivite.name for collectivite in actor.partner_of.all()),
+            ],
+        )
 
     def for_detail(self):
         """Everything an actor page shows, relations limited to published records."""
@@ -138,6 +159,8 @@ class Actor(SourcedRecord):
         related_name="actors",
     )
 
+    # What the record is found by besides its own fields (refresh_search_context()).
+    search_context = models.TextField(blank=True, default="", editable=False)
     objects = ActorQuerySet.as_manager()
 
     history = HistoricalRecords()

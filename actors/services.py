@@ -74,6 +74,7 @@ def approve_proposal(*, proposal: ActorProposal, moderator: AbstractBaseUser) ->
         checked_at=timezone.localdate(),
     )
     actor.themes.set(proposal.themes.all())
+    Actor.objects.filter(pk=actor.pk).refresh_search_context()
     proposal.status = ProposalStatus.APPROVED
     proposal.actor = actor
     proposal.moderated_at = timezone.now()

@@ -1,47 +1,165 @@
-"""The site-wide search: every kind of record for one query, grouped, with counts."""
+"""The site-wide search: every kind of record for one query, grouped, each result saying what
+it is, who carries it, where, and why it matched (the words marked in an excerpt)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.db import transaction
 from django.urls import reverse
 
 from actors.models import Actor
+from essdir.core.caching import bump_content_version
 from essdir.core.pagination import bounded_count
+from essdir.core.search import highlight
 from events.models import Event
 from territories.models import Collectivite, Contact, Scheme, Territory
 
 PER_GROUP = 5
 PLACES = 5
+EXCERPT = 220
 
 
-def search_everything(query: str) -> dict:
-    """{"groups": [{title, count, items, list_url}…], "total": n, "places": [communes]}."""
-    # search() last: it orders by relevance.
-    groups = [
-        (
-            "Collectivités",
-            Collectivite.objects.published().for_list(),
-            "territories:collectivite_list",
-        ),
-        ("Dispositifs", Scheme.objects.published().for_list(), "territories:scheme_list"),
-        ("Acteurs", Actor.objects.published().for_list(), "actors:list"),
-        ("Événements", Event.objects.published().for_list(), "events:list"),
-        ("Contacts", Contact.objects.published().select_related("collectivite"), None),
-    ]
-    found = []
-    for title, queryset, list_name in groups:
-        matches = queryset.search(query)
-        found.append(
+@dataclass
+class Result:
+    kind: str
+    title: str
+    url: str
+    excerpt: str
+    territory: Territory | None
+    # (name, url) of the collectivités or structures that carry the record.
+    carriers: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Kind:
+    title: str
+    singular: str
+    queryset: Callable
+    list_url: str | None
+    title_of: Callable
+    texts: Callable
+    url: Callable
+    carriers: Callable
+    territory: Callable
+
+
+def _link(record) -> tuple[str, str]:
+    return (str(record), record.get_absolute_url())
+
+
+KINDS = [
+    Kind(
+        "Collectivités",
+        "Collectivité",
+        lambda: Collectivite.objects.published().for_search(),
+        "territories:collectivite_list",
+        title_of=lambda c: c.name,
+        texts=lambda c: [c.type_label, c.panorama, c.programme],
+        url=lambda c: c.get_absolute_url(),
+        carriers=lambda c: [],
+        territory=lambda c: c.territory,
+    ),
+    Kind(
+        "Dispositifs",
+        "Dispositif",
+        lambda: Scheme.objects.published().for_search(),
+        "territories:scheme_list",
+        title_of=lambda s: s.name,
+        texts=lambda s: [s.summary, s.description, s.eligibility],
+        url=lambda s: s.get_absolute_url(),
+        carriers=lambda s: [_link(s.collectivite)],
+        territory=lambda s: s.territory,
+    ),
+    Kind(
+        "Acteurs",
+        "Acteur",
+        lambda: Actor.objects.published().for_search(),
+        "actors:list",
+        title_of=lambda a: a.name,
+        texts=lambda a: [a.short_description, a.description, a.legal_form],
+        url=lambda a: a.get_absolute_url(),
+        carriers=lambda a: [_link(c) for c in a.partner_of.all() if c.is_published],
+        territory=lambda a: a.territory,
+    ),
+    Kind(
+        "Événements",
+        "Événement",
+        lambda: Event.objects.published().for_search(),
+        "events:list",
+        title_of=lambda e: e.title,
+        texts=lambda e: [e.description, e.venue, e.date_label],
+        url=lambda e: e.get_absolute_url(),
+        carriers=lambda e: [
+            _link(link.party) for link in e.organiser_links if link.party.is_published
+        ],
+        territory=lambda e: e.territory,
+    ),
+    Kind(
+        "Contacts",
+        "Contact",
+        lambda: Contact.objects.published().for_search(),
+        None,
+        title_of=lambda c: " — ".join(part for part in (c.name, c.title) if part),
+        texts=lambda c: [c.service, c.title],
+        url=lambda c: c.collectivite.get_absolute_url(),
+        carriers=lambda c: [_link(c.collectivite)],
+        territory=lambda c: next(iter(c.territories.all()), None),
+    ),
+]
+
+
+def result(kind: Kind, record, query: str) -> Result:
+    # What it was found by (themes, territory…) when its own texts do not say.
+    texts = [text for text in [*kind.texts(record), record.search_context] if text]
+    # The text holding most of the query's words, the first one when none does.
+    excerpts = [highlight(text, query, width=EXCERPT) for text in texts]
+    excerpt = max(excerpts, key=lambda pair: pair[1], default=("", 0))[0]
+    return Result(
+        kind=kind.singular,
+        title=highlight(kind.title_of(record), query)[0],
+        url=kind.url(record),
+        excerpt=excerpt,
+        territory=kind.territory(record),
+        carriers=kind.carriers(record),
+    )
+
+
+def search_everything(query: str, territory: Territory | None = None) -> dict:
+    """{"groups": [{title, count, results, list_url}…], "total": n, "places": [communes]}."""
+    groups = []
+    for kind in KINDS:
+        matches = kind.queryset()
+        if territory is not None:
+            matches = matches.around(territory)
+        matches = matches.search(query)  # last: it orders by relevance
+        params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
+        groups.append(
             {
-                "title": title,
+                "title": kind.title,
                 "count": bounded_count(matches),
-                "items": list(matches[:PER_GROUP]),
-                "list_url": f"{reverse(list_name)}?{urlencode({'q': query})}" if list_name else "",
+                "results": [result(kind, record, query) for record in matches[:PER_GROUP]],
+                "list_url": f"{reverse(kind.list_url)}?{urlencode(params)}"
+                if kind.list_url
+                else "",
             }
         )
     return {
-        "groups": found,
-        "total": sum(group["count"] for group in found),
+        "groups": groups,
+        "total": sum(group["count"] for group in groups),
         "places": list(Territory.objects.matching_place(query)[:PLACES]),
     }
+
+
+SEARCHABLE = (Collectivite, Contact, Scheme, Actor, Event)
+
+
+@transaction.atomic
+def refresh_search_contexts() -> int:
+    """Recompute what every record is found by (after bulk loads); returns rows written."""
+    written = sum(model.objects.all().refresh_search_context() for model in SEARCHABLE)
+    if written:
+        bump_content_version()
+    return written

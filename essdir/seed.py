@@ -10,6 +10,7 @@ from django.db import transaction
 from actors import seed as actors_seed
 from essdir.core.publication import PublicationStatus
 from essdir.core.seedkit import Loader, SeedReport
+from essdir.search import refresh_search_contexts
 from events import seed as events_seed
 from territories import seed as territories_seed
 
@@ -25,4 +26,5 @@ def load_seed(
     # In dependency order: actors refer to collectivités, events to both.
     for app_seed in (territories_seed, actors_seed, events_seed):
         app_seed.load(loader)
+    refresh_search_contexts()
     return loader.report

@@ -13,7 +13,8 @@ from actors.models import Actor, SchemeRole
 from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.forms import SearchForm
 from essdir.core.pagination import bounded_count
-from essdir.core.views import QueryFormMixin
+from essdir.core.views import QueryFormMixin, has_invalid_input
+from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
 from events.models import Event
 from territories.filters import resolve_territory
@@ -31,8 +32,8 @@ class HomeView(PublicPageCacheMixin, TemplateView):
     def get_context_data(self, **kwargs):
         collectivites = Collectivite.objects.published().for_list()
         return super().get_context_data(
-            finder_form=ContactFinderForm(),
-            search_form=SearchForm(),
+            finder_form=ContactFinderForm(auto_id="finder-%s"),
+            search_form=SearchForm(auto_id="home-%s"),
             collectivites=collectivites[: self.max_collectivites],
             collectivite_count=collectivites.count(),
             events=Event.objects.published().upcoming(timezone.localdate()).for_list()[:UPCOMING],
@@ -43,13 +44,15 @@ class HomeView(PublicPageCacheMixin, TemplateView):
 class SearchView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
     """One search box across collectivités, contacts, schemes, actors and events."""
 
-    form_class = SearchForm
+    form_class = SiteSearchForm
     template_name = "site/search.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if query := self.get_query():
-            context.update(query=query, **search_everything(query))
+        form = self.get_form()
+        territory = form.cleaned_data.get("territoire") if form.is_valid() else None
+        if (query := self.get_query()) and not has_invalid_input(form):
+            context.update(query=query, territory=territory, **search_everything(query, territory))
         return context
 
 
@@ -102,7 +105,7 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
             containers=list(Territory.objects.containers_of(territory)),
             children=children[: self.max_children],
             children_count=children.count(),
-            collectivites=Collectivite.objects.published().acting_on(territory).for_list(),
+            collectivites=Collectivite.objects.published().around(territory).for_list(),
             actors=actors.for_list().order_by("name", "pk")[:10],
             actor_count=bounded_count(actors),
             upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],

@@ -13,7 +13,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from essdir.core.publication import PublicationStatus
-from essdir.core.search import text_search
+from essdir.core.search import refresh_search_context, text_search
 from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
 
 
@@ -98,11 +98,44 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def search(self, query: str):
         """Events matching `query`, best first (see essdir.core.search)."""
         return text_search(
-            self, query, [("title", "A"), ("venue", "B"), ("date_label", "B"), ("description", "C")]
+            self,
+            query,
+            [
+                ("title", "A"),
+                ("venue", "B"),
+                ("date_label", "B"),
+                ("search_context", "B"),
+                ("description", "C"),
+            ],
         )
 
     def for_list(self):
         return self.select_related("territory")
+
+    def for_search(self):
+        """What a search result shows: territory and organisers."""
+        return self.select_related("territory").prefetch_related(
+            models.Prefetch(
+                "participations",
+                queryset=EventParticipation.objects.filter(role=ParticipationRole.ORGANISER)
+                .select_related("collectivite", "actor")
+                .order_by("pk"),
+                to_attr="organiser_links",
+            )
+        )
+
+    def refresh_search_context(self) -> int:
+        """Keep what events are found by: their themes, territory, organisers and partners."""
+        return refresh_search_context(
+            self.select_related("territory").prefetch_related(
+                "themes", "participations__collectivite", "participations__actor"
+            ),
+            lambda event: [
+                *(theme.name for theme in event.themes.all()),
+                event.territory.name if event.territory else "",
+                *(str(link.party) for link in event.participations.all()),
+            ],
+        )
 
     def for_detail(self):
         """An event with its published organisers and partners (`organisers`, `partners`)."""
@@ -188,6 +221,8 @@ class Event(SourcedRecord):
     visitors = models.PositiveIntegerField("visiteurs", null=True, blank=True)
     participants = models.PositiveIntegerField("participants", null=True, blank=True)
 
+    # What the record is found by besides its own fields (refresh_search_context()).
+    search_context = models.TextField(blank=True, default="", editable=False)
     objects = EventQuerySet.as_manager()
 
     history = HistoricalRecords()

@@ -79,6 +79,13 @@ def publicly_referable(user, model, queryset):
     )
 
 
+def refresh_search(record) -> None:
+    """Once a record and its relations are saved, refresh what it is found by."""
+    manager = type(record)._default_manager
+    if hasattr(manager, "refresh_search_context"):
+        manager.filter(pk=record.pk).refresh_search_context()
+
+
 class FreshnessFilter(admin.SimpleListFilter):
     title = "vérification"
     parameter_name = "verification"
@@ -282,6 +289,10 @@ class ScopedAdmin(SimpleHistoryAdmin, BaseAdmin):
                 )
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        refresh_search(form.instance)
+
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))
         return [*filters, FreshnessFilter] if hasattr(self.model, "checked_at") else filters
@@ -333,10 +344,23 @@ class TerritoryAdmin(NetworkAdminOnly):
     list_display = ["name", "kind", "code", "departement_code", "population", "commune_count"]
     list_filter = ["kind", "subtype"]
     search_fields = ["search_name", "code", "short_slug", "postal_codes__code"]
-    readonly_fields = ["rank", "commune_count", "slug", "short_slug"]
+    readonly_fields = ["rank", "commune_count", "slug", "short_slug", "outside_main_departement"]
     autocomplete_fields = ["grouping_epcis"]
     show_full_result_count = False
     list_per_page = 50
+
+    @admin.display(description="communes hors du département principal")
+    def outside_main_departement(self, obj):
+        if obj.pk is None or obj.kind in (TerritoryKind.COMMUNE, TerritoryKind.DEPARTEMENT):
+            return "—"
+        main, outside = obj.communes_outside_main_departement()
+        if not outside:
+            return f"Aucune : toutes ses communes sont dans le département {main}." if main else "—"
+        names = ", ".join(f"{c.name} ({c.code})" for c in outside)
+        return (
+            f"Département principal : {main}. {len(outside)} commune(s) hors de celui-ci : "
+            f"{names}. Le territoire compte dans le département principal seulement."
+        )
 
     def has_change_permission(self, request, obj=None):
         # Department staff correct the composition of the groupings on their territory.

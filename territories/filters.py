@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils import timezone
 
-from essdir.core.filters import FastFormFilterSet, SearchFilter
+from essdir.core.filters import AMBIGUOUS, FastFormFilterSet, SearchFilter
 from territories.models import (
+    SLUG_RE,
     Collectivite,
     CollectiviteKind,
     Scheme,
@@ -20,8 +20,6 @@ from territories.models import (
     Theme,
 )
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
 
 def resolve_territory(text: str) -> Territory | None:
     """The territory a slug or a short form (`departement-54`) names, if any."""
@@ -29,26 +27,54 @@ def resolve_territory(text: str) -> Territory | None:
     return Territory.objects.by_slug(value).first() if SLUG_RE.match(value) else None
 
 
+class TerritoryInput(forms.TextInput):
+    """A text box that suggests territories while typing, when JavaScript runs."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {"autocomplete": "off", "data-suggest-url": reverse_lazy("territories:suggestions")}
+            | (attrs or {})
+        )
+
+
 class TerritoryField(forms.CharField):
-    """A territory named by its slug or short form (`departement-54`)."""
+    """A territory as people type it: commune, postal code, département, région, EPCI or
+    grouping name or number, or a slug. `matches` keeps the candidates of an ambiguous text."""
+
+    widget = TerritoryInput
+    max_choices = 10
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 250)
+        kwargs.setdefault(
+            "help_text", "Commune, code postal, département, région ou intercommunalité."
+        )
         super().__init__(*args, **kwargs)
+        self.matches: list[Territory] = []
 
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return None
-        territory = resolve_territory(value)
-        if territory is None:
+        matches = Territory.objects.matching_text(value, limit=self.max_choices)
+        if len(matches) == 1:
+            # The suggestion script shows the name of a territory submitted by its slug.
+            self.widget.attrs["data-suggest-label"] = str(matches[0])
+            return matches[0]
+        shown = value.strip()[:80]
+        if not matches:
             raise ValidationError(
-                "Territoire inconnu : « %(value)s ». Indiquez par exemple departement-54, "
-                "epci-245400676 ou commune-54528.",
-                params={"value": value.strip().lower()[:80]},
+                "Territoire inconnu : « %(value)s ». Indiquez une commune, un code postal, un "
+                "département (nom ou numéro), une région ou une intercommunalité.",
+                params={"value": shown},
                 code="unknown_territory",
             )
-        return territory
+        self.matches = matches[: self.max_choices]
+        raise ValidationError(
+            "Plusieurs territoires correspondent à « %(value)s » : choisissez le vôtre.",
+            params={"value": shown},
+            code=AMBIGUOUS,
+        )
 
 
 class TerritoryFilter(django_filters.Filter):
@@ -64,7 +90,14 @@ class TerritoryFilter(django_filters.Filter):
 
 class BaseFilterSet(FastFormFilterSet):
     q = SearchFilter()
-    territoire = TerritoryFilter(label="Territoire (identifiant)")
+    territoire = TerritoryFilter(label="Territoire")
+
+    @property
+    def territory(self) -> Territory | None:
+        """The territory the list is filtered on, once the filters are valid."""
+        if not (self.is_bound and self.form.is_valid()):
+            return None
+        return self.form.cleaned_data.get("territoire")
 
 
 class CollectiviteFilterSet(BaseFilterSet):

@@ -14,13 +14,13 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from essdir.core.publication import PublicationStatus, Publishable, PublishableQuerySet
-from essdir.core.search import text_search
+from essdir.core.search import refresh_search_context, text_search
 from essdir.core.text import normalize
 from territories import access
 from territories.access import StaffRole
@@ -84,6 +84,8 @@ class GroupingType(models.TextChoices):
 
 
 CODE_RE = re.compile(r"^(?:\d{5}|2[AaBb]\d{3})$")
+DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # How local a territory is: the contact finder lists the most local contacts first.
 RANKS = {
@@ -114,8 +116,12 @@ class TerritoryQuerySet(models.QuerySet):
         return self.filter(kind=TerritoryKind.COMMUNE)
 
     def inside(self, territory: Territory):
-        """Territories contained in `territory`, itself included."""
+        """Territories contained in `territory`, itself included (see TerritoryInclusion)."""
         return self.filter(container_links__container=territory)
+
+    def inside_exactly(self, territory: Territory):
+        """Territories every commune of which lies in `territory`, itself included."""
+        return self.filter(container_links__container=territory, container_links__exact=True)
 
     def inside_any_of(self, collectivites):
         """Territories inside the territory of one of `collectivites` (ids or instances)."""
@@ -142,6 +148,56 @@ class TerritoryQuerySet(models.QuerySet):
         """Where to start browsing: the régions and the groupings."""
         return self.filter(kind__in=[TerritoryKind.REGION, TerritoryKind.GROUPEMENT])
 
+    def insee_alternative(self, query: str) -> Territory | None:
+        """The commune whose INSEE code is the postal code typed, when that postal code is
+        not its own ("54200" is Toul's postal code and Flirey's INSEE code)."""
+        codes = [word.upper() for word in query.split() if CODE_RE.match(word)]
+        if len(codes) != 1 or not PostalCode.objects.filter(code=codes[0]).exists():
+            return None
+        return self.communes().filter(code=codes[0]).exclude(postal_codes__code=codes[0]).first()
+
+    def matching_text(self, text: str, limit: int = 10) -> list[Territory]:
+        """The territories a visitor means by `text`, at most `limit` + 1.
+
+        A slug, a département number ("54", "2A", "974"), a postal code (its communes) or an
+        INSEE code, or a name of any kind of territory, accents, case and hyphens folded:
+        the names equal to it, else those starting so, the most populated first.
+        """
+        value = text.strip()
+        if not value:
+            return []
+        lowered = value.lower()
+        if SLUG_RE.match(lowered) and (found := self.by_slug(lowered).first()):
+            return [found]
+        if DEPARTEMENT_RE.match(value):
+            departement = self.filter(kind=TerritoryKind.DEPARTEMENT, code=value.upper())
+            if found := departement.first():
+                return [found]
+        by_size = (F("population").desc(nulls_last=True), "rank", "search_name")
+        if CODE_RE.match(value):
+            return list(self.matching_place(value).order_by(*by_size)[: limit + 1])
+        folded = normalize(value)
+        if not folded:
+            return []
+        exact = list(self.filter(search_name=folded).order_by(*by_size)[: limit + 1])
+        if exact:
+            return exact
+        return list(self.filter(search_name__startswith=folded).order_by(*by_size)[: limit + 1])
+
+    def suggestions(self, text: str, limit: int = 10):
+        """Territories for a text being typed: names starting so (the most populated
+        first), or, for digits, départements and communes whose codes start so."""
+        value, folded = text.strip().upper(), normalize(text)
+        if len(folded) < 2:
+            return self.none()
+        by_size = (F("population").desc(nulls_last=True), "rank", "search_name")
+        if value[:2].isdigit() or value[:2] in ("2A", "2B"):
+            codes = Q(kind=TerritoryKind.DEPARTEMENT, code__startswith=value) | Q(
+                pk__in=PostalCode.objects.filter(code__startswith=value).values("commune_id")
+            )
+            return self.filter(codes).order_by("-rank", *by_size)[:limit]
+        return self.filter(search_name__startswith=folded).order_by(*by_size)[:limit]
+
     def found_by(self, query: str):
         """The communes `query` names (see `matching_place`), else territories named so."""
         communes = self.matching_place(query)
@@ -163,16 +219,20 @@ class TerritoryQuerySet(models.QuerySet):
     def matching_place(self, query: str):
         """Communes a visitor means by a postal code, an INSEE code and/or a name.
 
-        "54200" gives every commune of that postal code (and the commune whose INSEE code it
-        is); "Toul" the communes named exactly so, else those whose name starts so;
-        "54200 Toul" both conditions.
+        "54200" gives every commune of that postal code (a code that is no postal code is
+        read as an INSEE code: "54528" is Toul); "Toul" the communes named exactly so, else
+        those whose name starts so; "54200 Toul" both conditions.
         """
         codes = [word for word in query.split() if CODE_RE.match(word)]
         words = " ".join(word for word in query.split() if not CODE_RE.match(word))
         communes = self.communes()
         for code in codes:
             code = code.upper()
-            communes = communes.filter(Q(postal_codes__code=code) | Q(code=code))
+            # A postal code first; an INSEE code only when no postal code is written so.
+            if PostalCode.objects.filter(code=code).exists():
+                communes = communes.filter(postal_codes__code=code)
+            else:
+                communes = communes.filter(code=code)
         folded = normalize(words)
         if folded:
             exact = communes.filter(search_name=folded)
@@ -257,6 +317,24 @@ class Territory(models.Model):
         self.search_name = normalize(self.name)
         self.rank = RANKS.get(self.subtype) or RANKS.get(self.kind, 0)
 
+    def communes_outside_main_departement(self) -> tuple[str, list[Territory]]:
+        """(main département code, communes of this territory outside it), for staff."""
+        communes = list(
+            Territory.objects.communes()
+            .filter(container_links__container=self)
+            .exclude(pk=self.pk)
+            .order_by("departement_code", "search_name")
+        )
+        weights: dict[str, int] = {}
+        for commune in communes:
+            weights[commune.departement_code] = (
+                weights.get(commune.departement_code, 0) + (commune.population or 0) + 1
+            )
+        if not weights:
+            return "", []
+        main = max(weights, key=weights.get)
+        return main, [c for c in communes if c.departement_code != main]
+
     @property
     def kind_label(self) -> str:
         if self.kind == TerritoryKind.GROUPEMENT and self.subtype:
@@ -265,10 +343,21 @@ class Territory(models.Model):
 
 
 class TerritoryInclusion(models.Model):
-    """`container` contains `member` (every territory contains itself)."""
+    """`container` contains `member`: the one containment rule of the directory.
+
+    A contains B when every commune of B is a commune of A (`exact`); each territory
+    contains itself. A département or a région also contains an EPCI, EPT or grouping most
+    of whose population (or, lacking it, most of whose communes) lies in it (not `exact`):
+    the Pays Terres de Lorraine, with one commune in the Vosges, is in Meurthe-et-Moselle
+    and only there, as people mean it. A commune is always contained exactly, so that the
+    contact finder, which works commune by commune, stays exact.
+    """
 
     container = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="member_links")
     member = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="container_links")
+    exact = models.BooleanField(
+        "inclusion exacte", default=True, help_text="Toutes les communes du membre y sont."
+    )
 
     class Meta:
         verbose_name = "inclusion de territoire"
@@ -299,6 +388,17 @@ class PostalCode(models.Model):
         return self.code
 
 
+def around_condition(field: str, territory: Territory) -> Q:
+    """`field` (a territory) contains `territory` or lies inside it.
+
+    Two semi-joins rather than OR-ed joins and DISTINCT: fast on a whole région.
+    """
+    links = TerritoryInclusion.objects
+    return Q(**{f"{field}__in": links.filter(member=territory).values("container_id")}) | Q(
+        **{f"{field}__in": links.filter(container=territory).values("member_id")}
+    )
+
+
 # --- What the directory's records share ------------------------------------------------------
 
 
@@ -317,6 +417,10 @@ class TerritorialQuerySet(models.QuerySet):
     def in_territory(self, territory: Territory):
         """Records whose territory is `territory` or lies inside it."""
         return self.filter(territory__container_links__container=territory)
+
+    def around(self, territory: Territory):
+        """Records whose territory contains `territory` or lies inside it (what acts there)."""
+        return self.filter(around_condition("territory", territory))
 
 
 class OwnedQuerySet(PublishableQuerySet):
@@ -387,14 +491,15 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
         """A collectivité owns its own record."""
         return self.filter(pk__in=collectivites)
 
-    def acting_on(self, territory: Territory):
-        """Collectivités whose territory contains `territory` or lies inside it."""
-        # Two semi-joins rather than OR-ed joins and DISTINCT: fast on a whole région.
-        links = TerritoryInclusion.objects
-        return self.filter(
-            Q(territory__in=links.filter(member=territory).values("container_id"))
-            | Q(territory__in=links.filter(container=territory).values("member_id"))
+    def acting_on_communes(self, commune_ids: list[int]) -> dict[int, set[int]]:
+        """{commune id: ids of the collectivités whose territory contains it}."""
+        acting: dict[int, set[int]] = {}
+        rows = self.filter(territory__member_links__member__in=commune_ids).values_list(
+            "territory__member_links__member", "pk"
         )
+        for commune_id, collectivite_id in rows:
+            acting.setdefault(commune_id, set()).add(collectivite_id)
+        return acting
 
     def search(self, query: str):
         """Collectivités matching `query`, best first (see essdir.core.search)."""
@@ -405,6 +510,7 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
                 ("name", "A"),
                 ("short_name", "A"),
                 ("type_label", "B"),
+                ("search_context", "B"),
                 ("panorama", "C"),
                 ("programme", "C"),
             ],
@@ -412,6 +518,15 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
 
     def for_list(self):
         return self.select_related("territory").order_by("territory__rank", "name")
+
+    def for_search(self):
+        return self.select_related("territory")
+
+    def refresh_search_context(self) -> int:
+        """Keep what collectivités are found by: the name of their territory."""
+        return refresh_search_context(
+            self.select_related("territory"), lambda c: [c.territory.name, c.get_kind_display()]
+        )
 
     def for_detail(self):
         return self.select_related("territory").prefetch_related(
@@ -446,6 +561,8 @@ class Collectivite(SourcedRecord):
     panorama = models.TextField("panorama de l'ESS", blank=True)
     programme = models.TextField("programme d'intervention", blank=True)
 
+    # What the record is found by besides its own fields (refresh_search_context()).
+    search_context = models.TextField(blank=True, default="", editable=False)
     objects = CollectiviteQuerySet.as_manager()
 
     history = HistoricalRecords()
@@ -562,18 +679,23 @@ class ContactQuerySet(CollectiviteRecordQuerySet):
             )
         )
 
-    def grouped(self) -> list[dict]:
-        """The contacts (annotated by `serving()`) grouped under the territory they serve
-        through, in order: [{"territory": …, "contacts": […]}, …]."""
-        contacts = list(self)
-        territories = Territory.objects.in_bulk({c.serving_territory_id for c in contacts})
-        groups: dict[int, dict] = {}
-        for contact in contacts:
-            groups.setdefault(
-                contact.serving_territory_id,
-                {"territory": territories[contact.serving_territory_id], "contacts": []},
-            )["contacts"].append(contact)
-        return list(groups.values())
+    def around(self, territory: Territory):
+        """Contacts serving a territory that contains `territory` or lies inside it."""
+        served = self.model.territories.through.objects.filter(
+            around_condition("territory", territory)
+        )
+        return self.filter(pk__in=served.values("contact_id"))
+
+    def serving_links(self, commune_ids: list[int]):
+        """(contact, commune, territory, its rank, its size) for every territory through
+        which one of these contacts serves one of `commune_ids`."""
+        return self.filter(territories__member_links__member__in=commune_ids).values_list(
+            "pk",
+            "territories__member_links__member",
+            "territories",
+            "territories__rank",
+            "territories__commune_count",
+        )
 
     def by_importance(self):
         """The central contact first, then officers before elected representatives."""
@@ -581,7 +703,25 @@ class ContactQuerySet(CollectiviteRecordQuerySet):
 
     def search(self, query: str):
         """Contacts matching `query` (name, function, service), best first."""
-        return text_search(self, query, [("name", "A"), ("title", "B"), ("service", "B")])
+        return text_search(
+            self,
+            query,
+            [("name", "A"), ("title", "B"), ("service", "B"), ("search_context", "B")],
+        )
+
+    def for_search(self):
+        return self.select_related("collectivite").prefetch_related("territories")
+
+    def refresh_search_context(self) -> int:
+        """Keep what contacts are found by: their collectivité and the territories served."""
+        return refresh_search_context(
+            self.select_related("collectivite").prefetch_related("territories"),
+            lambda contact: [
+                contact.collectivite.name,
+                contact.collectivite.short_name,
+                *(territory.name for territory in contact.territories.all()),
+            ],
+        )
 
     def for_list(self):
         return self.select_related("collectivite").prefetch_related("territories")
@@ -608,6 +748,8 @@ class Contact(CollectiviteRecord):
     )
     order = models.PositiveSmallIntegerField("ordre", default=0)
 
+    # What the record is found by besides its own fields (refresh_search_context()).
+    search_context = models.TextField(blank=True, default="", editable=False)
     objects = ContactQuerySet.as_manager()
 
     history = HistoricalRecords(m2m_fields=[territories])
@@ -778,6 +920,17 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         """Schemes a project holder of `territory` may apply to (their area covers it)."""
         return self.filter(territory__member_links__member=territory)
 
+    def available_in_all(self, communes: list[Territory]):
+        """Schemes every one of `communes` may apply to, the most local first."""
+        covering_all = (
+            TerritoryInclusion.objects.filter(member__in=communes)
+            .values("container_id")
+            .annotate(communes=models.Count("member_id", distinct=True))
+            .filter(communes=len(communes))
+            .values("container_id")
+        )
+        return self.filter(territory__in=covering_all).nearest_first()
+
     def funded_by(self, collectivite: Collectivite):
         """Schemes `collectivite` carries or co-funds."""
         co_funded = SchemeFunder.objects.filter(collectivite=collectivite).values("scheme_id")
@@ -806,7 +959,13 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         return text_search(
             self,
             query,
-            [("name", "A"), ("summary", "B"), ("eligibility", "C"), ("description", "C")],
+            [
+                ("name", "A"),
+                ("summary", "B"),
+                ("search_context", "B"),
+                ("eligibility", "C"),
+                ("description", "C"),
+            ],
         )
 
     def for_list(self):
@@ -814,6 +973,24 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
             self.select_related("collectivite", "territory")
             .prefetch_related("themes")
             .order_by("name", "pk")
+        )
+
+    def for_search(self):
+        return self.select_related("collectivite", "territory")
+
+    def refresh_search_context(self) -> int:
+        """Keep what schemes are found by: themes, territory, carrier and funders."""
+        return refresh_search_context(
+            self.select_related("collectivite", "territory").prefetch_related(
+                "themes", "funders__collectivite"
+            ),
+            lambda scheme: [
+                *(theme.name for theme in scheme.themes.all()),
+                scheme.territory.name if scheme.territory else "",
+                scheme.collectivite.name,
+                scheme.collectivite.short_name,
+                *(str(funder) for funder in scheme.funders.all()),
+            ],
         )
 
     def for_detail(self):
@@ -859,6 +1036,8 @@ class Scheme(CollectiviteRecord):
     amount_note = models.CharField("précision sur le montant", max_length=300, blank=True)
     results = models.TextField("résultats", blank=True)
 
+    # What the record is found by besides its own fields (refresh_search_context()).
+    search_context = models.TextField(blank=True, default="", editable=False)
     objects = SchemeQuerySet.as_manager()
 
     history = HistoricalRecords()

@@ -178,12 +178,35 @@ def _official_members_from_table() -> dict[int, set[int]]:
     return members
 
 
+def majority_container(members: set[int], communes: dict, key: int) -> str | None:
+    """The code (département: key 0, région: key 1) holding most of `members`' population.
+
+    Strictly more than half the population, or of the communes when no population is known;
+    None when no single département (région) holds such a majority.
+    """
+    if not members:
+        return None
+    weights: dict[str, int] = defaultdict(int)
+    for member in members:
+        weights[communes[member][key]] += communes[member][2]
+    total = sum(weights.values())
+    if total == 0:
+        weights = defaultdict(int)
+        for member in members:
+            weights[communes[member][key]] += 1
+        total = len(members)
+    code, weight = max(weights.items(), key=lambda item: item[1])
+    return code if weight * 2 > total else None
+
+
 @transaction.atomic
 def rebuild_inclusions(*, official_members: dict[int, set[int]] | None = None) -> tuple[int, int]:
-    """Recompute the containment closure from the communes each territory holds.
+    """Recompute containment from the communes each territory holds (see TerritoryInclusion).
 
-    A contains B when every commune of B is a commune of A. Returns (added, removed) rows.
-    `official_members` maps EPCI/EPT ids to their communes; by default the current table.
+    A contains B when every commune of B is a commune of A (exact); a département or a région
+    also contains an EPCI, EPT or grouping most of whose population lies in it (not exact).
+    Returns (added, removed) rows. `official_members` maps EPCI/EPT ids to their communes;
+    by default the current table.
     """
     if official_members is None:
         official_members = _official_members_from_table()
@@ -200,6 +223,7 @@ def rebuild_inclusions(*, official_members: dict[int, set[int]] | None = None) -
         by_region[reg].add(pk)
 
     sets: dict[int, set[int]] = {}
+    area_ids: dict[tuple[str, str], int] = {}
     containers = Territory.objects.exclude(kind=TerritoryKind.COMMUNE).values_list(
         "pk", "kind", "code", "restrict_to_departement"
     )
@@ -211,8 +235,10 @@ def rebuild_inclusions(*, official_members: dict[int, set[int]] | None = None) -
     for pk, kind, code, restrict in containers:
         if kind == TerritoryKind.REGION:
             sets[pk] = by_region.get(code, set())
+            area_ids[(kind, code)] = pk
         elif kind == TerritoryKind.DEPARTEMENT:
             sets[pk] = by_departement.get(code, set())
+            area_ids[(kind, code)] = pk
         elif kind in (TerritoryKind.EPCI, TerritoryKind.EPT):
             sets[pk] = official_members.get(pk, set())
         else:
@@ -226,30 +252,45 @@ def rebuild_inclusions(*, official_members: dict[int, set[int]] | None = None) -
         for member in members:
             ancestors[member].add(container_id)
 
-    wanted: set[tuple[int, int]] = set()
+    # (container, member) → exact
+    wanted: dict[tuple[int, int], bool] = {}
     for commune_id in communes:
-        wanted.add((commune_id, commune_id))
-        wanted.update((container_id, commune_id) for container_id in ancestors[commune_id])
+        wanted[(commune_id, commune_id)] = True
+        wanted.update(((container_id, commune_id), True) for container_id in ancestors[commune_id])
     for container_id, members in sets.items():
-        wanted.add((container_id, container_id))
-        if members:
-            common = set.intersection(*(ancestors[m] for m in members))
-            wanted.update((outer, container_id) for outer in common)
+        wanted[(container_id, container_id)] = True
+        if not members:
+            continue
+        common = set.intersection(*(ancestors[m] for m in members))
+        wanted.update(((outer, container_id), True) for outer in common)
+        for key, kind in ((0, TerritoryKind.DEPARTEMENT), (1, TerritoryKind.REGION)):
+            code = majority_container(members, communes, key)
+            outer = area_ids.get((kind, code))
+            if outer is not None and (outer, container_id) not in wanted:
+                wanted[(outer, container_id)] = False
 
     existing = {
-        (container_id, member_id): pk
-        for pk, container_id, member_id in TerritoryInclusion.objects.values_list(
-            "pk", "container_id", "member_id"
+        (container_id, member_id): (pk, exact)
+        for pk, container_id, member_id, exact in TerritoryInclusion.objects.values_list(
+            "pk", "container_id", "member_id", "exact"
         ).iterator(chunk_size=20000)
     }
-    missing = wanted - existing.keys()
-    stale = [pk for key, pk in existing.items() if key not in wanted]
-    TerritoryInclusion.objects.bulk_create(
-        [TerritoryInclusion(container_id=c, member_id=m) for c, m in missing], batch_size=BATCH
-    )
+    missing = [
+        TerritoryInclusion(container_id=c, member_id=m, exact=exact)
+        for (c, m), exact in wanted.items()
+        if (c, m) not in existing
+    ]
+    stale = [pk for key, (pk, _exact) in existing.items() if key not in wanted]
+    flipped = [
+        TerritoryInclusion(pk=pk, exact=wanted[key])
+        for key, (pk, exact) in existing.items()
+        if key in wanted and wanted[key] != exact
+    ]
+    TerritoryInclusion.objects.bulk_create(missing, batch_size=BATCH)
+    TerritoryInclusion.objects.bulk_update(flipped, ["exact"], batch_size=BATCH)
     _delete_in_batches(TerritoryInclusion, stale)
     _update_container_counts(sets, communes)
-    return len(missing), len(stale)
+    return len(missing) + len(flipped), len(stale)
 
 
 def _update_container_counts(sets: dict[int, set[int]], communes: dict) -> None:

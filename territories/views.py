@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.views.generic import ListView, TemplateView
+from django.http import JsonResponse
+from django.views.generic import ListView, TemplateView, View
 
 from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.pagination import BoundedPaginator, bounded_count
 from essdir.core.views import FilteredListView, QueryFormMixin
 from territories.filters import CollectiviteFilterSet, SchemeFilterSet
+from territories.finder import answer_for
 from territories.forms import ContactFinderForm, TerritorySearchForm
-from territories.models import Collectivite, Contact, Scheme, Territory, TerritoryKind
+from territories.models import Collectivite, Scheme, Territory, TerritoryKind
 
 
 def services_for(territory: Territory) -> dict:
@@ -19,7 +21,7 @@ def services_for(territory: Territory) -> dict:
         "scheme_count": bounded_count(schemes),
     }
     if territory.kind == TerritoryKind.COMMUNE:
-        context["contact_groups"] = Contact.objects.published().serving(territory).grouped()
+        context["answer"] = answer_for([territory])
     return context
 
 
@@ -48,24 +50,39 @@ class TerritoryListView(PublicPageCacheMixin, QueryFormMixin, ListView):
 
 
 class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
-    """A project holder types a postal code or a commune and gets the contacts serving it."""
+    """A project holder types a postal code or a commune and gets the contacts serving it.
+
+    A postal code shared by several communes answers at once with the contacts serving all
+    of them, then what differs per group of communes (see territories.finder).
+    """
 
     form_class = ContactFinderForm
     template_name = "territories/contact_finder.html"
-    max_choices = 50
+    max_communes = 60
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form, query = self.get_form(), self.get_query()
         commune = form.cleaned_data["commune"] if form.is_valid() else None
+        communes = [commune] if commune else []
         if commune is None and query:
-            matches = list(Territory.objects.matching_place(query)[: self.max_choices + 1])
-            commune = matches[0] if len(matches) == 1 else None
-            too_many = len(matches) > self.max_choices
-            context.update(query=query, choices=matches[: self.max_choices], too_many=too_many)
-        if commune is not None:
-            context.update(commune=commune, containers=Territory.objects.containers_of(commune))
-            context.update(services_for(commune))
+            communes = list(Territory.objects.matching_place(query)[: self.max_communes + 1])
+            context.update(
+                query=query,
+                too_many=len(communes) > self.max_communes,
+                alternative=Territory.objects.insee_alternative(query),
+            )
+        if communes and len(communes) <= self.max_communes:
+            schemes = Scheme.objects.published().available_in_all(communes)
+            context.update(
+                answer=answer_for(communes),
+                schemes=schemes[: settings.PAGE_SIZE],
+                scheme_count=bounded_count(schemes),
+            )
+        if len(communes) == 1:
+            context.update(
+                commune=communes[0], containers=Territory.objects.containers_of(communes[0])
+            )
         return context
 
 
@@ -75,3 +92,18 @@ class SchemeListView(FilteredListView):
 
     def get_queryset(self):
         return Scheme.objects.published().for_list()
+
+
+class TerritorySuggestionsView(PublicPageCacheMixin, QueryFormMixin, View):
+    """Suggestions for the territory fields, as the visitor types (JSON)."""
+
+    form_class = TerritorySearchForm
+
+    def get(self, request, *args, **kwargs):
+        if self.has_invalid_input():
+            return JsonResponse({"errors": self.get_form().errors}, status=400)
+        territories = Territory.objects.suggestions(self.get_query())
+        results = [
+            {"value": t.short_slug, "label": str(t), "kind": t.kind_label} for t in territories
+        ]
+        return JsonResponse({"results": results})

@@ -6,6 +6,10 @@ from django.conf import settings
 
 from essdir.core.widgets import FastSelect
 
+# The code of a validation error that asks the visitor to choose among candidates: the
+# page answers 200 with the choices rather than 400.
+AMBIGUOUS = "ambiguous"
+
 
 class SearchFilter(django_filters.CharFilter):
     """Free text, through the queryset's `search()`."""

@@ -10,6 +10,8 @@ rows whose title holds the words come first.
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -24,6 +26,8 @@ from django.db.models import (
 )
 from django.db.models.expressions import Case, RawSQL, When
 from django.db.models.functions import Coalesce
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from essdir.core.text import fold, normalize
 
@@ -151,3 +155,91 @@ def search_vector_operation(table: str, columns: list[tuple[str, str]]):
         lambda apps, schema_editor: add_search_vector(schema_editor, table, columns),
         lambda apps, schema_editor: drop_search_vector(schema_editor, table),
     )
+
+
+def refresh_search_context(queryset, context_of) -> int:
+    """Recompute the `search_context` column of `queryset`'s rows as `context_of(row)`.
+
+    The column holds what a row is found by besides its own fields (its themes, territory,
+    carrying collectivité…), which a generated column cannot read from other tables. Only
+    changed rows are written; returns how many.
+    """
+    changed = []
+    for row in queryset.iterator(chunk_size=2000):
+        text = " ".join(part for part in context_of(row) if part)[:4000]
+        if text != row.search_context:
+            row.search_context = text
+            changed.append(row)
+    queryset.model._default_manager.bulk_update(changed, ["search_context"], batch_size=1000)
+    return len(changed)
+
+
+def replace_search_vector_operation(table: str, columns: list[tuple[str, str]]):
+    """A migration operation that rebuilds `table`'s search vector over new columns."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        drop_search_vector(schema_editor, table)
+        add_search_vector(schema_editor, table, columns)
+
+    return migrations.RunPython(forwards, migrations.RunPython.noop)
+
+
+_WORD_REST = re.compile(r"\w*")
+
+
+def highlight(text: str, query: str, *, width: int = 0) -> tuple[str, int]:
+    """`text` as HTML with the words of `query` marked (<mark>), accents and case folded.
+
+    With `width`, only an excerpt of about that many characters around the first match.
+    Returns (html, how many of the query's words it holds). Words match by their
+    beginning, as search does ("coopérative" marks "coopératives").
+    """
+    text = text or ""
+    # Fold character by character, remembering where each folded character comes from.
+    folded, origin = [], []
+    for index, character in enumerate(text):
+        for piece in fold(character):
+            folded.append(piece)
+            origin.append(index)
+    folded_text = "".join(folded)
+    spans, found = [], 0
+    for term in search_terms(query):
+        matches = list(re.finditer(rf"(?<!\w){re.escape(term)}", folded_text))
+        found += bool(matches)
+        for match in matches:
+            end = _WORD_REST.match(folded_text, match.end()).end()
+            spans.append((origin[match.start()], origin[end - 1] + 1))
+    spans = _merge(sorted(spans))
+    start, stop, prefix, suffix = 0, len(text), "", ""
+    if width and len(text) > width:
+        anchor = spans[0][0] if spans else 0
+        start = max(0, anchor - width // 3)
+        if start:
+            start = text.rfind(" ", 0, start) + 1
+            prefix = "… "
+        stop = min(len(text), start + width)
+        if stop < len(text):
+            stop = max(text.rfind(" ", start, stop), start + 1)
+            suffix = " …"
+    parts, cursor = [prefix], start
+    for span_start, span_stop in spans:
+        if span_stop <= start or span_start >= stop:
+            continue
+        span_start, span_stop = max(span_start, start), min(span_stop, stop)
+        parts.append(escape(text[cursor:span_start]))
+        parts.append(f"<mark>{escape(text[span_start:span_stop])}</mark>")
+        cursor = span_stop
+    parts.append(escape(text[cursor:stop]))
+    parts.append(suffix)
+    return mark_safe("".join(parts)), found
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, stop in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((start, stop))
+    return merged

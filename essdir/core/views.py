@@ -6,6 +6,7 @@ from django.conf import settings
 from django_filters.views import FilterView
 
 from essdir.core.caching import PublicPageCacheMixin
+from essdir.core.filters import AMBIGUOUS
 from essdir.core.pagination import BoundedPaginator
 
 
@@ -21,11 +22,17 @@ def query_string(params, **changes) -> str:
     return query.urlencode()
 
 
+def has_invalid_input(form) -> bool:
+    """Whether `form` has errors other than a request to choose among candidates."""
+    errors = form.errors.as_data().values()
+    return any(error.code != AMBIGUOUS for field_errors in errors for error in field_errors)
+
+
 class InvalidInputMixin:
     """Answer 400, with the page and its messages, when what the visitor typed is invalid."""
 
     def has_invalid_input(self) -> bool:
-        return bool(self.get_form().errors)
+        return has_invalid_input(self.get_form())
 
     def render_to_response(self, context, **response_kwargs):
         if self.has_invalid_input():
@@ -69,7 +76,7 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
         return kwargs
 
     def has_invalid_input(self) -> bool:
-        return bool(self.filterset.errors)
+        return has_invalid_input(self.filterset.form)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -77,3 +77,78 @@ def test_list_q_orders_by_relevance(client):
     response = client.get("/acteurs/", {"q": "insertion"})
 
     assert [a.name for a in response.context["object_list"]] == ["Zèbre insertion", "Bâtiment"]
+
+
+@pytest.fixture
+def fresh(settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+
+
+def test_search_result_says_what_who_where_and_why(client, seed, fresh):
+    response = client.get("/recherche/", {"q": "okote"})
+
+    schemes = next(g for g in response.context["groups"] if g["title"] == "Dispositifs")
+    (scheme,) = [
+        r
+        for r in schemes["results"]
+        if str(r.title) == "<mark>OKOTE</mark> plateforme de financement participatif"
+    ]
+    text = response.content.decode()
+    assert scheme.kind == "Dispositif"
+    assert scheme.carriers == [
+        ("Département de Meurthe-et-Moselle", "/collectivites/meurthe-et-moselle/")
+    ]
+    assert "<mark>OKOTE</mark>" in str(scheme.title)
+    assert "<mark>OKOTE</mark>, plateforme de financement participatif" in str(scheme.excerpt)
+    assert 'Porté par <a href="/collectivites/meurthe-et-moselle/">' in text
+
+
+def test_search_finds_structures_by_their_theme(client, seed, fresh):
+    response = client.get("/recherche/", {"q": "économie circulaire"})
+
+    actors = next(g for g in response.context["groups"] if g["title"] == "Acteurs")
+    listed = client.get(actors["list_url"]).context["object_list"]
+    envie = next(r for r in actors["results"] if str(r.title) == "Envie")
+    assert actors["count"] == 9
+    assert {"Envie", "ADTL", "De laine en rêves"} <= {actor.name for actor in listed}
+    assert "<mark>Économie</mark> <mark>circulaire</mark> et réemploi" in str(envie.excerpt)
+
+
+def test_search_can_be_narrowed_to_a_territory(client, seed, fresh):
+    everywhere = client.get("/recherche/", {"q": "emploi"})
+    in_moselle = client.get("/recherche/", {"q": "emploi", "territoire": "Moselle"})
+
+    assert in_moselle.status_code == 200
+    assert in_moselle.context["territory"].short_slug == "departement-57"
+    assert 0 < in_moselle.context["total"] < everywhere.context["total"]
+
+
+def test_highlight_marks_words_whatever_their_accents_and_plural():
+    from essdir.core.search import highlight
+
+    html, matched = highlight("Les Coopératives d'économie solidaire", "cooperative economie")
+
+    assert matched == 2
+    assert str(html) == ("Les <mark>Coopératives</mark> d&#x27;<mark>économie</mark> solidaire")
+
+
+def test_highlight_cuts_an_excerpt_around_the_first_match():
+    from essdir.core.search import highlight
+
+    text = "début " * 50 + "le réemploi solidaire " + "fin " * 50
+
+    html, matched = highlight(text, "réemploi", width=60)
+
+    assert matched == 1
+    assert str(html).startswith("… ")
+    assert str(html).endswith(" …")
+    assert "<mark>réemploi</mark>" in str(html)
+    assert len(str(html)) < 100
+
+
+def test_highlight_escapes_markup():
+    from essdir.core.search import highlight
+
+    html, found = highlight("<b>emploi</b>", "emploi")
+
+    assert (str(html), found) == ("&lt;b&gt;<mark>emploi</mark>&lt;/b&gt;", 1)

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from essdir.benchdata import NotAGeneratedDatabase, generate
 from essdir.core.caching import bump_content_version
+from essdir.search import refresh_search_contexts
 
 
 def positive(value: str) -> int:
@@ -41,7 +42,8 @@ class Command(BaseCommand):
                 f"Refused: this database holds records that are neither seed data nor generated "
                 f"({found}). Use a benchmark database, or --force."
             ) from error
-        # Bulk writes send no signals: cached pages must go.
+        # Bulk writes send no signals: what records are found by, and cached pages, follow.
+        refresh_search_contexts()
         bump_content_version()
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,122 @@
+"""The contact finder: postal codes shared by several communes, INSEE codes, no named contact."""
+
+import html
+
+import pytest
+
+from territories.finder import answer_for
+from territories.models import Territory
+
+pytestmark = pytest.mark.django_db
+
+
+def names(serving) -> list[str]:
+    return [
+        f"{contact.collectivite.short_name or contact.collectivite.name}: {contact}"
+        for group in serving.groups
+        for contact in group["contacts"]
+    ]
+
+
+@pytest.fixture
+def no_cache(settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+
+
+def test_postal_code_of_several_communes_answers_with_their_common_contacts(client, seed, no_cache):
+    response = client.get("/contacts/", {"q": "54200"})
+
+    answer = response.context["answer"]
+    assert response.status_code == 200
+    assert len(answer.communes) == 20
+    assert "Toul" in [c.name for c in answer.communes]
+    assert "Flirey" not in [c.name for c in answer.communes]
+    assert [group["territory"].short_slug for group in answer.common.groups][:2] == [
+        "groupement-pays-tdl",
+        "groupement-cd54-terres-de-lorraine",
+    ]
+    assert answer.differences == []
+
+
+def test_commune_whose_insee_code_is_the_postal_code_is_offered_apart(client, seed, no_cache):
+    response = client.get("/contacts/", {"q": "54200"})
+
+    alternative = response.context["alternative"]
+    text = html.unescape(response.content.decode())
+    assert (alternative.name, alternative.code) == ("Flirey", "54200")
+    assert "Vouliez-vous dire la commune dont le code INSEE est 54200 ?" in text
+
+
+def test_insee_code_that_is_no_postal_code_finds_its_commune(client, seed, no_cache):
+    response = client.get("/contacts/", {"q": "54528"})
+
+    assert [c.name for c in response.context["answer"].communes] == ["Toul"]
+    assert response.context["commune"].name == "Toul"
+
+
+def test_postal_code_of_another_city_lists_la_caure_apart(client, seed, no_cache):
+    response = client.get("/contacts/", {"q": "51100"})
+
+    assert [c.name for c in response.context["answer"].communes] == ["Reims"]
+    assert response.context["alternative"].name == "La Caure"
+
+
+def test_commune_without_named_contact_gets_its_collectivite_as_point_of_contact(
+    client, seed, no_cache
+):
+    response = client.get("/contacts/", {"q": "Nanterre"})
+
+    answer = response.context["answer"]
+    text = html.unescape(response.content.decode())
+    assert [c.slug for c in answer.common.collectivites] == ["hauts-de-seine"]
+    assert "Collectivités à contacter directement" in text
+    assert "Aucun contact ESS n'est encore recensé" not in text
+
+
+def test_communes_served_differently_are_listed_apart(seed):
+    toul = Territory.objects.get(short_slug="commune-54528")
+    metz = Territory.objects.get(short_slug="commune-57463")
+
+    answer = answer_for([toul, metz])
+
+    common = {group["territory"].short_slug for group in answer.common.groups}
+    assert common == {"region-44"}
+    assert [[c.name for c in d["communes"]] for d in answer.differences] == [["Toul"], ["Metz"]]
+
+
+@pytest.mark.parametrize("code", ["54000", "57000", "67000", "51100", "52200", "92000"])
+def test_every_postal_code_of_the_covered_departements_gives_contacts(client, seed, no_cache, code):
+    answer = client.get("/contacts/", {"q": code}).context["answer"]
+
+    assert answer.common or answer.differences
+
+
+def test_answer_takes_the_same_queries_for_one_or_many_communes(seed, django_assert_num_queries):
+    one = list(Territory.objects.filter(short_slug="commune-54528"))
+    many = list(Territory.objects.communes().filter(postal_codes__code="54200"))
+
+    with django_assert_num_queries(4):
+        answer_for(one)
+    with django_assert_num_queries(4):
+        answer_for(many)
+
+
+def test_every_postal_code_of_the_covered_departements_answers_directly(seed):
+    from territories.models import PostalCode
+
+    codes = sorted(
+        set(
+            PostalCode.objects.filter(
+                commune__departement_code__in=["54", "57", "67", "51", "52", "92"]
+            ).values_list("code", flat=True)
+        )
+    )
+    silent = [
+        code
+        for code in codes
+        if not (answer := answer_for(list(Territory.objects.matching_place(code))))
+        or not (answer.common or answer.differences)
+    ]
+
+    assert len(codes) == 430
+    assert silent == []
