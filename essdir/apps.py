@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.core.management import call_command
 from django.db.backends.signals import connection_created
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+
+def create_cache_table(using="default", **kwargs) -> None:
+    """The shared cache's table, when the cache lives in the database (no Redis)."""
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class EssdirConfig(AppConfig):
@@ -15,6 +21,9 @@ class EssdirConfig(AppConfig):
         from essdir.core.search import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="essdir_sqlite_fold")
+        # essdir has no models, so post_migrate is not sent for it: listen to every app's
+        # (createcachetable does nothing when the table exists).
+        post_migrate.connect(create_cache_table, dispatch_uid="essdir_cache_table")
         # Any write to the directory's records moves the page-cache version on (on commit).
         for signal in (post_save, post_delete, m2m_changed):
             signal.connect(on_change, dispatch_uid=f"essdir_cache_{id(signal)}")

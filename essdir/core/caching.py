@@ -1,39 +1,80 @@
 """Whole-page cache for anonymous visitors, invalidated by any change to the directory.
 
 Every cached page is keyed by a content version; any write to a record of the directory
-(admin, seed, services) moves the version on, so no page outlives a change. Keys also hold
+(admin, seed, services) moves the version on, once it commits, so no page outlives a change.
+The version lives in the shared cache ("default": Redis, or the database), so that every
+process of every server sees it at once; the pages live in the "pages" cache. Keys also hold
 the date, since "upcoming" changes at midnight. Responses carry an ETag derived from the
 same key, so that browsers and proxies revalidate with a cheap 304.
+
+A cache outage is not an outage of the site: pages are then served uncached (one warning
+logged). A copy of each page is also kept by address for a day, served while the database
+is unreachable (stale-if-error, see essdir.core.outage).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.core.cache import caches
+from django.db import DatabaseError, transaction
 from django.http import HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+logger = logging.getLogger(__name__)
+
 VERSION_KEY = "essdir:content-version"
 TRACKED_APPS = {"territories", "actors", "events"}
+# How long a page is kept, by address, to be served while the database is unreachable.
+STALE_SECONDS = 24 * 60 * 60
+# One warning per outage and per process, not one per request.
+_WARN_EVERY = 60.0
+_last_warning = 0.0
 
 
-def content_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return version
+def _warn(what: str, error: Exception) -> None:
+    global _last_warning
+    if isinstance(error, DatabaseError):
+        # The cache lives in the database: the outage middleware reports the outage.
+        return
+    now = time.monotonic()
+    if now - _last_warning >= _WARN_EVERY:
+        _last_warning = now
+        logger.warning("Cache unavailable (%s): %s; pages are served uncached.", what, error)
+
+
+def _safely(what: str, operation, default=None):
+    """Run a cache operation; an outage of the cache gives `default`, never an error page."""
+    try:
+        return operation()
+    except Exception as error:  # any backend's connection error: the site goes on uncached
+        _warn(what, error)
+        return default
+
+
+def content_version() -> str | None:
+    """The current content version, or None when the shared cache cannot be reached."""
+    shared = caches["default"]
+
+    def read():
+        version = shared.get(VERSION_KEY)
+        if version is None:
+            shared.add(VERSION_KEY, uuid.uuid4().hex, None)
+            version = shared.get(VERSION_KEY)
+        return version
+
+    return _safely("version", read)
 
 
 def _new_version() -> None:
     # A fresh random token, never a counter: a version key lost to eviction or a restart can
     # never come back to a value that older cached pages were stored under.
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    _safely("version", lambda: caches["default"].set(VERSION_KEY, uuid.uuid4().hex, None))
 
 
 def bump_content_version() -> None:
@@ -52,6 +93,21 @@ def on_change(sender, **kwargs) -> None:
         bump_content_version()
 
 
+def stale_key(path: str) -> str:
+    return "essdir:stale:" + hashlib.sha256(path.encode()).hexdigest()[:32]
+
+
+def stale_page(path: str):
+    """The last page served at `path` (full path), if kept, whatever has changed since."""
+    return _safely("stale page", lambda: caches["pages"].get(stale_key(path)))
+
+
+def _store(key: str, path: str, response, seconds: int) -> None:
+    pages = caches["pages"]
+    _safely("store", lambda: pages.set(key, response, seconds))
+    _safely("store", lambda: pages.set(stale_key(path), response, STALE_SECONDS))
+
+
 class PublicPageCacheMixin:
     """Cache the page for anonymous GETs; answer 304 when the visitor's copy is current."""
 
@@ -59,15 +115,18 @@ class PublicPageCacheMixin:
         seconds = settings.CACHE_MIDDLEWARE_SECONDS
         if request.method not in ("GET", "HEAD") or seconds <= 0 or request.user.is_authenticated:
             return super().dispatch(request, *args, **kwargs)
-        identity = f"{content_version()}:{timezone.localdate()}:{request.get_full_path()}"
-        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-        etag = f'"{digest}"'
+        version = content_version()
+        if version is None:
+            return super().dispatch(request, *args, **kwargs)
+        path = request.get_full_path()
+        digest = hashlib.sha256(f"{version}:{timezone.localdate()}:{path}".encode()).hexdigest()
+        etag = f'"{digest[:32]}"'
         if request.headers.get("If-None-Match") == etag:
             response = HttpResponseNotModified()
             response["ETag"] = etag
             return response
-        key = f"essdir:page:{digest}"
-        cached = cache.get(key)
+        key = f"essdir:page:{digest[:32]}"
+        cached = _safely("read", lambda: caches["pages"].get(key))
         if cached is not None:
             return cached
         response = super().dispatch(request, *args, **kwargs)
@@ -76,7 +135,7 @@ class PublicPageCacheMixin:
         response["ETag"] = etag
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         if hasattr(response, "add_post_render_callback") and not response.is_rendered:
-            response.add_post_render_callback(lambda rendered: cache.set(key, rendered, seconds))
+            response.add_post_render_callback(lambda done: _store(key, path, done, seconds))
         else:
-            cache.set(key, response, seconds)
+            _store(key, path, response, seconds)
         return response

@@ -10,7 +10,9 @@ def test_anonymous_page_is_served_from_cache(client, django_assert_num_queries):
     CollectiviteFactory(name="Département en cache")
     first = client.get("/collectivites/")
 
-    with django_assert_num_queries(0):
+    # The content version only: it lives in the database's shared cache, so that every
+    # process sees a change at once.
+    with django_assert_num_queries(1):
         second = client.get("/collectivites/")
 
     assert second.content == first.content
@@ -107,3 +109,39 @@ def test_version_moves_only_once_the_write_commits(client, django_capture_on_com
     assert during == before
     assert content_version() != before
     assert "Nouveau nom" in client.get("/collectivites/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_from_another_process_is_seen_at_once(client):
+    """Two processes (a worker serving pages, a command or another worker writing) share
+    what decides freshness: the version lives in the database's cache table."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the in-memory SQLite test database cannot be shared with another process")
+    collectivite = CollectiviteFactory(name="Ancien nom", slug="metz-test")
+    assert "Ancien nom" in client.get("/collectivites/metz-test/").content.decode()
+    database = connection.settings_dict
+    url = (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    script = (
+        "from territories.models import Collectivite; "
+        f"c = Collectivite.objects.get(pk={collectivite.pk}); c.name = 'Nouveau nom'; c.save()"
+    )
+
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": url, "DEBUG": "0"},
+        check=True,
+        capture_output=True,
+    )
+
+    assert "Nouveau nom" in client.get("/collectivites/metz-test/").content.decode()
