@@ -5,9 +5,15 @@
     python bench/report.py --commit        # print the checked-out commit and exit
 
 RESULTS_DIR defaults to bench/results/latest. It holds what bench/run wrote: meta.tsv,
-steps.tsv, dataset.json, and one folder per run (nocache/, cache/) with index.tsv and, per
+steps.tsv, dataset.json, one folder per run (nocache/, cache/) with index.tsv and, per
 URL, the raw hey output (NN-label.txt), its warm-up (NN-label.warmup.txt) and a first plain
-request (NN-label.probe: status, bytes, seconds; NN-label.headers).
+request (NN-label.probe: status, bytes, seconds; NN-label.headers), and profile/ with
+bench/profiles.py's summary.json.
+
+Every page is compared with the *bare floor* of the nearest size (index.tsv's server column
+"bare": essdir.bench_settings, no middleware): ratio = floor req/s ÷ page req/s. The
+*middleware floor* (the "floor" line of bench/urls.txt) is a page like the others, the
+reference that shows the middleware's cost.
 
 Exit status: 0 when every URL answered 2xx only, whether or not the targets are met (the
 report says which are missed); 1 when a URL answered anything else, failed to connect, or
@@ -17,27 +23,33 @@ was not measured; 2 when the results cannot be read. Standard library only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR_LABEL = "floor"
-P95_TARGET_MS = 100.0  # without cache: p95 under this
-FLOOR_RATIO_TARGET = 2.0  # with cache: floor req/s ÷ page req/s at most this
-FLOOR_DRIFT = 0.2  # warn when the floor's start and end measurements differ by more
+FLOOR_LABEL = "floor"  # the middleware floor's line in bench/urls.txt
+BARE = "bare"  # index.tsv's server column for the bare floor
+P95_TARGET_MS = 50.0  # without cache: p95 under this…
+NOCACHE_RATIO_TARGET = 4.0  # …and floor req/s ÷ page req/s at most this
+CACHE_RATIO_TARGET = 2.0  # with cache: floor req/s ÷ page req/s at most this
+FLOOR_DRIFT = 0.2  # warn when a floor's start and end measurements differ by more
 BUSY_WARNING = 25  # warn when the CPUs were this busy (%) before a run started
 
 RUNS = {
     "nocache": {
         "title": "Without cache",
-        "target": f"p95 < {P95_TARGET_MS:g} ms",
+        "target": f"ratio ≤ {NOCACHE_RATIO_TARGET:g}, p95 < {P95_TARGET_MS:g} ms",
+        "ratio_target": NOCACHE_RATIO_TARGET,
     },
     "cache": {
         "title": "With cache",
-        "target": f"within {FLOOR_RATIO_TARGET:g}× of floor",
+        "target": f"ratio ≤ {CACHE_RATIO_TARGET:g}",
+        "ratio_target": CACHE_RATIO_TARGET,
     },
 }
 
@@ -76,19 +88,39 @@ class Measure:
     label: str
     path: str
     file: str
+    server: str = "site"  # "site" (the project) or "bare" (the bare floor)
     measured: bool = False
     rps: float | None = None
     total_seconds: float | None = None
     p50: float | None = None  # milliseconds
     p95: float | None = None
     p99: float | None = None
-    size: int | None = None  # bytes per response
+    hey_size: int | None = None  # bytes per response, as hey counts them (Content-Length)
+    probe_bytes: int | None = None  # bytes of the first plain request
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     error_lines: list[str] = field(default_factory=list)
     hey_failure: str = ""
     probe_status: str = ""
+    floor: Floor | None = None  # the reference this page is compared with
     ratio: float | None = None  # floor req/s ÷ this req/s
+
+    @property
+    def size(self) -> int | None:
+        return self.hey_size if self.hey_size else self.probe_bytes
+
+    @property
+    def is_bare_floor(self) -> bool:
+        return self.server == BARE
+
+    @property
+    def is_middleware_floor(self) -> bool:
+        return self.server != BARE and self.label == FLOOR_LABEL
+
+    @property
+    def floor_kb(self) -> int | None:
+        match = re.search(r"[?&]kb=(\d+)", self.path)
+        return int(match.group(1)) if match else None
 
     @property
     def responses(self) -> int:
@@ -126,6 +158,40 @@ class Measure:
         return "; ".join(parts)
 
 
+@dataclass
+class Floor:
+    """A reference: the bare floor at one size, or (old results) the middleware floor."""
+
+    kind: str  # "bare" or "middleware"
+    measures: list[Measure]  # its valid measurements: start and end of the run
+    kb: int | None = None
+
+    @property
+    def rps(self) -> float:
+        return sum(m.rps for m in self.measures) / len(self.measures)
+
+    @property
+    def size(self) -> float | None:
+        sizes = [m.size for m in self.measures if m.size]
+        return sum(sizes) / len(sizes) if sizes else None
+
+    @property
+    def p95(self) -> float | None:
+        values = [m.p95 for m in self.measures if m.p95 is not None]
+        return max(values) if values else None
+
+    @property
+    def spread(self) -> float:
+        values = [m.rps for m in self.measures]
+        return (max(values) - min(values)) / self.rps if len(values) > 1 else 0.0
+
+    @property
+    def name(self) -> str:
+        if self.kind == BARE:
+            return f"bare floor {self.kb} KiB" if self.kb else "bare floor"
+        return "middleware floor"
+
+
 LATENCY = re.compile(r"^\s+(\d+(?:\.\d+)?)% in ([\d.]+) secs")
 BRACKET = re.compile(r"^\s+\[(\d+)\]\s+(.*)$")
 
@@ -139,7 +205,7 @@ def parse_hey(text: str, measure: Measure) -> None:
         elif stripped.startswith("Total:") and measure.total_seconds is None:
             measure.total_seconds = _float(stripped.split(":", 1)[1].replace("secs", ""))
         elif stripped.startswith("Size/request:"):
-            measure.size = int(_float(stripped.split(":", 1)[1].replace("bytes", "")) or 0)
+            measure.hey_size = int(_float(stripped.split(":", 1)[1].replace("bytes", "")) or 0)
         elif stripped.startswith("Latency distribution:"):
             section = "latency"
         elif stripped.startswith("Status code distribution:"):
@@ -191,50 +257,97 @@ def load_run(folder: Path) -> list[Measure]:
     rows = read_tsv(folder / "index.tsv")[1:]
     measures = []
     for row in rows:
-        _, label, path, file = [*row, "", "", "", ""][:4]
-        measure = Measure(label=label, path=path, file=file)
+        _, label, path, file, server = [*row, "", "", "", "", ""][:5]
+        measure = Measure(label=label, path=path, file=file, server=server or "site")
         raw = folder / f"{file}.txt"
         if raw.is_file():
             measure.measured = True
             parse_hey(raw.read_text(errors="replace"), measure)
         probe = folder / f"{file}.probe"
         if probe.is_file():
-            measure.probe_status = probe.read_text().split("\t", 1)[0].strip()
+            fields = probe.read_text().split("\t")
+            measure.probe_status = fields[0].strip()
+            if len(fields) > 1 and fields[1].strip().isdigit():
+                measure.probe_bytes = int(fields[1].strip())
         measures.append(measure)
-    floor = floor_rps(measures)
-    if floor:
-        for m in measures:
-            if m.valid and m.rps:
-                m.ratio = floor / m.rps
+    compare(measures)
     return measures
 
 
-def floors(measures: list[Measure]) -> list[Measure]:
-    """The floor's measurements of a run (bench/run measures it first and last)."""
-    return [m for m in measures if m.label == FLOOR_LABEL and m.valid and m.rps]
+def bare_floors(measures: list[Measure]) -> list[Floor]:
+    """The run's bare floors, one per size, each with its valid measurements."""
+    sizes: dict[int | None, list[Measure]] = {}
+    for m in measures:
+        if m.is_bare_floor and m.valid and m.rps:
+            sizes.setdefault(m.floor_kb, []).append(m)
+    return [
+        Floor(BARE, found, kb) for kb, found in sorted(sizes.items(), key=lambda item: item[0] or 0)
+    ]
 
 
-def floor_rps(measures: list[Measure]) -> float | None:
-    """The run's reference throughput: the mean of its valid floor measurements."""
-    found = floors(measures)
-    return sum(m.rps for m in found) / len(found) if found else None
+def middleware_floor(measures: list[Measure]) -> Floor | None:
+    found = [m for m in measures if m.is_middleware_floor and m.valid and m.rps]
+    return Floor("middleware", found) if found else None
+
+
+def nearest(floors: list[Floor], size: int | None) -> Floor | None:
+    """The floor nearest in size, by ratio (8 KiB is nearer 10 KiB than 5 KiB)."""
+    if not floors:
+        return None
+    sized = [f for f in floors if f.size]
+    if not size or not sized:
+        return floors[0]
+    return min(sized, key=lambda f: abs(math.log(size / f.size)))
+
+
+def compare(measures: list[Measure]) -> None:
+    """Give every valid page of the run its floor and its ratio."""
+    floors = bare_floors(measures)
+    fallback = None if floors else middleware_floor(measures)
+    for m in measures:
+        if m.is_bare_floor or not m.valid or not m.rps:
+            continue
+        m.floor = nearest(floors, m.size) if floors else fallback
+        if m.floor is not None and not (m.floor is fallback and m.is_middleware_floor):
+            m.ratio = m.floor.rps / m.rps
 
 
 def verdict(run: str, m: Measure) -> tuple[str, bool | None]:
     """(cell, met): met is None when the row is not judged."""
     if not m.valid:
         return "**INVALID**", None
-    if m.label == FLOOR_LABEL:
+    if m.is_bare_floor or m.is_middleware_floor:
         return "reference", None
+    failed = []
+    if m.ratio is None:
+        failed.append("no valid floor")
+    elif m.ratio > RUNS[run]["ratio_target"]:
+        failed.append("ratio")
     if run == "nocache":
         if m.p95 is None:
-            return "**NO** (no p95)", False
-        ok = m.p95 < P95_TARGET_MS
-        return ("yes", True) if ok else ("**NO**", False)
+            failed.append("no p95")
+        elif m.p95 >= P95_TARGET_MS:
+            failed.append("p95")
+    if failed:
+        return f"**NO** ({', '.join(failed)})", False
+    return "yes", True
+
+
+def missed_line(run: str, m: Measure) -> str:
+    title = RUNS[run]["title"].lower()
+    target = RUNS[run]["ratio_target"]
+    parts = [f"{rps(m.rps)} req/s"]
     if m.ratio is None:
-        return "**n/a** (no valid floor)", False
-    ok = m.ratio <= FLOOR_RATIO_TARGET
-    return ("yes", True) if ok else ("**NO**", False)
+        parts.append("no valid floor to compare with")
+    else:
+        mark = "**" if m.ratio > target else ""
+        parts.append(
+            f"{mark}ratio {m.ratio:.2f}{mark} against the {m.floor.name} (target ≤ {target:g})"
+        )
+    if run == "nocache":
+        mark = "**" if m.p95 is None or m.p95 >= P95_TARGET_MS else ""
+        parts.append(f"{mark}p95 {ms(m.p95)} ms{mark} (target < {P95_TARGET_MS:g} ms)")
+    return f"- {title}, **{m.label}** ({code(m.path)}): " + ", ".join(parts)
 
 
 # ---- Markdown ----------------------------------------------------------------------------------
@@ -248,7 +361,7 @@ def rps(value: float | None) -> str:
     return f"{value:,.0f}".replace(",", " ") if value >= 100 else f"{value:.1f}"
 
 
-def kib(value: int | None) -> str:
+def kib(value: float | None) -> str:
     return "—" if value is None else f"{value / 1024:.1f}"
 
 
@@ -266,32 +379,166 @@ def non_2xx_cell(m: Measure) -> str:
 
 
 def code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def run_table(run: str, measures: list[Measure]) -> list[str]:
     target = RUNS[run]["target"]
     lines = [
         "| label | path | KiB | responses | req/s | p50 ms | p95 ms | p99 ms | non-2xx "
-        f"| floor ratio | {target} |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+        f"| floor KiB | floor req/s | ratio | {target} |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
     ]
     seen_floor = False
     for m in measures:
-        cell, _ = verdict(run, m)
+        if m.is_bare_floor:
+            continue
+        verdict_cell, _ = verdict(run, m)
         ratio = "—" if m.ratio is None else f"{m.ratio:.2f}"
         label = m.label
-        if m.label == FLOOR_LABEL:
-            label = "floor (end)" if seen_floor else "floor (start)"
+        if m.is_middleware_floor:
+            label = "middleware floor " + ("(end)" if seen_floor else "(start)")
             seen_floor = True
         p99 = ms(m.p99) if m.p99 is not None or not m.responses else "—¹"
+        floor_kib = kib(m.floor.size) if m.floor and m.ratio is not None else "—"
+        floor_rps = rps(m.floor.rps) if m.floor and m.ratio is not None else "—"
         lines.append(
             f"| {label} | {code(m.path)} | {kib(m.size)} | {m.responses} | {rps(m.rps)} | "
-            f"{ms(m.p50)} | {ms(m.p95)} | {p99} | {non_2xx_cell(m)} | {ratio} | {cell} |"
+            f"{ms(m.p50)} | {ms(m.p95)} | {p99} | {non_2xx_cell(m)} | {floor_kib} | "
+            f"{floor_rps} | {ratio} | {verdict_cell} |"
         )
     return lines
 
 
+def floors_table(measures: list[Measure]) -> list[str]:
+    floors = bare_floors(measures)
+    bare = [m for m in measures if m.is_bare_floor]
+    if not bare:
+        return [
+            "No bare floor in this run (results from an older bench/run): the ratios are "
+            "against the middleware floor, so they leave out the middleware's cost.",
+        ]
+    used: dict[int | None, int] = {}
+    for m in measures:
+        if m.floor is not None and m.floor.kind == BARE and not m.is_middleware_floor:
+            used[m.floor.kb] = used.get(m.floor.kb, 0) + 1
+    lines = [
+        "| bare floor | KiB | req/s (start) | req/s (end) | mean req/s | p95 ms (worst) "
+        "| pages compared |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for floor in floors:
+        start = next((rps(m.rps) for m in floor.measures if not m.file.endswith("-end")), "—")
+        end = next((rps(m.rps) for m in floor.measures if m.file.endswith("-end")), "—")
+        lines.append(
+            f"| {code(floor.measures[0].path)} | {kib(floor.size)} | {start} | {end} | "
+            f"{rps(floor.rps)} | {ms(floor.p95)} | {used.get(floor.kb, 0)} |"
+        )
+    for m in bare:
+        if not m.valid:
+            lines.append(f"| {code(m.path)} | — | **INVALID**: {cell(m.problem())} | | | | |")
+    return lines
+
+
+def middleware_cost(measures: list[Measure]) -> str | None:
+    mw = middleware_floor(measures)
+    if mw is None:
+        return None
+    floors = bare_floors(measures)
+    bare = nearest(floors, mw.size)
+    if bare is None:
+        return None
+    return (
+        f"Middleware floor (`/bench/floor/`, {kib(mw.size)} KiB through the project's "
+        f"middleware): {rps(mw.rps)} req/s, p95 {ms(mw.p95)} ms; the {bare.name} "
+        f"({kib(bare.size)} KiB): {rps(bare.rps)} req/s, p95 {ms(bare.p95)} ms. "
+        f"The middleware costs **{1 - mw.rps / bare.rps:.0%}** of the throughput "
+        f"(ratio {bare.rps / mw.rps:.2f})."
+    )
+
+
+# ---- the profiles (bench/profiles.py) ---------------------------------------------------------
+CATEGORIES = [
+    ("sql", "SQL (inside the cursor's execute)"),
+    ("orm", "ORM (Python in django.db, outside SQL)"),
+    ("template", "templates (django.template, tags, filters)"),
+    ("middleware", "middleware"),
+    ("other", "view, URL routing, response & serialisation, other"),
+]
+
+
+def profile_section(results: Path, summary: dict) -> list[str]:
+    pages = summary.get("pages", [])
+    out = [
+        "",
+        f"## Where the time goes: the {len(pages)} slowest pages without cache",
+        "",
+        f"Profiled after the run without cache by `bench/profiles.py`, in-process against the "
+        f"same database (DEBUG off, cache off), through Django's WSGI handler with every "
+        f"middleware. Each page: {summary.get('warmup', '?')} warm-up requests; "
+        f"{summary.get('runs', '?')} requests timed without profiler (**total**; **SQL** is "
+        "the time inside the database cursor's execute, timed by "
+        "`connection.execute_wrapper`); then as many under cProfile, whose own-time by "
+        "layer, each function counted in its innermost layer (what a template calls in "
+        "`django.db` is ORM, what the ORM executes is SQL), splits the rest (total − SQL). "
+        "Raw profiles: "
+        f"`bench/results/{results.name}/profile/*.prof` (`python -m pstats FILE`).",
+    ]
+    if summary.get("error"):
+        out += ["", f"**⚠ Profiling failed: {cell(summary['error'])}**"]
+    for page in pages:
+        out += ["", f"### {page['label']} — {code(page['path'])}", ""]
+        if page.get("error"):
+            out.append(f"**⚠ not profiled: {cell(page['error'])}**")
+            continue
+        facts = [
+            f"HTTP {page.get('status', '?')}",
+            f"{kib(page.get('bytes'))} KiB",
+            f"{page.get('runs', 0)} timed + {page.get('profiled_runs', 0)} profiled requests",
+        ]
+        if page.get("hey_rps"):
+            facts.append(f"{rps(page['hey_rps'])} req/s under load")
+        if page.get("ratio"):
+            facts.append(f"ratio {page['ratio']:.2f}")
+        if page.get("profiled_ms"):
+            facts.append(f"{page['profiled_ms']:.1f} ms/request under cProfile")
+        out += ["; ".join(facts) + ".", ""]
+        total = page.get("wall_ms") or 0.0
+        out += ["| where | ms / request | share |", "| --- | ---: | ---: |"]
+        for key, title in CATEGORIES:
+            value = page.get("categories", {}).get(key, 0.0)
+            if key == "sql":
+                title += f", {page.get('queries', 0):.1f} queries"
+            share = f"{value / total:.0%}" if total else "—"
+            out.append(f"| {title} | {value:.1f} | {share} |")
+        out.append(f"| **total** (median {ms(page.get('wall_ms_median'))}) | **{total:.1f}** | |")
+        if page.get("top_queries"):
+            out += [
+                "",
+                "| slowest statements | calls / request | ms / request |",
+                "| --- | ---: | ---: |",
+            ]
+            for query in page["top_queries"]:
+                out.append(f"| {code(query['sql'])} | {query['calls']:.1f} | {query['ms']:.1f} |")
+        if page.get("top_functions"):
+            out += [
+                "",
+                "| most own time (under cProfile) | layer | calls / request | own ms / request |",
+                "| --- | --- | ---: | ---: |",
+            ]
+            for function in page["top_functions"]:
+                out.append(
+                    f"| {code(function['function'])} | {function['category']} | "
+                    f"{function['calls']:.1f} | {function['own_ms']:.2f} |"
+                )
+    return out
+
+
+# ---- the report --------------------------------------------------------------------------------
 def build(results: Path) -> tuple[str, bool]:
     meta = {row[0]: (row[1] if len(row) > 1 else "") for row in read_tsv(results / "meta.tsv")}
     steps = read_tsv(results / "steps.tsv")
@@ -302,6 +549,9 @@ def build(results: Path) -> tuple[str, bool]:
                 dataset = json.loads(line)
     except (OSError, ValueError):
         pass
+    profile: dict = {}
+    with contextlib.suppress(OSError, ValueError):
+        profile = json.loads((results / "profile" / "summary.json").read_text())
     runs = {run: load_run(results / run) for run in RUNS if (results / run / "index.tsv").is_file()}
     if not runs:
         raise SystemExit(f"report: no run found in {results} (nocache/ or cache/ with index.tsv)")
@@ -319,17 +569,7 @@ def build(results: Path) -> tuple[str, bool]:
                 continue
             judged += 1
             if not met:
-                if run == "nocache":
-                    missed.append(
-                        f"- without cache, **{m.label}** ({code(m.path)}): p95 {ms(m.p95)} ms "
-                        f"(target < {P95_TARGET_MS:g} ms)"
-                    )
-                else:
-                    ratio = "n/a (no valid floor)" if m.ratio is None else f"{m.ratio:.2f}×"
-                    missed.append(
-                        f"- with cache, **{m.label}** ({code(m.path)}): {rps(m.rps)} req/s, "
-                        f"{ratio} slower than the floor (target ≤ {FLOOR_RATIO_TARGET:g}×)"
-                    )
+                missed.append(missed_line(run, m))
 
     out: list[str] = ["# Benchmarks", ""]
     out.append(
@@ -346,35 +586,40 @@ def build(results: Path) -> tuple[str, bool]:
         out.append("")
         for run, m in invalid:
             title = RUNS[run]["title"].lower()
-            out.append(f"- {title}, **{m.label}** ({code(m.path)}): {m.problem()}")
+            name = f"bare floor ({m.path})" if m.is_bare_floor else m.label
+            out.append(f"- {title}, **{name}** ({code(m.path)}): {m.problem()}")
         out.append("")
-    floor_ok = {
-        run: any(m.label == FLOOR_LABEL and m.valid for m in measures)
-        for run, measures in runs.items()
-    }
-    for run, ok in floor_ok.items():
-        if not ok:
+    for run, measures in runs.items():
+        title = RUNS[run]["title"]
+        if not bare_floors(measures):
+            if middleware_floor(measures):
+                out.append(
+                    f"**⚠ {title}: no valid bare floor: the ratios are against the middleware "
+                    "floor, which leaves the middleware's cost out.**"
+                )
+            else:
+                out.append(f"**⚠ {title}: no valid floor: no ratio can be computed.**")
+            out.append("")
+        references = bare_floors(measures)
+        if (mw := middleware_floor(measures)) is not None:
+            references.append(mw)
+        moved = [
+            f"{floor.name} by {floor.spread:.0%} "
+            f"({' → '.join(rps(m.rps) for m in floor.measures)} req/s)"
+            for floor in references
+            if floor.spread > FLOOR_DRIFT
+        ]
+        if moved:
             out.append(
-                f"**⚠ {RUNS[run]['title']}: no valid floor (`{FLOOR_LABEL}` line of "
-                "bench/urls.txt): no throughput ratio can be computed.**"
+                f"**⚠ {title}: floors moved between the start and the end of the run: "
+                f"{'; '.join(moved)}. The machine's speed was not steady, so the ratios are "
+                "rough.**"
             )
             out.append("")
-    for run, measures in runs.items():
-        found = floors(measures)
-        mean = floor_rps(measures)
-        if len(found) > 1 and mean:
-            spread = (max(m.rps for m in found) - min(m.rps for m in found)) / mean
-            if spread > FLOOR_DRIFT:
-                out.append(
-                    f"**⚠ {RUNS[run]['title']}: the floor moved by {spread:.0%} between the start "
-                    f"and the end of the run ({', '.join(rps(m.rps) for m in found)} req/s): the "
-                    "machine's speed was not steady, so the ratios are rough.**"
-                )
-                out.append("")
         busy = meta.get(f"cpu_busy_before_{run}", "")
         if busy.isdigit() and int(busy) >= BUSY_WARNING:
             out.append(
-                f"**⚠ {RUNS[run]['title']}: the CPUs were already {busy}% busy before the run "
+                f"**⚠ {title}: the CPUs were already {busy}% busy before the run "
                 "(other processes on the machine): every figure of that run is too low. "
                 f"See `logs/top-before-{run}.txt` in the raw results.**"
             )
@@ -389,10 +634,16 @@ def build(results: Path) -> tuple[str, bool]:
         out.append("No measurement could be judged.")
     out.append("")
     out.append(
-        f"Targets: without the page cache, every page answers with p95 < {P95_TARGET_MS:g} ms; "
-        f"with it, every page serves at least 1/{FLOOR_RATIO_TARGET:g} of the floor's throughput "
-        f"(floor ratio ≤ {FLOOR_RATIO_TARGET:g})."
+        f"Targets, at {meta.get('concurrency', '?')} concurrent connections: without the page "
+        f"cache, every page serves at least 1/{NOCACHE_RATIO_TARGET:g} of the bare floor's "
+        f"throughput (ratio ≤ {NOCACHE_RATIO_TARGET:g}) with p95 < {P95_TARGET_MS:g} ms; with "
+        f"it, at least 1/{CACHE_RATIO_TARGET:g} (ratio ≤ {CACHE_RATIO_TARGET:g}). The bare floor "
+        "renders a page of the same size with no middleware and no query: ratio = bare floor "
+        "req/s ÷ page req/s."
     )
+    for run, measures in runs.items():
+        if cost := middleware_cost(measures):
+            out += ["", f"{RUNS[run]['title']}: {cost}"]
 
     out += ["", "## Machine and settings", "", "| | |", "| --- | --- |"]
     for key, title in [
@@ -405,11 +656,14 @@ def build(results: Path) -> tuple[str, bool]:
         ("python", "Python"),
         ("django", "Django"),
         ("gunicorn", "gunicorn"),
-        ("workers", "gunicorn workers"),
+        ("workers", "gunicorn workers (site and bare floor each)"),
         ("hey", "hey (Debian package)"),
         ("concurrency", "hey concurrency (-c)"),
         ("seconds", "hey duration per URL (-z, s)"),
+        ("floor_seconds", "hey duration per bare floor size (-z, s)"),
         ("warmup", "warm-up requests per URL (-n)"),
+        ("floor_kb_nocache", "bare floor sizes, run without cache (KiB)"),
+        ("floor_kb_cache", "bare floor sizes, run with cache (KiB)"),
         ("cache_seconds", "CACHE_SECONDS of the cached run"),
         ("cache_backend", "cache backend"),
         ("cpu_busy_before_nocache", "CPU busy before the run without cache (%)"),
@@ -421,7 +675,8 @@ def build(results: Path) -> tuple[str, bool]:
             out.append(f"| {title} | {meta[key]} |")
     out.append(
         "\nServer, database and load generator share the same cores, so absolute figures are "
-        "lower than on a dedicated server; the floor ratio cancels most of that."
+        "lower than on a dedicated server; the ratio to the bare floor, measured in the same "
+        "run on the same machine, cancels most of that."
     )
 
     out += ["", "## Dataset", ""]
@@ -453,7 +708,12 @@ def build(results: Path) -> tuple[str, bool]:
             "the page cache after the warm-up."
         )
         out.append("")
+        out += floors_table(measures)
+        out.append("")
         out += run_table(run, measures)
+
+    if profile:
+        out += profile_section(results, profile)
 
     out += [
         "",
@@ -466,11 +726,16 @@ def build(results: Path) -> tuple[str, bool]:
         "p99 for fewer than 100 responses.",
         "- **non-2xx**: responses other than 2xx (redirects are not followed) and failed "
         "requests; any makes the row INVALID.",
-        "- **floor ratio**: floor req/s ÷ page req/s of the same run: 1.0 is as fast as the "
-        "floor (a bare view rendering a page of the same size with no query), 2.0 half as fast. "
-        "The floor is measured at the start and at the end of each run; the ratio uses the mean "
-        "of the two. Below 1.0, the page is faster than the floor (a cached page is not "
-        "rendered at all).",
+        "- **floor KiB, floor req/s**: the bare floor the page is compared with: "
+        "`/bench/floor/?kb=N` served beside the site by the same gunicorn settings with "
+        "essdir.bench_settings (no middleware), rendering N KiB of list items with the "
+        "site's templates and no query; measured at the ladder's sizes nearest to the pages' "
+        "sizes, at the start and at the end of each run (the mean of the two is used), and "
+        "each page is compared with the nearest size.",
+        "- **ratio**: floor req/s ÷ page req/s: 1.0 is as fast as the bare floor, 4.0 a "
+        "quarter as fast; below 1.0, the page is faster than rendering its size (a cached "
+        "page is not rendered at all). The **middleware floor** rows (`/bench/floor/` through "
+        "the site, every middleware) show what the middleware alone costs.",
     ]
     return "\n".join(out) + "\n", bool(invalid)
 
