@@ -1,0 +1,940 @@
+"""Streaming reader of INSEE's SIRENE stock files, keeping the ESS units of France.
+
+Inputs are the files INSEE publishes on data.gouv.fr, each either as the zip archive
+(a single CSV inside) or as the plain CSV:
+
+- ``StockUniteLegale_utf8.zip``: one row per legal unit (SIREN);
+- ``StockEtablissement_utf8.zip``: one row per establishment (SIRET);
+- optionally ``GeolocalisationEtablissement_Sirene_pour_etudes_statistiques_utf8.zip``
+  (";"-separated; ``x_longitude`` / ``y_latitude`` already in WGS 84).
+
+Files are streamed: a zip member is decompressed on the fly, nothing is extracted to disk
+and memory does not grow with the file (only what the caller keeps, i.e. the ESS units).
+Columns are found by header name, so the columns INSEE adds over the years are ignored.
+
+Rules
+-----
+A unit is kept when ``economieSocialeSolidaireUniteLegale`` is ``O``, it is active
+(``etatAdministratifUniteLegale`` ``A``) and it is not a natural person (legal category
+starting with ``1``, e.g. 1000 « entrepreneur individuel »). An establishment is kept when
+its SIREN is a kept unit, it is active (``etatAdministratifEtablissement`` ``A``) and,
+with an area filter, its commune is in the area.
+
+Every other row is counted under one reason (see ``SKIP_REASONS``):
+
+- « non ESS »: not flagged ESS (units) or not belonging to a kept unit (establishments);
+- « cessée » / « fermé »: ceased unit / closed establishment;
+- « personne physique »: legal category 1xxx;
+- « hors zone »: establishment outside the area filter (or abroad, without commune);
+- « non diffusible »: a row under partial diffusion (statut de diffusion ``P``) whose
+  identifying data is masked: a unit with no usable name (denomination, usual name and
+  acronym all masked or empty), an establishment whose commune code is masked. Other
+  masked values (``[ND]``) are only blanked, and the row is kept: the denomination of a
+  legal person and the commune of an establishment are what the directory needs;
+- « ligne invalide »: wrong number of fields, SIREN not 9 digits or failing the Luhn
+  check, SIRET not 14 digits, not SIREN + NIC, or failing the check (La Poste's
+  establishments, SIREN 356000000, pass when their digit sum is a multiple of 5).
+  Identifiers are only checked on rows that would otherwise be kept: validating the
+  tens of millions of discarded rows would cost time and change nothing.
+
+Malformed rows are reported (file, line) in the ``ReadReport`` and reading goes on; an
+unreadable file (missing columns, truncated or corrupt zip, not UTF-8) raises
+``SireneFormatError``, with the file name and the line reached. As the readers are
+generators, rows read before such an error have already been yielded: callers should
+import inside a transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Collection, Container, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+from pyproj import Transformer
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sirene"
+
+# What INSEE writes in place of a value under partial diffusion.
+MASKED = "[ND]"
+
+NOT_ESS = "non ESS"
+CEASED = "cessée"
+CLOSED = "fermé"
+OUTSIDE_AREA = "hors zone"
+NOT_DISCLOSED = "non diffusible"
+NATURAL_PERSON = "personne physique"
+INVALID_ROW = "ligne invalide"
+SKIP_REASONS = (NOT_ESS, CEASED, CLOSED, OUTSIDE_AREA, NOT_DISCLOSED, NATURAL_PERSON, INVALID_ROW)
+
+ESS_FAMILIES = ("association", "cooperative", "mutuelle", "fondation", "entreprise_ess")
+DEFAULT_ESS_FAMILY = "entreprise_ess"
+
+# INSEE: La Poste's SIRETs do not follow the Luhn rule but have a digit sum multiple of 5.
+LA_POSTE_SIREN = "356000000"
+
+UNIT_COLUMNS = (
+    "siren",
+    "statutDiffusionUniteLegale",
+    "etatAdministratifUniteLegale",
+    "categorieJuridiqueUniteLegale",
+    "economieSocialeSolidaireUniteLegale",
+    "denominationUniteLegale",
+    "sigleUniteLegale",
+    "identifiantAssociationUniteLegale",
+    "activitePrincipaleUniteLegale",
+    "dateCreationUniteLegale",
+    "trancheEffectifsUniteLegale",
+    "nicSiegeUniteLegale",
+    "dateDernierTraitementUniteLegale",
+)
+# nomUniteLegale / prenom1UniteLegale (natural persons) are deliberately never read.
+UNIT_OPTIONAL_COLUMNS = ("denominationUsuelle1UniteLegale",)
+
+ESTABLISHMENT_COLUMNS = (
+    "siren",
+    "nic",
+    "siret",
+    "statutDiffusionEtablissement",
+    "dateCreationEtablissement",
+    "trancheEffectifsEtablissement",
+    "etablissementSiege",
+    "etatAdministratifEtablissement",
+    "enseigne1Etablissement",
+    "denominationUsuelleEtablissement",
+    "numeroVoieEtablissement",
+    "indiceRepetitionEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "complementAdresseEtablissement",
+    "codePostalEtablissement",
+    "libelleCommuneEtablissement",
+    "codeCommuneEtablissement",
+    "activitePrincipaleEtablissement",
+    "dateDernierTraitementEtablissement",
+)
+ESTABLISHMENT_OPTIONAL_COLUMNS = (
+    "coordonneeLambertAbscisseEtablissement",
+    "coordonneeLambertOrdonneeEtablissement",
+)
+
+GEOLOCATION_COLUMNS = ("siret", "x_longitude", "y_latitude")
+
+# INSEE's street types (typeVoieEtablissement). QUA is « quartier », QUAI is « quai ».
+STREET_TYPES = {
+    "ALL": "allée",
+    "AV": "avenue",
+    "BD": "boulevard",
+    "CAR": "carrefour",
+    "CHE": "chemin",
+    "CHS": "chaussée",
+    "CITE": "cité",
+    "COR": "corniche",
+    "CRS": "cours",
+    "DOM": "domaine",
+    "DSC": "descente",
+    "ECA": "écart",
+    "ESP": "esplanade",
+    "FG": "faubourg",
+    "GR": "grande rue",
+    "HAM": "hameau",
+    "HLE": "halle",
+    "IMP": "impasse",
+    "LD": "lieu-dit",
+    "LOT": "lotissement",
+    "MAR": "marché",
+    "MTE": "montée",
+    "PAS": "passage",
+    "PL": "place",
+    "PLN": "plaine",
+    "PLT": "plateau",
+    "PRO": "promenade",
+    "PRV": "parvis",
+    "QUA": "quartier",
+    "QUAI": "quai",
+    "RES": "résidence",
+    "RLE": "ruelle",
+    "ROC": "rocade",
+    "RPT": "rond-point",
+    "RTE": "route",
+    "RUE": "rue",
+    "SEN": "sente",
+    "SQ": "square",
+    "TPL": "terre-plein",
+    "TRA": "traverse",
+    "VLA": "villa",
+    "VLGE": "village",
+}
+REPETITION_INDEXES = {"B": "bis", "T": "ter", "Q": "quater", "C": "quinquies"}
+
+# Overseas, INSEE's "Lambert" columns hold coordinates in the local UTM projection.
+OVERSEAS_EPSG = {
+    "971": 5490,  # Guadeloupe: RGAF09 / UTM 20N
+    "972": 5490,  # Martinique
+    "977": 5490,  # Saint-Barthélemy
+    "978": 5490,  # Saint-Martin
+    "973": 2972,  # Guyane: RGFG95 / UTM 22N
+    "974": 2975,  # La Réunion: RGR92 / UTM 40S
+    "975": 4467,  # Saint-Pierre-et-Miquelon: RGSPM06 / UTM 21N
+    "976": 4471,  # Mayotte: RGM04 / UTM 38S
+}
+LAMBERT_93 = 2154
+WGS_84 = 4326
+
+_STREAM_ERRORS = (UnicodeDecodeError, zipfile.BadZipFile, EOFError, zlib.error)
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+class SireneFormatError(Exception):
+    """The file cannot be read as the expected SIRENE file; the message is in French."""
+
+    def __init__(self, message: str, *, file_name: str, line: int | None = None):
+        super().__init__(message)
+        self.file_name = file_name
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """An ESS legal unit (unité légale) of the SIRENE register."""
+
+    siren: str
+    name: str
+    acronym: str
+    legal_category: str
+    ess_family: str
+    naf_code: str
+    rna: str
+    created_on: date | None
+    employees_band: str
+    head_office_nic: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Establishment:
+    """An active establishment of an ESS unit; `name` is its sign or usual name, or ""."""
+
+    siret: str
+    siren: str
+    nic: str
+    name: str
+    address: str
+    address_complement: str
+    postal_code: str
+    commune_code: str
+    commune_label: str
+    naf_code: str
+    employees_band: str
+    is_head_office: bool
+    created_on: date | None
+    latitude: float | None
+    longitude: float | None
+    updated_at: str
+
+
+class Coordinates(NamedTuple):
+    """A WGS 84 point, in degrees rounded to 6 decimals (about 10 cm)."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A malformed row: file name, line number (the header is line 1) and message."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, ligne {self.line} : {self.message}"
+
+
+@dataclass
+class FileReport:
+    """Counts for one file: rows scanned, rows kept, rows skipped by reason."""
+
+    scanned: int = 0
+    kept: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class ReadReport:
+    """What the readers saw, per file name, and the first `max_errors` malformed rows."""
+
+    max_errors: int = 50
+    files: dict[str, FileReport] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+
+    def file(self, name: str) -> FileReport:
+        """The counts of the file `name`, created on first use."""
+        return self.files.setdefault(name, FileReport())
+
+    def add_error(self, file: str, line: int, message: str) -> None:
+        """Record a malformed row; only the first `max_errors` messages are kept."""
+        self.error_count += 1
+        if len(self.errors) < self.max_errors:
+            self.errors.append(RowError(file, line, message))
+
+    @property
+    def scanned(self) -> int:
+        return sum(report.scanned for report in self.files.values())
+
+    @property
+    def kept(self) -> int:
+        return sum(report.kept for report in self.files.values())
+
+    @property
+    def skipped(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for report in self.files.values():
+            total.update(report.skipped)
+        return total
+
+    def summary(self) -> str:
+        """A French, human-readable account of the reading, one line per file and error."""
+        lines = []
+        for name, report in self.files.items():
+            reasons = ", ".join(f"{reason} : {count}" for reason, count in report.skipped.items())
+            lines.append(
+                f"{name} : {report.scanned} lignes lues, {report.kept} retenues"
+                + (f", écartées ({reasons})" if reasons else "")
+            )
+        lines.extend(str(error) for error in self.errors)
+        if self.error_count > len(self.errors):
+            lines.append(f"… et {self.error_count - len(self.errors)} autres lignes invalides")
+        return "\n".join(lines)
+
+
+class Area:
+    """An area filter: communes of some départements and/or régions (union of both).
+
+    `communes` maps an INSEE commune code to its (département, région) codes; communes it
+    does not know (municipal arrondissements such as 75111, recent mergers) fall back on
+    the département read from the code, and on that département's région.
+    """
+
+    __slots__ = ("_communes", "_departement_regions", "departements", "regions")
+
+    def __init__(
+        self,
+        *,
+        departements: Collection[str] = (),
+        regions: Collection[str] = (),
+        communes: Mapping[str, tuple[str, str]] | None = None,
+    ):
+        self.departements = frozenset(departements)
+        self.regions = frozenset(regions)
+        if not (self.departements or self.regions):
+            raise ValueError("An area needs at least one département or région code.")
+        if self.regions and not communes:
+            raise ValueError("A région filter needs the commune → (département, région) map.")
+        self._communes = communes or {}
+        self._departement_regions = dict(self._communes.values())
+
+    def contains(self, commune_code: str) -> bool:
+        """Whether the commune `commune_code` lies in the area ("" never does)."""
+        if not commune_code:
+            return False
+        known = self._communes.get(commune_code)
+        departement = known[0] if known else departement_of_commune(commune_code)
+        if departement in self.departements:
+            return True
+        if self.regions:
+            region = known[1] if known else self._departement_regions.get(departement)
+            return region in self.regions
+        return False
+
+
+def departement_of_commune(commune_code: str) -> str:
+    """The département code of an INSEE commune code: 2A004 → 2A, 97411 → 974, 75111 → 75."""
+    return commune_code[:3] if commune_code[:2] in ("97", "98") else commune_code[:2]
+
+
+def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
+    """Stream the ESS units of a StockUniteLegale file (zip or CSV), counting the others."""
+    with _open_source(path, "un stock SIRENE des unités légales") as source:
+        columns = source.columns(UNIT_COLUMNS, UNIT_OPTIONAL_COLUMNS)
+        stats = report.file(source.name)
+        i_siren = columns["siren"]
+        i_status = columns["statutDiffusionUniteLegale"]
+        i_state = columns["etatAdministratifUniteLegale"]
+        i_category = columns["categorieJuridiqueUniteLegale"]
+        i_ess = columns["economieSocialeSolidaireUniteLegale"]
+        i_name = columns["denominationUniteLegale"]
+        i_acronym = columns["sigleUniteLegale"]
+        i_rna = columns["identifiantAssociationUniteLegale"]
+        i_naf = columns["activitePrincipaleUniteLegale"]
+        i_created = columns["dateCreationUniteLegale"]
+        i_employees = columns["trancheEffectifsUniteLegale"]
+        i_head_nic = columns["nicSiegeUniteLegale"]
+        i_updated = columns["dateDernierTraitementUniteLegale"]
+        i_usual_name = columns.get("denominationUsuelle1UniteLegale")
+        width = len(source.header)
+        families = _ess_families()
+        name = source.name
+        reader = csv.reader(source.lines, delimiter=source.delimiter)
+        # Plain local counters in the hot loop; flushed into the report at the end.
+        scanned = kept = not_ess = 0
+        skipped: Counter[str] = Counter()
+        try:
+            while True:
+                try:
+                    for row in reader:
+                        scanned += 1
+                        if len(row) != width:
+                            if not row:  # a blank line is no row
+                                scanned -= 1
+                                continue
+                            skipped[INVALID_ROW] += 1
+                            report.add_error(name, reader.line_num + 1, _width_message(row, width))
+                            continue
+                        if row[i_ess] != "O":
+                            not_ess += 1
+                            continue
+                        siren = row[i_siren]
+                        if not is_valid_siren(siren):
+                            skipped[INVALID_ROW] += 1
+                            report.add_error(
+                                name, reader.line_num + 1, f"SIREN invalide : « {siren} »"
+                            )
+                            continue
+                        if row[i_state] != "A":
+                            skipped[CEASED] += 1
+                            continue
+                        category = row[i_category]
+                        if category.startswith("1"):
+                            skipped[NATURAL_PERSON] += 1
+                            continue
+                        acronym = _unmask(row[i_acronym])
+                        unit_name = (
+                            _unmask(row[i_name])
+                            or (_unmask(row[i_usual_name]) if i_usual_name is not None else "")
+                            or acronym
+                        )
+                        if not unit_name and row[i_status] == "P":
+                            skipped[NOT_DISCLOSED] += 1
+                            continue
+                        kept += 1
+                        yield Unit(
+                            siren=siren,
+                            name=unit_name,
+                            acronym=acronym,
+                            legal_category=category,
+                            ess_family=families.get(category) or DEFAULT_ESS_FAMILY,
+                            naf_code=_unmask(row[i_naf]),
+                            rna=_unmask(row[i_rna]),
+                            created_on=_parse_date(row[i_created]),
+                            employees_band=_unmask(row[i_employees]),
+                            head_office_nic=_unmask(row[i_head_nic]),
+                            updated_at=_unmask(row[i_updated]),
+                        )
+                except csv.Error as error:
+                    # The C reader starts afresh on the next record: report and go on.
+                    scanned += 1
+                    skipped[INVALID_ROW] += 1
+                    report.add_error(name, reader.line_num + 1, f"CSV illisible ({error})")
+                    continue
+                break
+        except _STREAM_ERRORS as error:
+            raise source.stream_error(error, lines_read=reader.line_num + 1) from error
+        finally:
+            stats.scanned += scanned
+            stats.kept += kept
+            skipped[NOT_ESS] += not_ess
+            stats.skipped.update(+skipped)
+
+
+def read_establishments(
+    path: str | Path,
+    *,
+    units: Container[str],
+    report: ReadReport,
+    area: Area | None = None,
+    geolocation: Mapping[str, tuple[float, float]] | None = None,
+) -> Iterator[Establishment]:
+    """Stream the active establishments of the kept units from a StockEtablissement file.
+
+    `units` is anything answering `siren in units`: the dict of kept `Unit` by SIREN, or a
+    set of SIRENs. `geolocation` (from `read_geolocation`: SIRET → (latitude, longitude))
+    wins over the file's own Lambert coordinates.
+    """
+    with _open_source(path, "un stock SIRENE des établissements") as source:
+        columns = source.columns(ESTABLISHMENT_COLUMNS, ESTABLISHMENT_OPTIONAL_COLUMNS)
+        stats = report.file(source.name)
+        i_siren = columns["siren"]
+        i_nic = columns["nic"]
+        i_siret = columns["siret"]
+        i_created = columns["dateCreationEtablissement"]
+        i_employees = columns["trancheEffectifsEtablissement"]
+        i_head_office = columns["etablissementSiege"]
+        i_state = columns["etatAdministratifEtablissement"]
+        i_sign = columns["enseigne1Etablissement"]
+        i_usual_name = columns["denominationUsuelleEtablissement"]
+        i_number = columns["numeroVoieEtablissement"]
+        i_repetition = columns["indiceRepetitionEtablissement"]
+        i_street_type = columns["typeVoieEtablissement"]
+        i_street = columns["libelleVoieEtablissement"]
+        i_complement = columns["complementAdresseEtablissement"]
+        i_postal_code = columns["codePostalEtablissement"]
+        i_commune_label = columns["libelleCommuneEtablissement"]
+        i_commune = columns["codeCommuneEtablissement"]
+        i_naf = columns["activitePrincipaleEtablissement"]
+        i_updated = columns["dateDernierTraitementEtablissement"]
+        i_x = columns.get("coordonneeLambertAbscisseEtablissement")
+        i_y = columns.get("coordonneeLambertOrdonneeEtablissement")
+        has_lambert = i_x is not None and i_y is not None
+        width = len(source.header)
+        name = source.name
+        cursor = _Cursor()
+        # The prefilter drops most rows on their first 9 characters, before any CSV
+        # parsing; it needs the SIREN to be the first column, as in INSEE's files.
+        lines = _prefilter(
+            source.lines,
+            cursor,
+            name=name,
+            wanted=units if i_siren == 0 else None,
+            key_length=9,
+        )
+        reader = csv.reader(lines, delimiter=source.delimiter)
+        scanned = kept = not_ess = 0
+        skipped: Counter[str] = Counter()
+        try:
+            while True:
+                try:
+                    for row in reader:
+                        scanned += 1
+                        if len(row) != width:
+                            if not row:
+                                scanned -= 1
+                                continue
+                            skipped[INVALID_ROW] += 1
+                            report.add_error(name, cursor.line, _width_message(row, width))
+                            continue
+                        siren = row[i_siren]
+                        if siren not in units:
+                            not_ess += 1
+                            continue
+                        siret = row[i_siret]
+                        nic = row[i_nic]
+                        if siret != siren + nic or not is_valid_siret(siret):
+                            skipped[INVALID_ROW] += 1
+                            report.add_error(name, cursor.line, f"SIRET invalide : « {siret} »")
+                            continue
+                        if row[i_state] != "A":
+                            skipped[CLOSED] += 1
+                            continue
+                        commune = row[i_commune]
+                        if commune == MASKED:
+                            skipped[NOT_DISCLOSED] += 1
+                            continue
+                        if area is not None and not area.contains(commune):
+                            skipped[OUTSIDE_AREA] += 1
+                            continue
+                        point = geolocation.get(siret) if geolocation else None
+                        if point is None and has_lambert:
+                            point = to_wgs84(row[i_x], row[i_y], commune_code=commune)
+                        kept += 1
+                        yield Establishment(
+                            siret=siret,
+                            siren=siren,
+                            nic=nic,
+                            name=_unmask(row[i_sign]) or _unmask(row[i_usual_name]),
+                            address=format_street_address(
+                                _unmask(row[i_number]),
+                                _unmask(row[i_repetition]),
+                                _unmask(row[i_street_type]),
+                                _unmask(row[i_street]),
+                            ),
+                            address_complement=_unmask(row[i_complement]),
+                            postal_code=_unmask(row[i_postal_code]),
+                            commune_code=commune,
+                            commune_label=_unmask(row[i_commune_label]),
+                            naf_code=_unmask(row[i_naf]),
+                            employees_band=_unmask(row[i_employees]),
+                            is_head_office=row[i_head_office].lower() == "true",
+                            created_on=_parse_date(row[i_created]),
+                            latitude=point[0] if point else None,
+                            longitude=point[1] if point else None,
+                            updated_at=_unmask(row[i_updated]),
+                        )
+                except csv.Error as error:
+                    scanned += 1
+                    skipped[INVALID_ROW] += 1
+                    report.add_error(name, cursor.line, f"CSV illisible ({error})")
+                    continue
+                break
+        finally:
+            stats.scanned += scanned + cursor.dropped
+            stats.kept += kept
+            skipped[NOT_ESS] += not_ess + cursor.dropped
+            stats.skipped.update(+skipped)
+
+
+def read_geolocation(
+    path: str | Path,
+    *,
+    sirets: Container[str] = frozenset(),
+    sirens: Container[str] = frozenset(),
+) -> dict[str, Coordinates]:
+    """Read INSEE's geolocation file for the wanted establishments only.
+
+    Returns SIRET → Coordinates(latitude, longitude) for the rows whose SIRET is in
+    `sirets` or whose SIREN is in `sirens`, so that memory stays small; rows without
+    coordinates (empty or ``[ND]``) are left out.
+    """
+    with _open_source(path, "un fichier de géolocalisation SIRENE") as source:
+        columns = source.columns(GEOLOCATION_COLUMNS)
+        i_siret = columns["siret"]
+        i_longitude = columns["x_longitude"]
+        i_latitude = columns["y_latitude"]
+        width = len(source.header)
+        cursor = _Cursor()
+        # Give the prefilter a plain container when possible: its `in` runs in C.
+        if i_siret != 0:
+            wanted, key_length = None, 0
+        elif not sirens:
+            wanted, key_length = sirets, 14
+        elif not sirets:
+            wanted, key_length = sirens, 9
+        else:
+            wanted, key_length = _SiretFilter(sirets, sirens), 14
+        lines = _prefilter(
+            source.lines, cursor, name=source.name, wanted=wanted, key_length=key_length
+        )
+        points: dict[str, Coordinates] = {}
+        reader = csv.reader(lines, delimiter=source.delimiter)
+        while True:
+            try:
+                for row in reader:
+                    if len(row) != width:
+                        continue
+                    siret = row[i_siret]
+                    if siret not in sirets and siret[:9] not in sirens:
+                        continue
+                    point = _wgs84_point(row[i_longitude], row[i_latitude])
+                    if point is not None:
+                        points[siret] = point
+            except csv.Error:
+                continue
+            break
+        return points
+
+
+def to_wgs84(x: str, y: str, *, commune_code: str = "") -> Coordinates | None:
+    """Convert INSEE's projected coordinates to WGS 84, or None when absent or masked.
+
+    Metropolitan coordinates are Lambert-93 (EPSG:2154); overseas communes (97x) use
+    their local UTM projection, chosen from `commune_code`.
+    """
+    try:
+        easting = float(x)
+        northing = float(y)
+    except ValueError:
+        return None
+    if not (math.isfinite(easting) and math.isfinite(northing)):
+        return None
+    epsg = OVERSEAS_EPSG.get(commune_code[:3], LAMBERT_93)
+    longitude, latitude = _transformer(epsg).transform(easting, northing)
+    if not (math.isfinite(longitude) and math.isfinite(latitude)):
+        return None
+    return Coordinates(round(latitude, 6), round(longitude, 6))
+
+
+def format_street_address(number: str, repetition: str, street_type: str, street: str) -> str:
+    """Build "12 bis rue de la Paix" from INSEE's number, index, type code and label."""
+    head = number
+    if number and repetition:
+        word = REPETITION_INDEXES.get(repetition.upper())
+        head = f"{number} {word}" if word else f"{number}{repetition.upper()}"
+    kind = STREET_TYPES.get(street_type.upper(), street_type) if street_type else ""
+    label = title_case_street(street) if street else ""
+    address = " ".join(part for part in (head, kind, label) if part)
+    # Without a number the line starts with a word: "Rue de la Paix", "Le Bourg".
+    return address[:1].upper() + address[1:]
+
+
+_PARTICLES = frozenset({"de", "du", "des", "la", "le", "les", "et", "en", "au", "aux", "sur"})
+_ROMAN_NUMERAL = re.compile(r"(?=[IVX])X{0,3}(IX|IV|V?I{0,3})")
+
+
+def title_case_street(label: str) -> str:
+    """INSEE's upper-case street label in French title case: "DE L'EGLISE" → "de l'Eglise"."""
+    return " ".join(
+        "-".join(_title_word(part) for part in word.split("-")) for word in label.split()
+    )
+
+
+def _title_word(word: str) -> str:
+    upper = word.upper()
+    if _ROMAN_NUMERAL.fullmatch(upper):
+        return upper
+    lower = word.lower()
+    if lower in _PARTICLES:
+        return lower
+    # Elided articles stay lower case: d'Alsace, l'Eglise.
+    if len(lower) > 2 and lower[1] in "'’" and lower[0] in "dl":
+        return lower[:2] + lower[2:].capitalize()
+    return lower.capitalize()
+
+
+def is_valid_siren(value: str) -> bool:
+    """Whether `value` is 9 digits passing the Luhn check."""
+    return len(value) == 9 and value.isascii() and value.isdigit() and _luhn_valid(value)
+
+
+def is_valid_siret(value: str) -> bool:
+    """Whether `value` is 14 digits passing the Luhn check (or La Poste's rule)."""
+    if not (len(value) == 14 and value.isascii() and value.isdigit()):
+        return False
+    if _luhn_valid(value):
+        return True
+    return value.startswith(LA_POSTE_SIREN) and sum(map(int, value)) % 5 == 0
+
+
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = sum(map(int, digits[-1::-2])) + sum(_DOUBLED[int(c)] for c in digits[-2::-2])
+    return total % 10 == 0
+
+
+def naf_label(code: str) -> str:
+    """The NAF rév. 2 label of a code at any level ("88.99B", "8899B", "88.9", "88"), or ""."""
+    return _naf_labels().get(_naf_key(code), "")
+
+
+def ess_family(legal_category: str) -> str:
+    """The ESS family of an ESS-flagged unit from its legal category (default entreprise_ess)."""
+    return _ess_families().get(legal_category) or DEFAULT_ESS_FAMILY
+
+
+def legal_category_label(legal_category: str) -> str:
+    """INSEE's label of a legal category (niveau III), or ""."""
+    return _legal_categories().get(legal_category, ("", ""))[0]
+
+
+@cache
+def _naf_labels() -> dict[str, str]:
+    with (FIXTURES_DIR / "naf.csv").open(encoding="utf-8", newline="") as file:
+        return {_naf_key(row["code"]): row["label"] for row in csv.DictReader(file)}
+
+
+def _naf_key(code: str) -> str:
+    return code.strip().upper().replace(".", "")
+
+
+@cache
+def _legal_categories() -> dict[str, tuple[str, str]]:
+    path = FIXTURES_DIR / "categories-juridiques.csv"
+    with path.open(encoding="utf-8", newline="") as file:
+        return {row["code"]: (row["libelle"], row["famille_ess"]) for row in csv.DictReader(file)}
+
+
+@cache
+def _ess_families() -> dict[str, str]:
+    return {code: family for code, (_, family) in _legal_categories().items() if family}
+
+
+@cache
+def _transformer(epsg: int) -> Transformer:
+    # Building a transformer costs milliseconds: once per projection for the process.
+    return Transformer.from_crs(epsg, WGS_84, always_xy=True)
+
+
+def _wgs84_point(longitude: str, latitude: str) -> Coordinates | None:
+    try:
+        lon = float(longitude)
+        lat = float(latitude)
+    except ValueError:
+        return None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return None
+    return Coordinates(round(lat, 6), round(lon, 6))
+
+
+def _unmask(value: str) -> str:
+    return "" if value == MASKED else value
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _width_message(row: list[str], width: int) -> str:
+    return f"{len(row)} champs au lieu de {width}"
+
+
+class _Cursor:
+    """Where the prefilter is: physical line number, and records it dropped unparsed."""
+
+    __slots__ = ("dropped", "line")
+
+    def __init__(self):
+        self.line = 1  # the header
+        self.dropped = 0
+
+
+class _SiretFilter:
+    """`in` test on a line start for read_geolocation: SIRET wanted, or SIREN wanted."""
+
+    __slots__ = ("sirens", "sirets")
+
+    def __init__(self, sirets: Container[str], sirens: Container[str]):
+        self.sirets = sirets
+        self.sirens = sirens
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.sirets or key[:9] in self.sirens
+
+
+def _prefilter(
+    lines: Iterator[str],
+    cursor: _Cursor,
+    *,
+    name: str,
+    wanted: Container[str] | None,
+    key_length: int,
+) -> Iterator[str]:
+    """Yield the physical lines worth parsing, counting lines and the records dropped.
+
+    A record is dropped, unparsed, when its first `key_length` characters are not in
+    `wanted` (None: keep all). A line opening with a quote is always passed on, and the
+    CSV stage checks every row again, so the prefilter only ever saves work. A record
+    spanning several lines (an odd number of quotes leaves a field open) is passed on or
+    dropped whole. Read failures become SireneFormatError with the line reached.
+    """
+    number = cursor.line
+    dropped = 0
+    keeping = False
+    open_quote = False
+    try:
+        if wanted is None:
+            for line in lines:
+                number += 1
+                cursor.line = number
+                yield line
+            return
+        for line in lines:
+            number += 1
+            if open_quote:
+                if keeping:
+                    cursor.line = number
+                    yield line
+                if line.count('"') & 1:
+                    open_quote = False
+                continue
+            if line[:key_length] in wanted or line.startswith('"'):
+                keeping = True
+                cursor.line = number
+                cursor.dropped = dropped
+                yield line
+            else:
+                keeping = False
+                dropped += 1
+            if '"' in line and line.count('"') & 1:
+                open_quote = True
+    except _STREAM_ERRORS as error:
+        raise _stream_error(name, error, number) from error
+    finally:
+        cursor.line = number
+        cursor.dropped = dropped
+
+
+class _Source:
+    """An opened SIRENE file: its name, delimiter, header and remaining text lines."""
+
+    def __init__(self, name: str, what: str, lines: Iterator[str], header_line: str):
+        self.name = name
+        self.what = what
+        self.lines = lines
+        # INSEE's stocks are ","-separated, the geolocation file ";"-separated.
+        self.delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+        header = next(csv.reader([header_line], delimiter=self.delimiter))
+        self.header = [column.strip().lstrip("\ufeff") for column in header]
+
+    def columns(self, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, int]:
+        """Index of each required column (missing ones raise) and of the optional present."""
+        positions = {column: index for index, column in enumerate(self.header)}
+        missing = [column for column in required if column not in positions]
+        if missing:
+            raise SireneFormatError(
+                f"Le fichier {self.name} n'est pas {self.what} : "
+                f"colonnes manquantes : {', '.join(missing)}.",
+                file_name=self.name,
+            )
+        return {
+            column: positions[column] for column in (*required, *optional) if column in positions
+        }
+
+    def stream_error(self, error: Exception, *, lines_read: int) -> SireneFormatError:
+        """The SireneFormatError for a failure while reading, after `lines_read` lines."""
+        return _stream_error(self.name, error, lines_read)
+
+
+def _stream_error(name: str, error: Exception, lines_read: int) -> SireneFormatError:
+    line = lines_read + 1
+    if isinstance(error, UnicodeDecodeError):
+        # The failing chunk starts on the line being read: count its lines up to the byte.
+        if isinstance(error.object, bytes | bytearray):
+            line += error.object.count(b"\n", 0, error.start)
+        return SireneFormatError(
+            f"Le fichier {name} n'est pas encodé en UTF-8 (octet invalide à la ligne {line}).",
+            file_name=name,
+            line=line,
+        )
+    return SireneFormatError(
+        f"Le fichier {name} est une archive zip tronquée ou corrompue "
+        f"(lecture interrompue à la ligne {line}).",
+        file_name=name,
+        line=line,
+    )
+
+
+@contextmanager
+def _open_source(path: str | Path, what: str) -> Iterator[_Source]:
+    """Open a SIRENE file, zip or plain CSV, as text lines; read and parse its header."""
+    path = Path(path)
+    name = path.name
+    with ExitStack() as stack:
+        try:
+            with path.open("rb") as probe:
+                magic = probe.read(4)
+            if magic in _ZIP_MAGIC or path.suffix.lower() == ".zip":
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                members = [info for info in archive.infolist() if not info.is_dir()]
+                csv_members = [m for m in members if m.filename.lower().endswith(".csv")]
+                if len(csv_members) != 1:
+                    raise SireneFormatError(
+                        f"L'archive {name} doit contenir un seul fichier CSV ; "
+                        f"elle en contient {len(csv_members)}.",
+                        file_name=name,
+                    )
+                raw = stack.enter_context(archive.open(csv_members[0]))
+                text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+            else:
+                text = stack.enter_context(path.open(encoding="utf-8", newline=""))
+            header_line = next(text, None)
+        except _STREAM_ERRORS as error:
+            raise _stream_error(name, error, 0) from error
+        if not header_line or not header_line.strip():
+            raise SireneFormatError(f"Le fichier {name} est vide.", file_name=name)
+        yield _Source(name, what, text, header_line)
