@@ -2,11 +2,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from actors import services
-from actors.models import Actor, ActorPartnership, ActorProposal, ProposalStatus, SchemeRole
+from actors.models import (
+    Actor,
+    ActorPartnership,
+    ActorProposal,
+    Establishment,
+    ProposalStatus,
+    SchemeRole,
+)
 from territories import access
 from territories.admin import (
     BaseAdmin,
@@ -29,18 +37,80 @@ class SchemeRoleInline(ScopedInline, admin.TabularInline):
     autocomplete_fields = ["scheme"]
 
 
+# The facts only the SIRENE import writes: shown, never edited (actors/services.py).
+SIRENE_FIELDS = [
+    "official_name",
+    "legal_category",
+    "naf_code",
+    "rna",
+    "employees_band",
+    "sirene_created_on",
+    "sirene_state",
+    "sirene_processed_on",
+    "sirene_imported_at",
+    "establishment_list",
+]
+ESTABLISHMENTS_IN_ADMIN = 50
+
+
 @admin.register(Actor)
 class ActorAdmin(ScopedAdmin):
     owner_field = None
-    list_display = ["name", "family", "subtype", "territory", "status", "checked_at"]
-    list_filter = ["status", "family", "subtype", "is_network", "themes"]
+    list_display = ["name", "family", "subtype", "territory", "status", "hidden", "checked_at"]
+    list_filter = ["status", "hidden", "sirene_state", "family", "subtype", "is_network", "themes"]
     search_fields = ["name", "slug", "siren", "siret"]
     list_select_related = ["territory"]
     autocomplete_fields = ["territory", "member_of"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["themes", "sources"]
+    readonly_fields = SIRENE_FIELDS
     inlines = [PartnershipInline, SchemeRoleInline]
     show_full_result_count = False
+    actions = [*ScopedAdmin.actions, "hide", "show"]
+
+    def get_fieldsets(self, request, obj=None):
+        editable = [name for name in self.get_fields(request, obj) if name not in SIRENE_FIELDS]
+        return [
+            (None, {"fields": editable}),
+            (
+                "Répertoire SIRENE (INSEE)",
+                {
+                    "fields": SIRENE_FIELDS,
+                    "description": "Faits officiels tenus à jour par l'import du répertoire "
+                    "SIRENE, qui ne modifie jamais les autres champs. Pour compléter une "
+                    "fiche existante, saisissez son SIREN : le prochain import la remplit.",
+                },
+            ),
+        ]
+
+    @admin.display(description="établissements (SIRENE)")
+    def establishment_list(self, obj):
+        """The establishments of the structure, read-only, at most ESTABLISHMENTS_IN_ADMIN."""
+        if obj is None or obj.pk is None:
+            return "—"
+        establishments = Establishment.objects.filter(actor=obj).select_related("commune")
+        shown = list(
+            establishments.order_by("-is_active", "-is_head_office", "postal_code", "siret")[
+                :ESTABLISHMENTS_IN_ADMIN
+            ]
+        )
+        total = establishments.count() if len(shown) == ESTABLISHMENTS_IN_ADMIN else len(shown)
+        return render_to_string(
+            "actors/_admin_establishments.html",
+            {"establishments": shown, "others": total - len(shown)},
+        )
+
+    @admin.action(description="Masquer de l'annuaire")
+    def hide(self, request, queryset):
+        count = services.set_hidden(actors=queryset, hidden=True)
+        self.message_user(request, f"{count} structure(s) masquée(s).", messages.SUCCESS)
+
+    @admin.action(description="Afficher dans l'annuaire")
+    def show(self, request, queryset):
+        count = services.set_hidden(actors=queryset, hidden=False)
+        self.message_user(
+            request, f"{count} structure(s) de nouveau affichée(s).", messages.SUCCESS
+        )
 
     def get_queryset(self, request):
         # Autocompletes (a network to join, a partner of an event) offer published actors too.

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from actors import sirene
 from actors.validators import validate_siren, validate_siret
+from essdir.core.pagination import bounded_count
 from essdir.core.publication import PublicationStatus
 from essdir.core.search import refresh_search_context, text_search
-from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
+from territories.models import (
+    OwnedQuerySet,
+    SourcedRecord,
+    TerritorialQuerySet,
+    Territory,
+    TerritoryInclusion,
+    around_condition,
+)
 
 
 class Family(models.TextChoices):
@@ -31,7 +45,81 @@ class Subtype(models.TextChoices):
     ESAT = "esat", "Établissement et service d'aide par le travail (ESAT)"
 
 
+class SireneState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CEASED = "ceased", "Cessée"
+
+
+# INSEE's employee bands (trancheEffectifsUniteLegale / trancheEffectifsEtablissement), from
+# the documentation of the SIRENE stock files.
+EMPLOYEES_BANDS = {
+    "NN": "Aucun salarié (unité non employeuse)",
+    "00": "0 salarié au 31 décembre (a employé dans l'année)",
+    "01": "1 ou 2 salariés",
+    "02": "3 à 5 salariés",
+    "03": "6 à 9 salariés",
+    "11": "10 à 19 salariés",
+    "12": "20 à 49 salariés",
+    "21": "50 à 99 salariés",
+    "22": "100 à 199 salariés",
+    "31": "200 à 249 salariés",
+    "32": "250 à 499 salariés",
+    "41": "500 à 999 salariés",
+    "42": "1 000 à 1 999 salariés",
+    "51": "2 000 à 4 999 salariés",
+    "52": "5 000 à 9 999 salariés",
+    "53": "10 000 salariés et plus",
+}
+
+ANNUAIRE_ENTREPRISES_URL = "https://annuaire-entreprises.data.gouv.fr/entreprise/{siren}"
+
+# The counts the home page and the territory pages show stop at this bound ("plus de …").
+COUNT_BOUND = 10_000
+
+
+def employees_band_label(code: str) -> str:
+    """The label of an INSEE employee band ("11" → "10 à 19 salariés"), "" if unknown."""
+    return EMPLOYEES_BANDS.get(code, "")
+
+
+def communes_inside(territory: Territory):
+    """The ids of the territories inside `territory`, itself included (a subquery)."""
+    return TerritoryInclusion.objects.filter(container=territory).values("member_id")
+
+
 class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
+    def published(self):
+        """Published actors, except those staff hid from the directory."""
+        return super().published().filter(hidden=False)
+
+    def in_territory(self, territory: Territory):
+        """Actors acting inside `territory`: their territory of action lies inside it, or one
+        of their active establishments does.
+
+        One semi-join on the union of both sets of ids: small for a commune (the actors are
+        then fetched by key), hashed for a région.
+        """
+        by_territory = Actor.objects.filter(territory__in=communes_inside(territory))
+        by_establishment = Establishment.objects.active().in_territory(territory)
+        return self.filter(
+            pk__in=by_territory.order_by()
+            .values("pk")
+            .union(by_establishment.order_by().values("actor_id"))
+        )
+
+    def around(self, territory: Territory):
+        """Actors whose territory contains `territory` or lies inside it (what acts there), or
+        with an active establishment inside it."""
+        by_establishment = Establishment.objects.active().in_territory(territory)
+        return self.filter(
+            around_condition("territory", territory)
+            | Q(pk__in=by_establishment.order_by().values("actor_id"))
+        )
+
+    def from_sirene(self):
+        """Actors holding official facts from the SIRENE register (an import matched them)."""
+        return self.filter(sirene_imported_at__isnull=False)
+
     def owned_by(self, collectivites):
         """Actors acting inside the territory of one of `collectivites`, or their partners."""
         return self.filter(
@@ -80,7 +168,11 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         )
 
     def for_detail(self):
-        """Everything an actor page shows, relations limited to published records."""
+        """Everything an actor page shows, relations limited to published records.
+
+        Establishments are fetched by `Actor.public_establishments`, only for actors
+        holding a SIREN: the page of a structure without one makes no query for them.
+        """
         published = Actor.objects.published().order_by("name")
         return self.select_related("territory").prefetch_related(
             "themes",
@@ -120,10 +212,39 @@ class Actor(SourcedRecord):
     )
     legal_form = models.CharField("forme juridique", max_length=120, blank=True)
     is_network = models.BooleanField("réseau ou structure d'accompagnement", default=False)
-    siren = models.CharField("SIREN", max_length=9, blank=True, validators=[validate_siren])
+    siren = models.CharField(
+        "SIREN",
+        max_length=9,
+        blank=True,
+        validators=[validate_siren],
+        help_text="L'import du répertoire SIRENE complète la fiche des faits officiels.",
+    )
     siret = models.CharField("SIRET", max_length=14, blank=True, validators=[validate_siret])
     themes = models.ManyToManyField(
         "territories.Theme", verbose_name="thèmes", blank=True, related_name="actors"
+    )
+    hidden = models.BooleanField(
+        "masquée de l'annuaire",
+        default=False,
+        help_text="Une structure masquée n'apparaît nulle part sur le site public, "
+        "et le reste après chaque import du répertoire SIRENE.",
+    )
+
+    # Official facts, written only by the SIRENE import (actors/services.py).
+    official_name = models.CharField("dénomination officielle", max_length=300, blank=True)
+    legal_category = models.CharField("catégorie juridique (code INSEE)", max_length=4, blank=True)
+    naf_code = models.CharField("activité principale (code NAF)", max_length=6, blank=True)
+    rna = models.CharField("numéro RNA", max_length=10, blank=True)
+    employees_band = models.CharField("tranche d'effectif (code INSEE)", max_length=2, blank=True)
+    sirene_created_on = models.DateField("date de création (SIRENE)", null=True, blank=True)
+    sirene_state = models.CharField(
+        "état au répertoire SIRENE", max_length=6, choices=SireneState.choices, blank=True
+    )
+    sirene_processed_on = models.DateField(
+        "dernière mise à jour par l'INSEE", null=True, blank=True
+    )
+    sirene_imported_at = models.DateTimeField(
+        "importée ou mise à jour depuis SIRENE le", null=True, blank=True
     )
     website = models.URLField("site web", blank=True)
     phone = models.CharField("téléphone", max_length=40, blank=True)
@@ -173,6 +294,8 @@ class Actor(SourcedRecord):
             # The list's orderings (by name, by recency), walked in index order.
             models.Index(fields=["name", "id"], name="actor_name_id"),
             models.Index(fields=["-created_at", "-id"], name="actor_recent"),
+            # The SIRENE import looks actors up by SIREN, a few thousand at a time.
+            models.Index(fields=["siren"], name="actor_siren"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -194,6 +317,96 @@ class Actor(SourcedRecord):
     def is_owned_by(self, collectivite_ids: set[int]) -> bool:
         return territory_is_owned(self.territory_id, collectivite_ids)
 
+    # --- Official facts (SIRENE) for the public page ------------------------------------
+
+    @property
+    def has_sirene_facts(self) -> bool:
+        return self.sirene_imported_at is not None
+
+    @property
+    def legal_category_label(self) -> str:
+        return sirene.legal_category_label(self.legal_category) if self.legal_category else ""
+
+    @property
+    def naf_label(self) -> str:
+        return sirene.naf_label(self.naf_code) if self.naf_code else ""
+
+    @property
+    def employees_band_label(self) -> str:
+        return employees_band_label(self.employees_band)
+
+    @property
+    def annuaire_entreprises_url(self) -> str:
+        return ANNUAIRE_ENTREPRISES_URL.format(siren=self.siren) if self.siren else ""
+
+    @cached_property
+    def public_establishments(self) -> EstablishmentList:
+        """The active establishments the page lists (at most PAGE_SIZE), head office first;
+        no query for a structure without SIREN (the import only attaches establishments
+        to structures holding one)."""
+        if not self.siren:
+            return EstablishmentList([], 0)
+        active = self.establishments.active().select_related("commune")
+        shown = list(
+            active.order_by("-is_head_office", "postal_code", "siret")[:ESTABLISHMENTS_SHOWN]
+        )
+        total = len(shown)
+        if total == ESTABLISHMENTS_SHOWN:
+            total = active.count()
+        return EstablishmentList(shown, total)
+
+
+ESTABLISHMENTS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class EstablishmentList:
+    """The establishments an actor page lists, and how many there are in all."""
+
+    shown: list
+    total: int
+
+    @property
+    def others(self) -> int:
+        return self.total - len(self.shown)
+
+    def __bool__(self) -> bool:
+        return bool(self.shown)
+
+    def __iter__(self):
+        return iter(self.shown)
+
+
+@dataclass(frozen=True)
+class BoundedTally:
+    """A count made by `bounded_count()` up to `bound`: "plus de 10 000" beyond."""
+
+    value: int
+    bound: int = COUNT_BOUND
+
+    def __str__(self) -> str:
+        if self.value > self.bound:
+            return f"plus de {intcomma(self.bound)}"
+        return intcomma(self.value)
+
+    @property
+    def plural(self) -> bool:
+        return self.value > 1
+
+
+def directory_counts(territory: Territory | None = None) -> dict[str, BoundedTally]:
+    """How many ESS structures and active establishments the directory shows, in all or
+    inside `territory`: {"structures": …, "establishments": …}, bounded counts."""
+    actors = Actor.objects.published()
+    establishments = Establishment.objects.public()
+    if territory is not None:
+        actors = actors.in_territory(territory)
+        establishments = establishments.in_territory(territory)
+    return {
+        "structures": BoundedTally(bounded_count(actors, COUNT_BOUND)),
+        "establishments": BoundedTally(bounded_count(establishments, COUNT_BOUND)),
+    }
+
 
 def territory_is_owned(territory_id: int | None, collectivite_ids: set[int]) -> bool:
     """Whether the territory `territory_id` lies inside one of the collectivités' territories."""
@@ -201,6 +414,91 @@ def territory_is_owned(territory_id: int | None, collectivite_ids: set[int]) -> 
         territory_id is not None
         and Territory.objects.inside_any_of(collectivite_ids).filter(pk=territory_id).exists()
     )
+
+
+class EstablishmentQuerySet(models.QuerySet):
+    def active(self):
+        """Establishments open according to the last SIRENE import."""
+        return self.filter(is_active=True)
+
+    def public(self):
+        """Active establishments of the actors the public sees."""
+        return self.active().filter(actor__status=PublicationStatus.PUBLISHED, actor__hidden=False)
+
+    def in_territory(self, territory: Territory):
+        """Establishments whose commune lies inside `territory`."""
+        return self.filter(commune__in=communes_inside(territory))
+
+
+class Establishment(models.Model):
+    """An establishment (SIRET) of an ESS structure, as the SIRENE register describes it.
+
+    Written by the SIRENE import only (staff do not edit them). An establishment the import
+    no longer sees open is kept, marked closed (`is_active`, `closed_on`), and leaves the
+    public lists.
+    """
+
+    actor = models.ForeignKey(
+        Actor,
+        verbose_name="structure",
+        on_delete=models.CASCADE,
+        related_name="establishments",
+        db_index=False,  # the (actor, is_active) index serves it
+    )
+    siret = models.CharField("SIRET", max_length=14, unique=True)
+    nic = models.CharField("NIC", max_length=5)
+    name = models.CharField("enseigne", max_length=300, blank=True)
+    address = models.CharField("adresse", max_length=300, blank=True)
+    address_complement = models.CharField("complément d'adresse", max_length=300, blank=True)
+    postal_code = models.CharField("code postal", max_length=10, blank=True)
+    commune = models.ForeignKey(
+        Territory,
+        verbose_name="commune",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="establishments",
+        db_index=False,  # the (commune, is_active, actor) index serves it
+        help_text="Vide quand le code commune de SIRENE est inconnu de l'annuaire.",
+    )
+    commune_code = models.CharField("code commune (INSEE)", max_length=5, blank=True)
+    commune_label = models.CharField("commune (libellé SIRENE)", max_length=100, blank=True)
+    naf_code = models.CharField("activité principale (code NAF)", max_length=6, blank=True)
+    employees_band = models.CharField("tranche d'effectif (code INSEE)", max_length=2, blank=True)
+    is_head_office = models.BooleanField("siège", default=False)
+    created_on = models.DateField("date de création", null=True, blank=True)
+    latitude = models.FloatField("latitude (WGS 84)", null=True, blank=True)
+    longitude = models.FloatField("longitude (WGS 84)", null=True, blank=True)
+    is_active = models.BooleanField("ouvert", default=True)
+    closed_on = models.DateField(
+        "vu fermé le", null=True, blank=True, help_text="Date de l'import qui l'a vu fermé."
+    )
+    updated_at = models.DateTimeField("importé ou mis à jour le", default=timezone.now)
+
+    objects = EstablishmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "établissement"
+        verbose_name_plural = "établissements"
+        ordering = ["-is_head_office", "postal_code", "siret"]
+        indexes = [
+            # "Which actors have an active establishment inside X": an index-only scan.
+            models.Index(fields=["commune", "is_active", "actor"], name="establishment_commune"),
+            models.Index(fields=["actor", "is_active"], name="establishment_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.siret} {self.name or self.commune_label}".strip()
+
+    @property
+    def employees_band_label(self) -> str:
+        return employees_band_label(self.employees_band)
+
+    @property
+    def place(self) -> str:
+        """Postal code and commune: "54000 Nancy"."""
+        commune = self.commune.name if self.commune else self.commune_label
+        return " ".join(part for part in (self.postal_code, commune) if part)
 
 
 class ActorPartnership(models.Model):
@@ -234,6 +532,7 @@ class SchemeRoleQuerySet(models.QuerySet):
         return (
             self.filter(
                 actor__status=PublicationStatus.PUBLISHED,
+                actor__hidden=False,
                 scheme__status=PublicationStatus.PUBLISHED,
                 scheme__collectivite__status=PublicationStatus.PUBLISHED,
             )
