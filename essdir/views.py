@@ -9,10 +9,9 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 
-from actors.models import Actor, SchemeRole
+from actors.models import Actor, SchemeRole, directory_counts
 from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.forms import SearchForm
-from essdir.core.pagination import bounded_count
 from essdir.core.views import QueryFormMixin, has_invalid_input
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
@@ -37,6 +36,7 @@ class HomeView(PublicPageCacheMixin, TemplateView):
             collectivites=collectivites[: self.max_collectivites],
             collectivite_count=collectivites.count(),
             events=Event.objects.published().upcoming(timezone.localdate()).for_list()[:UPCOMING],
+            counts=directory_counts(),
             **kwargs,
         )
 
@@ -107,7 +107,7 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
             children_count=children.count(),
             collectivites=Collectivite.objects.published().around(territory).for_list(),
             actors=actors.for_list().order_by("name", "pk")[:10],
-            actor_count=bounded_count(actors),
+            counts=directory_counts(territory),
             upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],
             **services_for(territory),
             **kwargs,
