@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "django_filters",
+    "ninja",
     "csp",
     "simple_history",
     "axes",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that reads the database: an outage gives stale pages or a 503.
     "essdir.core.outage.DatabaseOutageMiddleware",
+    "essdir.middleware.OpenApiCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -221,6 +223,9 @@ if env_bool("BEHIND_PROXY", False):
 
 # `make bench` serves /bench/floor/, a page rendered with no query, as its floor.
 BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
+
+# The API's rate limit per address (django-ninja's syntax: requests/period).
+API_RATE = os.environ.get("API_RATE", "120/m")
 
 # Pagination sizes of the public lists.
 PAGE_SIZE = 20

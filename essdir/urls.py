@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from essdir import admin_views, views
+from essdir.api import api
 from essdir.sitemaps import SITEMAPS
 
 # The pages that show several apps' records (see essdir/views.py).
@@ -15,6 +16,8 @@ site_patterns = [
     path("territoires/<str:slug>/", views.TerritoryDetailView.as_view(), name="territory"),
     path("dispositifs/<slug:slug>/", views.SchemeDetailView.as_view(), name="scheme"),
     path("acteurs/<slug:slug>/", views.ActorDetailView.as_view(), name="actor"),
+    path("donnees/", views.DataView.as_view(), name="data"),
+    path("donnees/catalogue.jsonld", views.DataCatalogueView.as_view(), name="catalogue"),
 ]
 
 admin_patterns = [
@@ -39,6 +42,7 @@ urlpatterns = [
     path("evenements/", include("events.urls")),
     path("", include("territories.urls")),
     path("", include((site_patterns, "site"))),
+    path("api/", api.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
         "robots.txt",

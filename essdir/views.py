@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import DetailView, TemplateView, View
 
 from actors.models import Actor, SchemeRole, directory_counts
+from actors.structured_data import actor_ld
 from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.forms import SearchForm
-from essdir.core.views import QueryFormMixin, has_invalid_input
+from essdir.core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
+from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
 from events.models import Event
 from territories.filters import resolve_territory
 from territories.forms import ContactFinderForm
 from territories.models import Budget, Collectivite, Contact, Scheme, Territory
+from territories.structured_data import collectivite_ld, scheme_ld
 from territories.views import services_for
 
 UPCOMING = 5
@@ -56,12 +59,15 @@ class SearchView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
         return context
 
 
-class CollectiviteDetailView(PublicPageCacheMixin, DetailView):
+class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "site/collectivite_detail.html"
     context_object_name = "collectivite"
 
     def get_queryset(self):
         return Collectivite.objects.visible_to(self.request.user).for_detail()
+
+    def get_structured_data(self, base: str, context: dict) -> dict:
+        return collectivite_ld(self.object, context["contacts"], base)
 
     def get_context_data(self, **kwargs):
         collectivite, today = self.object, timezone.localdate()
@@ -114,7 +120,7 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
         )
 
 
-class SchemeDetailView(PublicPageCacheMixin, DetailView):
+class SchemeDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "site/scheme_detail.html"
     context_object_name = "scheme"
 
@@ -122,13 +128,19 @@ class SchemeDetailView(PublicPageCacheMixin, DetailView):
         roles = Prefetch("actor_roles", queryset=SchemeRole.objects.published())
         return Scheme.objects.visible_to(self.request.user).for_detail().prefetch_related(roles)
 
+    def get_structured_data(self, base: str, context: dict) -> dict:
+        return scheme_ld(self.object, base)
 
-class ActorDetailView(PublicPageCacheMixin, DetailView):
+
+class ActorDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "actors/actor_detail.html"
     context_object_name = "actor"
 
     def get_queryset(self):
         return Actor.objects.visible_to(self.request.user).for_detail()
+
+    def get_structured_data(self, base: str, context: dict) -> dict:
+        return actor_ld(self.object, base)
 
     def get_context_data(self, **kwargs):
         events, today = Event.objects.published().involving(actor=self.object), timezone.localdate()
@@ -137,3 +149,21 @@ class ActorDetailView(PublicPageCacheMixin, DetailView):
             past_events=events.past(today).for_list()[:10],
             **kwargs,
         )
+
+
+class DataView(PublicPageCacheMixin, TemplateView):
+    """/donnees/: every dataset, its schema, licence, last update, size and downloads."""
+
+    template_name = "site/data.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(datasets=[dataset_facts(d) for d in DATASETS], **kwargs)
+
+
+class DataCatalogueView(PublicPageCacheMixin, View):
+    """The same, as a DCAT-AP catalogue (JSON-LD) that national portals harvest."""
+
+    def get(self, request, *args, **kwargs):
+        base = request.build_absolute_uri("/").rstrip("/")
+        catalogue = dcat_catalogue([dataset_facts(d) for d in DATASETS], base)
+        return JsonResponse(catalogue, content_type="application/ld+json; charset=utf-8")

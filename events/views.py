@@ -5,10 +5,13 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.generic import DetailView
 
 from essdir.core.caching import PublicPageCacheMixin
-from essdir.core.views import FilteredListView
+from essdir.core.exports import ExportView
+from essdir.core.views import FilteredListView, StructuredDataMixin
 from events.calendar import build_calendar
+from events.exports import EVENTS
 from events.filters import EventFilterSet
 from events.models import Event
+from events.structured_data import event_ld
 
 ICS_LIMIT = 500
 
@@ -41,12 +44,15 @@ class EventListView(FilteredListView):
         return context
 
 
-class EventDetailView(PublicPageCacheMixin, DetailView):
+class EventDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "events/event_detail.html"
     context_object_name = "event"
 
     def get_queryset(self):
         return Event.objects.visible_to(self.request.user).for_detail()
+
+    def get_structured_data(self, base: str, context: dict) -> dict:
+        return event_ld(self.object, self.object.organiser_links, base)
 
 
 class EventCalendarView(PublicPageCacheMixin, DetailView):
@@ -105,3 +111,13 @@ class EventAtomFeed(Feed):
 
     def item_updateddate(self, item):
         return item.updated_at
+
+
+class EventExportView(ExportView):
+    """The agenda with the list's filters (upcoming by default, like the list)."""
+
+    filterset_class = EventFilterSet
+    export = EVENTS
+
+    def get_queryset(self):
+        return Event.objects.published().for_list()

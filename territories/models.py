@@ -522,6 +522,15 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def for_search(self):
         return self.select_related("territory")
 
+    def for_export(self):
+        """With the départements and régions of each territory (`territory.area_links`)."""
+        areas = TerritoryInclusion.objects.filter(
+            container__kind__in=[TerritoryKind.DEPARTEMENT, TerritoryKind.REGION]
+        ).select_related("container")
+        return self.select_related("territory").prefetch_related(
+            models.Prefetch("territory__container_links", queryset=areas, to_attr="area_links")
+        )
+
     def refresh_search_context(self) -> int:
         """Keep what collectivités are found by: the name of their territory."""
         return refresh_search_context(
@@ -977,6 +986,14 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
 
     def for_search(self):
         return self.select_related("collectivite", "territory")
+
+    def for_export(self):
+        """With what the dispositif-aide columns need: funders and grouping EPCI."""
+        return self.select_related("collectivite__territory", "territory").prefetch_related(
+            "funders__collectivite",
+            "territory__grouping_epcis",
+            "collectivite__territory__grouping_epcis",
+        )
 
     def refresh_search_context(self) -> int:
         """Keep what schemes are found by: themes, territory, carrier and funders."""

@@ -12,5 +12,13 @@ urlpatterns = [
         name="suggestions",
     ),
     path("dispositifs/", views.SchemeListView.as_view(), name="scheme_list"),
+    *(
+        path(f"{prefix}/export.{suffix}", view.as_view(file_format=suffix), name=f"{name}_{suffix}")
+        for prefix, view, name in (
+            ("collectivites", views.CollectiviteExportView, "collectivite_export"),
+            ("dispositifs", views.SchemeExportView, "scheme_export"),
+        )
+        for suffix in ("csv", "json")
+    ),
     path("contacts/", views.ContactFinderView.as_view(), name="contact_finder"),
 ]

@@ -5,8 +5,10 @@ from django.http import JsonResponse
 from django.views.generic import ListView, TemplateView, View
 
 from essdir.core.caching import PublicPageCacheMixin
+from essdir.core.exports import ExportView
 from essdir.core.pagination import BoundedPaginator, bounded_count
 from essdir.core.views import FilteredListView, QueryFormMixin
+from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import CollectiviteFilterSet, SchemeFilterSet
 from territories.finder import answer_for
 from territories.forms import ContactFinderForm, TerritorySearchForm
@@ -107,3 +109,19 @@ class TerritorySuggestionsView(PublicPageCacheMixin, QueryFormMixin, View):
             {"value": t.short_slug, "label": str(t), "kind": t.kind_label} for t in territories
         ]
         return JsonResponse({"results": results})
+
+
+class CollectiviteExportView(ExportView):
+    filterset_class = CollectiviteFilterSet
+    export = COLLECTIVITES
+
+    def get_queryset(self):
+        return Collectivite.objects.published().for_export().order_by("name", "pk")
+
+
+class SchemeExportView(ExportView):
+    filterset_class = SchemeFilterSet
+    export = SCHEMES
+
+    def get_queryset(self):
+        return Scheme.objects.published().for_export().order_by("name", "pk")

@@ -62,6 +62,19 @@ class QueryFormMixin(InvalidInputMixin):
         return context
 
 
+class StructuredDataMixin:
+    """A detail page that describes its record for search engines (schema.org JSON-LD)."""
+
+    def get_structured_data(self, base: str, context: dict) -> dict:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        base = self.request.build_absolute_uri("/").rstrip("/")
+        context["structured_data"] = self.get_structured_data(base, context)
+        return context
+
+
 class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
     """A paginated, cached list with one FilterSet; bad filters answer 400 with messages."""
 

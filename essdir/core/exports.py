@@ -1,0 +1,104 @@
+"""Exports of every list, with the list's own filters, streamed as CSV or JSON.
+
+All matching rows, not a page: rows are read by chunks and written as they come, so memory
+does not grow with their number. Each app declares its exports (columns and one function
+turning a record into a row) next to its lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.views import View
+
+from essdir.core.views import has_invalid_input
+
+LICENCE_NAME = "Licence Ouverte 2.0 (Etalab)"
+LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Export:
+    """One dataset: its file name, columns and how a record becomes a row."""
+
+    name: str
+    columns: list[str]
+    row: Callable[[object, str], dict]
+    # The schema the rows follow, named in the response ("dispositif-aide 0.2.0").
+    schema: str
+
+
+class _Echo:
+    """A file-like object whose write() returns the line for the streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(export: Export, records: Iterable, base_url: str) -> Iterator[str]:
+    writer = csv.DictWriter(_Echo(), fieldnames=export.columns, extrasaction="raise")
+    yield writer.writeheader()
+    for record in records:
+        yield writer.writerow(_cells(export.row(record, base_url)))
+
+
+def _cells(row: dict) -> dict:
+    # Lists and objects of the JSON form are written in CSV as JSON text (Table Schema's
+    # "array" and "object" types read them back).
+    return {
+        key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+        for key, value in row.items()
+    }
+
+
+def json_chunks(export: Export, records: Iterable, base_url: str) -> Iterator[str]:
+    yield "["
+    separator = "\n"
+    for record in records:
+        yield separator + json.dumps(export.row(record, base_url), ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+class ExportView(View):
+    """`<list>/export.csv` and `.json`: the list's FilterSet, every matching row, streamed."""
+
+    filterset_class = None
+    export: Export = None
+    file_format = "csv"
+
+    def get_queryset(self):
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.filterset_class(request.GET, queryset=self.get_queryset(), request=request)
+        if has_invalid_input(filterset.form) or filterset.errors:
+            messages = "; ".join(e for errors in filterset.errors.values() for e in errors)
+            return HttpResponse(
+                f"Paramètres invalides : {messages}",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        records = filterset.qs.iterator(chunk_size=CHUNK)
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        today = timezone.localdate().isoformat()
+        if self.file_format == "json":
+            body = json_chunks(self.export, records, base_url)
+            content_type = "application/json; charset=utf-8"
+        else:
+            body = csv_lines(self.export, records, base_url)
+            content_type = "text/csv; charset=utf-8"
+        response = StreamingHttpResponse(body, content_type=content_type)
+        filename = f"essdir-{self.export.name}-{today}.{self.file_format}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Link"] = f'<{LICENCE_URL}>; rel="license"'
+        response["X-Licence"] = LICENCE_NAME
+        response["X-Schema"] = self.export.schema
+        response["Last-Modified"] = timezone.now().strftime("%a, %d %b %Y %H:%M:%S GMT")
+        return response

@@ -1,0 +1,94 @@
+"""The read-only API: same filters as the lists, cursor pagination, OpenAPI, CORS, limits."""
+
+import pytest
+
+from tests.factories import CollectiviteFactory, EventFactory, SchemeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schemes_come_in_the_dispositif_aide_format_with_the_lists_filters(client, seed):
+    response = client.get("/api/dispositifs/", {"territoire": "Moselle", "page_size": 200})
+
+    data = response.json()
+    listed = client.get("/dispositifs/", {"territoire": "Moselle"}).context["paginator"].count
+    assert response.status_code == 200
+    assert len(data["results"]) == listed
+    assert set(data["results"][0]) >= {"id", "titre", "eligibilite_geographique", "porteurs"}
+
+
+def test_cursor_pagination_walks_every_record_once(client):
+    created = [SchemeFactory(name=f"Dispositif {n:02}") for n in range(7)]
+
+    seen, url, params = [], "/api/dispositifs/", {"page_size": 3}
+    while url:
+        page = client.get(url, params).json()
+        seen += [row["titre"] for row in page["results"]]
+        url, params = page["next"], None
+
+    assert seen == [scheme.name for scheme in created]
+
+
+def test_bad_filters_answer_400_with_the_message(client):
+    response = client.get("/api/collectivites/", {"territoire": "atlantide"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Paramètres invalides : Territoire inconnu")
+
+
+def test_a_malformed_cursor_answers_4xx_not_5xx(client):
+    response = client.get("/api/evenements/", {"cursor": "%%%not-base64"})
+
+    assert 400 <= response.status_code < 500
+
+
+def test_collectivites_and_events_are_listed(client):
+    CollectiviteFactory(name="Département d'essai")
+    EventFactory(title="Forum d'essai", start_date=None, date_precision="unknown")
+
+    collectivites = client.get("/api/collectivites/").json()["results"]
+    events = client.get("/api/evenements/", {"periode": "tous"}).json()["results"]
+
+    assert [c["nom"] for c in collectivites] == ["Département d'essai"]
+    assert [(e["title"], e["timings"]) for e in events] == [("Forum d'essai", [])]
+
+
+def test_openapi_description_and_documentation_page(client):
+    schema = client.get("/api/openapi.json").json()
+    docs = client.get("/api/docs/")
+
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {"/api/dispositifs/", "/api/collectivites/", "/api/evenements/"}
+    assert docs.status_code == 200
+
+
+def test_any_origin_may_read_the_api(client):
+    response = client.get("/api/dispositifs/", headers={"Origin": "https://example.org"})
+    preflight = client.options(
+        "/api/dispositifs/",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"},
+    )
+
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert (preflight.status_code, preflight["Access-Control-Allow-Methods"]) == (
+        204,
+        "GET, HEAD, OPTIONS",
+    )
+
+
+def test_site_pages_are_not_shared_with_other_origins(client):
+    response = client.get("/dispositifs/", headers={"Origin": "https://example.org"})
+
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_an_address_is_limited(client, settings):
+    from essdir.api import AddressThrottle
+
+    settings.API_RATE = "2/m"
+    throttle = AddressThrottle()
+    throttle.cache.clear()
+
+    statuses = [client.get("/api/dispositifs/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
