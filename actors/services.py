@@ -10,12 +10,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -420,6 +421,13 @@ class _SireneImport:
         self.would_create_establishments: set[str] = set()
         # Existing actors whose territory changed: what they are found by follows.
         self.refresh: set[int] = set()
+        # Every column of a new actor, as the model's defaults give it.
+        blank = Actor()
+        self.actor_defaults = {
+            f.attname: getattr(blank, f.attname)
+            for f in Actor._meta.concrete_fields
+            if not f.primary_key
+        }
 
     # -- actors ------------------------------------------------------------------------
 
@@ -427,41 +435,45 @@ class _SireneImport:
         rows = Actor.objects.filter(siren__in=list(sirens)).order_by().values(*_ACTOR_COLUMNS)
         return _preferred_by_siren(rows)
 
-    def new_actor(self, siren: str, unit: UnitFacts, head_office) -> Actor:
+    def new_actor(self, siren: str, unit: UnitFacts, head_office) -> dict:
+        """The row of a new actor (every column but the key)."""
         territory_id, commune_name = head_office if head_office else (None, "")
         name = unit.name[:300]
-        return Actor(
-            name=name,
-            slug=f"{slugify(name)[:100].strip('-') or 'structure'}-{siren}",
-            siren=siren,
-            status=PublicationStatus.PUBLISHED,
-            family=sirene.ess_family(unit.legal_category) or Family.UNKNOWN,
-            legal_form=legal_form_of(unit.legal_category, ""),
-            territory_id=territory_id,
+        return self.actor_defaults | {
+            "name": name,
+            "slug": f"{slugify(name)[:100].strip('-') or 'structure'}-{siren}",
+            "siren": siren,
+            "status": PublicationStatus.PUBLISHED.value,
+            "family": sirene.ess_family(unit.legal_category) or Family.UNKNOWN.value,
+            "legal_form": legal_form_of(unit.legal_category, ""),
+            "territory_id": territory_id,
             # What refresh_search_context() gives an actor without themes nor partners.
-            search_context=commune_name,
-            official_name=name,
-            legal_category=unit.legal_category,
-            naf_code=unit.naf_code,
-            rna=unit.rna,
-            employees_band=unit.employees_band,
-            sirene_created_on=unit.created_on,
-            sirene_processed_on=unit.processed_on,
-            sirene_state=SireneState.ACTIVE,
-            sirene_imported_at=self.now,
-            created_at=self.now,
-        )
+            "search_context": commune_name,
+            "official_name": name,
+            "legal_category": unit.legal_category,
+            "naf_code": unit.naf_code,
+            "rna": unit.rna,
+            "employees_band": unit.employees_band,
+            "sirene_created_on": unit.created_on,
+            "sirene_processed_on": unit.processed_on,
+            "sirene_state": SireneState.ACTIVE.value,
+            "sirene_imported_at": self.now,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
 
-    def unique_slugs(self, actors: list[Actor]) -> None:
+    def unique_slugs(self, actors: list[dict]) -> None:
         taken = set(
-            Actor.objects.filter(slug__in=[a.slug for a in actors]).values_list("slug", flat=True)
+            Actor.objects.filter(slug__in=[a["slug"] for a in actors]).values_list(
+                "slug", flat=True
+            )
         )
         for actor in actors:
-            base, counter = actor.slug, 2
-            while actor.slug in taken:
-                actor.slug = f"{base}-{counter}"
+            base, counter = actor["slug"], 2
+            while actor["slug"] in taken:
+                actor["slug"] = f"{base}-{counter}"
                 counter += 1
-            taken.add(actor.slug)
+            taken.add(actor["slug"])
 
     def update_actors(self, rows: dict[str, dict], head_offices: dict) -> dict[str, int]:
         """Write the changed facts of existing actors; return their ids by SIREN."""
@@ -527,10 +539,9 @@ class _SireneImport:
             self.report.actors.created += len(new)
         elif created:
             self.unique_slugs(created)
-            Actor.objects.bulk_create(created, batch_size=1000)
-            for actor in created:
-                actor_ids[actor.siren] = actor.pk
-                _mark(self.actor_outcomes, actor.pk, _CREATED)
+            for actor, pk in zip(created, insert_rows(Actor, created), strict=True):
+                actor_ids[actor["siren"]] = pk
+                _mark(self.actor_outcomes, pk, _CREATED)
 
         self.write_establishments(batch, actor_ids)
 
@@ -576,9 +587,7 @@ class _SireneImport:
                         self.would_create_establishments.add(establishment.siret)
                         self.report.establishments.created += 1
                     continue
-                creates.append(
-                    Establishment(siret=establishment.siret, updated_at=self.now, **wanted)
-                )
+                creates.append({"siret": establishment.siret, "updated_at": self.now, **wanted})
                 continue
             if current["pk"] is None:
                 continue
@@ -590,10 +599,8 @@ class _SireneImport:
                     self.report.reopened += 1
         if self.dry_run:
             return
-        if creates:
-            Establishment.objects.bulk_create(creates, batch_size=1000)
-            for establishment in creates:
-                _mark(self.establishment_outcomes, establishment.pk, _CREATED)
+        for pk in insert_rows(Establishment, creates):
+            _mark(self.establishment_outcomes, pk, _CREATED)
         if changed:
             fields = sorted({name for _current, changes in changed for name in changes})
             Establishment.objects.bulk_update(
@@ -679,6 +686,41 @@ class _SireneImport:
     def tally(self) -> None:
         self.report.actors.add(self.actor_outcomes)
         self.report.establishments.add(self.establishment_outcomes)
+
+
+def insert_rows(model, rows: list[dict]) -> list[int]:
+    """Insert `rows` (attribute name → value, every column but the key); return their ids.
+
+    On PostgreSQL, COPY with ids drawn from the table's sequence: several times faster than
+    INSERT for the hundreds of thousands of rows of a first national import. Elsewhere,
+    bulk_create(). Like it, sends no signal.
+    """
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model._default_manager.bulk_create(
+            [model(**row) for row in rows], batch_size=1000
+        )
+        return [obj.pk for obj in created]
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in [meta.pk.column, *(f.column for f in fields)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *(_plain(row[f.attname]) for f in fields)))
+    return ids
+
+
+def _plain(value):
+    """Choices as their value: COPY adapts the basic types only."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
