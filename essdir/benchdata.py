@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import datetime
 import random
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.text import slugify
 
+from actors import sirene_synthetic as synthetic
 from actors.models import Actor, ActorPartnership, Family, Subtype
+from actors.services import import_sirene
 from essdir.seed import DEFAULT_SEED_DIR
 from events.models import Event, EventKind, EventParticipation
 from territories.models import (
     Collectivite,
     CollectiviteKind,
+    PostalCode,
     PublicationStatus,
     Scheme,
     SchemeKind,
@@ -78,6 +84,38 @@ ACTOR_PATTERNS = [
     ("SAS ESUS", "épicerie solidaire", Family.ENTREPRISE_ESS, "", "alimentation"),
     ("association", "tourisme solidaire", Family.ASSOCIATION, "", "tourisme-solidaire"),
 ]
+# INSEE legal category and NAF code of each pattern's structures, for the SIRENE files.
+LEGAL_CATEGORIES = {
+    "association": "9220",
+    "SCIC": "5560",
+    "SCOP": "5458",
+    "SAS": "5710",
+    "SAS ESUS": "5710",
+    "mutuelle": "8210",
+    "fondation": "9300",
+}
+NAF_CODES = {
+    "jardins partagés": "01.13Z",
+    "recyclerie": "38.32Z",
+    "énergies citoyennes": "35.11Z",
+    "atelier coopératif": "25.62B",
+    "chantier d'insertion": "88.99B",
+    "entreprise adaptée": "82.92Z",
+    "mutuelle solidaire": "65.12Z",
+    "habitat solidaire": "68.20B",
+    "solidarités": "88.99B",
+    "ressourcerie numérique": "95.11Z",
+    "mobilité partagée": "49.39B",
+    "théâtre populaire": "90.01Z",
+    "épicerie solidaire": "47.11C",
+    "tourisme solidaire": "79.90Z",
+}
+EMPLOYEES_BANDS = ["NN", "NN", "NN", "00", "01", "02", "03", "11", "12", "21"]
+# The generated structures' SIRENs (sirene_synthetic.synthetic_siren(SIREN_OFFSET + i)).
+SIREN_OFFSET = 60_000_000
+# About one structure in seven has branches elsewhere, as in the register.
+BRANCH_SHARE = 0.15
+
 EVENT_PATTERNS = [
     ("Forum de l'emploi solidaire à {commune}", EventKind.FORUM),
     ("Rendez-vous d'affaires de l'ESS à {commune}", EventKind.RENCONTRES_AFFAIRES),
@@ -149,13 +187,13 @@ def generate(
     if not force and (found := foreign_records()):
         raise NotAGeneratedDatabase(found)
     rng = random.Random(seed)
-    now = timezone.now()
     for model in (Event, Actor, Scheme, Collectivite):
         model.objects.filter(slug__startswith=PREFIX).delete()
 
     communes = list(
         Territory.objects.communes()
         .filter(population__gt=0)
+        .order_by("code")
         .values_list("pk", "name", "departement_code", "population")
     )
     weights = [population for *_rest, population in communes]
@@ -207,44 +245,13 @@ def generate(
         batch_size=BATCH,
     )
 
-    picks = rng.choices(communes, weights=weights, k=actors)
-    actor_rows, actor_themes = [], []
-    for i, (commune_id, commune_name, _dep, _pop) in enumerate(picks):
-        legal_form, activity, family, subtype, theme = rng.choice(ACTOR_PATTERNS)
-        name = f"{rng.choice(NAME_OPENINGS)} – {activity} de {commune_name}"
-        actor_rows.append(
-            Actor(
-                name=name,
-                slug=f"{PREFIX}a-{i + 1}",
-                short_description=f"{legal_form.capitalize()} : {activity}, {commune_name}.",
-                description=f"{name} : structure de l'économie sociale et solidaire "
-                f"(données générées pour les mesures de performance).",
-                family=family,
-                subtype=subtype,
-                legal_form=legal_form,
-                territory_id=commune_id,
-                status=PublicationStatus.PUBLISHED,
-                created_at=now - datetime.timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60)),
-            )
-        )
-        actor_themes.append(theme)
-    created_actors = []
-    for start in range(0, len(actor_rows), BATCH):
-        created_actors += Actor.objects.bulk_create(actor_rows[start : start + BATCH])
-    Actor.themes.through.objects.bulk_create(
-        [
-            Actor.themes.through(actor_id=a.pk, theme_id=themes[t].pk)
-            for a, t in zip(created_actors, actor_themes, strict=True)
-        ],
-        batch_size=BATCH,
-    )
-    ActorPartnership.objects.bulk_create(
-        [
-            ActorPartnership(actor_id=a.pk, collectivite=by_departement[dep])
-            for a, (_id, _n, dep, _p) in zip(created_actors, picks, strict=True)
-            if dep in by_departement and rng.random() < 0.1
-        ],
-        batch_size=BATCH,
+    created_actors = generate_actors(
+        count=actors,
+        rng=rng,
+        communes=communes,
+        weights=weights,
+        themes=themes,
+        partners=by_departement,
     )
 
     start_day = today.replace(month=1, day=1) - datetime.timedelta(days=365)
@@ -288,6 +295,105 @@ def generate(
     return BenchReport(
         collectivites=len(generated),
         schemes=len(created_schemes),
-        actors=len(created_actors),
+        actors=created_actors,
         events=len(created_events),
     )
+
+
+def generate_actors(*, count, rng, communes, weights, themes, partners) -> int:
+    """National structures through the SIRENE import: write official-layout stock files
+    (one ESS unit per structure, its head office in a commune drawn in proportion to
+    population, branches for some), import them, then add what staff would (themes,
+    partnerships, the particular types). Returns how many structures were created."""
+    codes = dict(Territory.objects.communes().values_list("pk", "code"))
+    postal_codes: dict[int, str] = {}
+    for commune_id, code in PostalCode.objects.order_by("code").values_list("commune_id", "code"):
+        postal_codes.setdefault(commune_id, code)
+    picks = rng.choices(communes, weights=weights, k=count)
+    patterns = [rng.choice(ACTOR_PATTERNS) for _ in range(count)]
+    openings = [rng.choice(NAME_OPENINGS) for _ in range(count)]
+    branches = [
+        rng.choices(communes, weights=weights, k=rng.randint(1, 3))
+        if rng.random() < BRANCH_SHARE
+        else []
+        for _ in range(count)
+    ]
+    sirens = [synthetic.synthetic_siren(SIREN_OFFSET + i) for i in range(count)]
+
+    def units():
+        for i, ((_pk, commune_name, _dep, _pop), pattern) in enumerate(
+            zip(picks, patterns, strict=True)
+        ):
+            legal_form, activity, _family, _subtype, _theme = pattern
+            category = LEGAL_CATEGORIES[legal_form]
+            yield synthetic.unit_row(
+                sirens[i],
+                denominationUniteLegale=f"{openings[i]} – {activity} de {commune_name}",
+                categorieJuridiqueUniteLegale=category,
+                activitePrincipaleUniteLegale=NAF_CODES[activity],
+                identifiantAssociationUniteLegale=f"W{i:09d}" if category == "9220" else "",
+                trancheEffectifsUniteLegale=EMPLOYEES_BANDS[i % len(EMPLOYEES_BANDS)],
+                dateCreationUniteLegale=f"{1950 + i % 75}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                nicSiegeUniteLegale=synthetic.synthetic_siret(sirens[i], 0)[9:],
+            )
+
+    def establishments():
+        for i, (head, others) in enumerate(zip(picks, branches, strict=True)):
+            for rank, (commune_id, commune_name, _dep, _pop) in enumerate([head, *others]):
+                yield synthetic.establishment_row(
+                    synthetic.synthetic_siret(sirens[i], rank),
+                    etablissementSiege="true" if rank == 0 else "false",
+                    codeCommuneEtablissement=codes[commune_id],
+                    codePostalEtablissement=postal_codes.get(commune_id, ""),
+                    libelleCommuneEtablissement=commune_name.upper(),
+                    trancheEffectifsEtablissement=EMPLOYEES_BANDS[(i + rank) % 10],
+                    numeroVoieEtablissement=str(1 + (i + rank) % 120),
+                    # Communes only: the generated places have no coordinates.
+                    coordonneeLambertAbscisseEtablissement="",
+                    coordonneeLambertOrdonneeEtablissement="",
+                    identifiantAdresseEtablissement="",
+                )
+
+    with tempfile.TemporaryDirectory(prefix="essdir-bench-sirene-") as directory:
+        units_path = Path(directory) / "StockUniteLegale_utf8.zip"
+        establishments_path = Path(directory) / "StockEtablissement_utf8.zip"
+        synthetic.write_unites_legales(units_path, units())
+        synthetic.write_etablissements(establishments_path, establishments())
+        report = import_sirene(units=units_path, establishments=establishments_path)
+
+    # Generated records are told apart by their slug.
+    for start in range(0, count, BATCH):
+        Actor.objects.filter(siren__in=sirens[start : start + BATCH]).exclude(
+            slug__startswith=PREFIX
+        ).update(slug=Concat(Value(PREFIX), "slug"))
+    ids = dict(
+        Actor.objects.filter(slug__startswith=PREFIX, siren__gt="")
+        .order_by()
+        .values_list("siren", "pk")
+    )
+    actor_ids = [ids[siren] for siren in sirens]
+    by_subtype: dict[str, list[int]] = {}
+    for actor_id, (_form, _activity, _family, subtype, _theme) in zip(
+        actor_ids, patterns, strict=True
+    ):
+        if subtype:
+            by_subtype.setdefault(subtype, []).append(actor_id)
+    for subtype, members in by_subtype.items():
+        for start in range(0, len(members), BATCH):
+            Actor.objects.filter(pk__in=members[start : start + BATCH]).update(subtype=subtype)
+    Actor.themes.through.objects.bulk_create(
+        [
+            Actor.themes.through(actor_id=actor_id, theme_id=themes[pattern[4]].pk)
+            for actor_id, pattern in zip(actor_ids, patterns, strict=True)
+        ],
+        batch_size=BATCH,
+    )
+    ActorPartnership.objects.bulk_create(
+        [
+            ActorPartnership(actor_id=actor_id, collectivite=partners[dep])
+            for actor_id, (_id, _n, dep, _p) in zip(actor_ids, picks, strict=True)
+            if dep in partners and rng.random() < 0.1
+        ],
+        batch_size=BATCH,
+    )
+    return report.actors.created

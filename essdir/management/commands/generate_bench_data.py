@@ -17,7 +17,8 @@ def positive(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build a realistic national dataset for benchmarks (200 000 actors over real communes "
-        "in proportion to population, 20 000 events over three years, 5 000 schemes). "
+        "in proportion to population, written as SIRENE stock files and loaded by the SIRENE "
+        "import; 20 000 events over three years, 5 000 schemes). "
         "Never seed data: refuses to run on a database holding other records unless --force."
     )
 
