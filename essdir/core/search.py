@@ -197,12 +197,18 @@ def highlight(text: str, query: str, *, width: int = 0) -> tuple[str, int]:
     """
     text = text or ""
     # Fold character by character, remembering where each folded character comes from.
-    folded, origin = [], []
-    for index, character in enumerate(text):
-        for piece in fold(character):
-            folded.append(piece)
-            origin.append(index)
-    folded_text = "".join(folded)
+    folded_text = fold(text)
+    if len(folded_text) == len(text):
+        # Accents folded one character for one (the usual case): positions are the same.
+        origin = range(len(text))
+    else:
+        # A ligature ("œ" → "oe") moved them: map each folded character to its source.
+        folded, origin = [], []
+        for index, character in enumerate(text):
+            for piece in fold(character):
+                folded.append(piece)
+                origin.append(index)
+        folded_text = "".join(folded)
     spans, found = [], 0
     for term in search_terms(query):
         matches = list(re.finditer(rf"(?<!\w){re.escape(term)}", folded_text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -28,6 +29,13 @@ def rich_text(value: str | None) -> str:
     """Blank-line separated paragraphs; lines starting with "- " become (nested) lists."""
     if not value:
         return ""
+    return _rich_text(value)
+
+
+# The long texts of the sources are rendered on every view of their page: keep the HTML of
+# the most recent ones (a pure function of the text).
+@functools.lru_cache(maxsize=1024)
+def _rich_text(value: str) -> str:
     html: list[str] = []
     for block in re.split(r"\n\s*\n", value.strip()):
         lines = block.splitlines()
