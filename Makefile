@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve seed test check lint format browsers bench collectstatic clean vnu
+.PHONY: install run serve seed test check lint format browsers bench bench-import collectstatic clean vnu
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ collectstatic: install
 
 bench: install
 	bash bench/run
+
+# The SIRENE import at scale (5 M establishment rows) on PostgreSQL; see bench/import.
+bench-import: install
+	$(PY) bench/import
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
