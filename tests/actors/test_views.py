@@ -1,3 +1,4 @@
+import datetime
 import html
 
 import pytest
@@ -21,14 +22,19 @@ def names(response):
 
 @pytest.mark.parametrize("count", [1, 3])
 def test_actor_list_query_count_is_constant(client, django_assert_num_queries, count):
-    theme = ThemeFactory()
-    for actor in ActorFactory.create_batch(count):
+    theme = ThemeFactory(name="Réemploi")
+    actors = ActorFactory.create_batch(count)
+    for actor in actors:
         actor.themes.add(theme)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get("/acteurs/")
 
     assert response.context["paginator"].count == count
+    text = html.unescape(response.content.decode())
+    shown = [a for a in actors if f'<a href="{a.get_absolute_url()}">{a.name}</a>' in text]
+    assert shown == actors
+    assert text.count('<span class="badge badge-light">Réemploi</span>') == count
 
 
 @pytest.mark.parametrize(
@@ -72,12 +78,19 @@ def test_actor_list_text_search_folds_accents(client):
 
 
 def test_actor_list_sorts_by_name_and_recency(client):
-    ActorFactory(name="Bravo")
-    ActorFactory(name="Alpha")
+    # Created (by date) in an order that is neither the name order, its reverse, nor the
+    # order of the rows in the table.
+    def created(month):
+        return datetime.datetime(2026, month, 1, tzinfo=datetime.UTC)
 
-    assert names(client.get("/acteurs/", {"tri": "nom"})) == ["Alpha", "Bravo"]
-    assert names(client.get("/acteurs/", {"tri": "-recent"})) == ["Alpha", "Bravo"]
-    assert names(client.get("/acteurs/", {"tri": "-nom"})) == ["Bravo", "Alpha"]
+    ActorFactory(name="Alpha", created_at=created(3))
+    ActorFactory(name="Bravo", created_at=created(1))
+    ActorFactory(name="Charlie", created_at=created(2))
+
+    assert names(client.get("/acteurs/", {"tri": "nom"})) == ["Alpha", "Bravo", "Charlie"]
+    assert names(client.get("/acteurs/", {"tri": "-nom"})) == ["Charlie", "Bravo", "Alpha"]
+    assert names(client.get("/acteurs/", {"tri": "-recent"})) == ["Alpha", "Charlie", "Bravo"]
+    assert names(client.get("/acteurs/", {"tri": "recent"})) == ["Bravo", "Charlie", "Alpha"]
 
 
 def test_draft_actor_is_not_public(client):
@@ -90,16 +103,22 @@ def test_draft_actor_is_not_public(client):
 @pytest.mark.parametrize("count", [1, 3])
 def test_actor_detail_query_count_is_constant(client, django_assert_num_queries, count):
     actor = ActorFactory()
+    related = []
     for _ in range(count):
-        ActorPartnership.objects.create(actor=actor, collectivite=CollectiviteFactory())
-        SchemeRole.objects.create(actor=actor, scheme=SchemeFactory(), role="beneficiary")
-        actor.member_of.add(ActorFactory())
-        EventParticipationFactory(actor=actor, collectivite=None)
+        collectivite, scheme, network = CollectiviteFactory(), SchemeFactory(), ActorFactory()
+        ActorPartnership.objects.create(actor=actor, collectivite=collectivite)
+        SchemeRole.objects.create(actor=actor, scheme=scheme, role="beneficiary")
+        actor.member_of.add(network)
+        event = EventParticipationFactory(actor=actor, collectivite=None).event
+        related += [collectivite, scheme, network, event]
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(actor.get_absolute_url())
 
-    assert response.status_code == 200
+    text = html.unescape(response.content.decode())
+    linked = [obj for obj in related if f'href="{obj.get_absolute_url()}"' in text]
+    assert linked == related
+    assert text.count("(bénéficiaire)") == count
 
 
 def test_actor_detail_shows_every_relation_linked(client):

@@ -32,7 +32,9 @@ def test_actor_page_is_an_organization_with_its_identifiers(client):
     assert data["@context"] == "https://schema.org"
     assert data["@type"] == "NGO"
     assert data["name"] == "Régie de quartier"
-    assert data["identifier"] == [{"@type": "PropertyValue", "propertyID": "SIREN", "value": "732829320"}]
+    assert data["identifier"] == [
+        {"@type": "PropertyValue", "propertyID": "SIREN", "value": "732829320"}
+    ]
 
 
 def test_collectivite_page_is_a_government_organization_with_contact_points(client):

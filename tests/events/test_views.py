@@ -1,7 +1,9 @@
 import datetime
 import html
+from xml.etree import ElementTree
 
 import pytest
+from icalendar import Calendar
 
 from tests.factories import (
     ActorFactory,
@@ -12,6 +14,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
@@ -122,7 +126,7 @@ def test_agenda_bad_input_is_a_400_with_a_message(client, query, message):
 def test_agenda_query_count_is_constant(client, django_assert_num_queries, now, count):
     EventFactory.create_batch(count, start_date=datetime.date(2026, 12, 1))
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get("/evenements/")
 
     assert response.context["paginator"].count == count
@@ -135,10 +139,10 @@ def test_event_detail_query_count_is_constant(client, django_assert_num_queries,
         EventParticipationFactory(event=event)
         EventParticipationFactory(event=event, collectivite=None, actor=ActorFactory())
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(event.get_absolute_url())
 
-    assert len(response.context["organisers"]) == 2 * count
+    assert len(response.context["event"].organiser_links) == 2 * count
 
 
 def test_event_detail_shows_organisers_linked_both_ways(client, now):
@@ -187,3 +191,55 @@ def test_event_seed_facts_are_on_their_pages(seed, client):
     assert "<strong>1500</strong> visiteurs" in village
     assert "7 novembre 2025" in village_2025
     assert "8 novembre 2025" in village_2025
+
+
+def ics_summaries(response) -> list[str]:
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return [str(c["summary"]) for c in Calendar.from_ical(response.content).walk("VEVENT")]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_event_ics_query_count_is_constant(client, django_assert_num_queries, now, count):
+    events = EventFactory.create_batch(count)
+
+    for event in events:
+        with django_assert_num_queries(2):
+            response = client.get(f"/evenements/{event.slug}.ics")
+
+        assert ics_summaries(response) == [event.title]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_agenda_ics_query_count_is_constant(client, django_assert_num_queries, now, count):
+    events = [
+        EventFactory(title=f"Rencontre {n}", start_date=datetime.date(2026, 12, 1 + n))
+        for n in range(count)
+    ]
+
+    with django_assert_num_queries(2):
+        response = client.get("/evenements/agenda.ics")
+
+    assert ics_summaries(response) == [event.title for event in events]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_atom_feed_query_count_is_constant(client, django_assert_num_queries, count):
+    events = [
+        EventFactory(
+            title=f"Forum {n}",
+            created_at=datetime.datetime(2026, 10, 1 + n, tzinfo=datetime.UTC),
+        )
+        for n in range(count)
+    ]
+
+    with django_assert_num_queries(1):
+        response = client.get("/evenements/flux.atom")
+
+    entries = ElementTree.fromstring(response.content).findall(f"{ATOM}entry")
+    # The most recently announced first.
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == [
+        event.title for event in reversed(events)
+    ]
+    assert [entry.find(f"{ATOM}link").get("href") for entry in entries] == [
+        f"https://testserver{event.get_absolute_url()}" for event in reversed(events)
+    ]

@@ -1,14 +1,18 @@
 """The back-office: who may do what, on every way in; history, restore, publication."""
 
 import datetime
+import html
+import re
 
 import pytest
+from django import forms
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from actors.models import ActorPartnership, ActorProposal
 from events.models import Event
-from territories.models import Budget, Contact, Scheme, StaffMembership
+from territories.models import Budget, Contact, PublicationStatus, Scheme, StaffMembership
 from tests.factories import (
     ActorFactory,
     BudgetFactory,
@@ -113,16 +117,50 @@ def test_editor_cannot_open_another_collectivites_record_by_url(client, world, m
     response = client.get(url(model, action, other))
 
     assert response.status_code in (403, 404)
+    assert str(other) not in page_text(response)
+
+
+def page_text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def history_links(response) -> list[str]:
+    """The links of the history page to the past versions of the record."""
+    return re.findall(r'href="(/gestion/[^"]+/history/\d+/)"', response.content.decode())
 
 
 @pytest.mark.parametrize("model", MODELS)
-@pytest.mark.parametrize("action", ["change", "history"])
-def test_editor_opens_own_records(client, world, model, action):
+def test_editor_opens_own_records_change_form(client, world, model):
     client.force_login(world.editor)
+    own = world.records["own"][model]
 
-    response = client.get(url(model, action, world.records["own"][model]))
+    response = client.get(url(model, "change", own))
 
     assert response.status_code == 200
+    assert response.context["adminform"].form.instance == own
+    title = f"<title>{own} | Modification de {own._meta.verbose_name} | essdir</title>"
+    assert title in page_text(response)
+    assert "Voisine" not in page_text(response)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_editor_opens_own_records_history(client, world, model):
+    client.force_login(world.editor)
+    own = world.records["own"][model]
+    own.save()  # A second version, to be listed too.
+
+    response = client.get(url(model, "history", own))
+
+    assert f"<h1>Historique des changements\xa0: {own}</h1>" in page_text(response)
+    if model == "actorproposal":  # Moderated, not edited: no versions to restore.
+        assert history_links(response) == []
+    else:
+        versions = own.history.order_by("-history_date", "-history_id")
+        assert history_links(response) == [
+            reverse(f"admin:{MODELS[model]}_{model}_simple_history", args=[own.pk, v.history_id])
+            for v in versions
+        ]
+        assert len(versions) >= 2
 
 
 @pytest.mark.parametrize(
@@ -417,38 +455,78 @@ def test_every_change_is_recorded_with_who_and_what(client, world):
     assert "03 83 00 00 00" in history
 
 
+def proposed_values(form) -> dict:
+    """What a form proposes, as the browser posts it when the user changes nothing."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(field.widget, forms.CheckboxInput):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    return data
+
+
+def contact_facts(contact) -> dict:
+    return {
+        "collectivite": contact.collectivite_id,
+        "name": contact.name,
+        "role": contact.role,
+        "title": contact.title,
+        "phone": contact.phone,
+        "status": contact.status,
+        "territories": sorted(contact.territories.values_list("short_slug", flat=True)),
+    }
+
+
 def test_restore_an_earlier_version(client, world):
     client.force_login(world.editor)
     contact = world.records["own"]["contact"]
-    original = contact.history.earliest("history_id")
-    client.post(url("contact", "change", contact), contact_form(contact, name="Nom erroné"))
+    original = contact_facts(contact)
+    good_version = contact.history.latest("history_id")
+    client.post(
+        url("contact", "change", contact),
+        contact_form(
+            contact,
+            name="Nom erroné",
+            phone="00 00 00 00 00",
+            status="draft",
+            territories=[territory("commune-54528").pk],
+        ),
+    )
+    contact.refresh_from_db()
+    assert contact_facts(contact) != original
 
     restore_url = reverse(
-        "admin:territories_contact_simple_history", args=[contact.pk, original.history_id]
+        "admin:territories_contact_simple_history", args=[contact.pk, good_version.history_id]
     )
-    response = client.post(restore_url, contact_form(contact, name=original.name))
+    form = client.get(restore_url).context["adminform"].form
+    proposed = proposed_values(form)
+    response = client.post(restore_url, proposed)
 
-    contact.refresh_from_db()
     assert response.status_code == 302
-    assert contact.name == "Contact CD54"
+    assert proposed["name"] == "Contact CD54"
+    assert [int(pk) for pk in proposed["territories"]] == [territory("departement-54").pk]
+    contact.refresh_from_db()
+    assert contact_facts(contact) == original
 
 
 def test_restore_a_deleted_record_from_the_trash(client, world):
     client.force_login(world.editor)
     contact = world.records["own"]["contact"]
-    pk, territories = contact.pk, list(contact.territories.all())
+    pk, original = contact.pk, contact_facts(contact)
     client.post(url("contact", "delete", contact), {"post": "yes"})
 
     trash = client.get(reverse("admin:territories_contact_deleted"))
     (entry,) = trash.context["records"]
     form = client.get(entry["restore_url"]).context["adminform"].form
-    served = [int(pk) for pk in form["territories"].value()]
-    response = client.post(entry["restore_url"], contact_form(contact, territories=served))
+    proposed = proposed_values(form)
+    response = client.post(entry["restore_url"], proposed)
 
+    assert entry["label"] == "Contact CD54"
     assert response.status_code == 302
-    restored = Contact.objects.get(pk=pk)
-    assert restored.name == "Contact CD54"
-    assert list(restored.territories.all()) == territories
+    assert contact_facts(Contact.objects.get(pk=pk)) == original
 
 
 def test_trash_hides_another_collectivites_deleted_records(client, world):
@@ -528,13 +606,17 @@ def test_public_page_says_when_a_record_was_checked(client, world):
 @pytest.mark.parametrize(
     ("model", "factory", "queries"),
     [
-        ("contact", lambda c: ContactFactory(collectivite=c), 9),
-        ("scheme", lambda c: SchemeFactory(collectivite=c), 10),
-        ("budget", lambda c: BudgetFactory(collectivite=c), 10),
-        ("event", lambda c: EventFactory(collectivite=c), 10),
+        ("contact", lambda c, n: ContactFactory(collectivite=c, name=f"Contact ajouté {n}"), 9),
+        ("scheme", lambda c, n: SchemeFactory(collectivite=c, name=f"Dispositif ajouté {n}"), 10),
+        ("budget", lambda c, n: BudgetFactory(collectivite=c, label=f"Budget ajouté {n}"), 10),
+        ("event", lambda c, n: EventFactory(collectivite=c, title=f"Événement ajouté {n}"), 10),
         (
             "actor",
-            lambda c: ActorPartnership.objects.create(actor=ActorFactory(), collectivite=c),
+            lambda c, n: (
+                ActorPartnership.objects.create(
+                    actor=ActorFactory(name=f"Acteur ajouté {n}"), collectivite=c
+                ).actor
+            ),
             8,
         ),
     ],
@@ -542,14 +624,20 @@ def test_public_page_says_when_a_record_was_checked(client, world):
 def test_change_list_query_count_is_constant(
     client, django_assert_num_queries, world, model, factory, queries, count
 ):
-    for _ in range(count - 1):
-        factory(world.cd54)
+    records = [world.records["own"][model]]
+    records += [factory(world.cd54, n) for n in range(count - 1)]
     client.force_login(world.editor)
 
     with django_assert_num_queries(queries):
         response = client.get(url(model, "changelist"))
 
-    assert response.status_code == 200
+    assert sorted(response.context["cl"].result_list, key=str) == sorted(records, key=str)
+    text = page_text(response)
+    assert [str(record) for record in records if str(record) in text] == [
+        str(record) for record in records
+    ]
+    opts = records[0]._meta
+    assert f"{count} {opts.verbose_name if count == 1 else opts.verbose_name_plural}" in text
 
 
 # --- Sign-in ----------------------------------------------------------------------------------
@@ -648,6 +736,13 @@ def test_permission_matrix_on_own_records(client, world, role, model, action):
     assert (response.status_code == 200) is allowed, (role, model, action, response.status_code)
     if not allowed:
         assert response.status_code in (302, 403, 404)
+        assert str(own) not in page_text(response)
+    elif action == "add":
+        assert response.context["add"] is True
+        assert response.context["adminform"].form.instance.pk is None
+    else:
+        # The list, the form and the confirmation all name the record.
+        assert str(own) in page_text(response)
 
 
 @pytest.mark.parametrize("role", ["editor", "manager"])
@@ -655,7 +750,45 @@ def test_permission_matrix_on_own_records(client, world, role, model, action):
 @pytest.mark.parametrize("action", ["change", "delete", "history"])
 def test_permission_matrix_on_other_collectivites_records(client, world, role, model, action):
     client.force_login(getattr(world, role))
+    other = world.records["other"][model]
 
-    response = client.get(url(model, action, world.records["other"][model]))
+    response = client.get(url(model, action, other))
 
     assert response.status_code in (403, 404)
+    assert str(other) not in page_text(response)
+
+
+# --- "Voir sur le site": role × model ----------------------------------------------------------
+
+# The models of the matrix that have a public page.
+PUBLIC_PAGES = ["collectivite", "scheme", "event", "actor"]
+
+
+@pytest.mark.parametrize("model", PUBLIC_PAGES)
+@pytest.mark.parametrize(
+    ("role", "redirects"),
+    [
+        ("editor", False),  # an editor of another collectivité
+        ("outsider", False),  # staff with no collectivité
+        ("moselle_editor", True),  # an editor of the record's own collectivité
+        ("superuser", True),
+    ],
+)
+def test_view_on_site_of_a_draft_redirects_only_those_who_manage_it(
+    client, world, model, role, redirects
+):
+    draft = world.records["other"][model]
+    draft.status = PublicationStatus.DRAFT
+    draft.save()
+    client.force_login(getattr(world, role))
+    content_type = ContentType.objects.get_for_model(draft)
+
+    response = client.get(reverse("admin:view_on_site", args=[content_type.pk, draft.pk]))
+
+    if redirects:
+        assert response.status_code == 302
+        assert response["Location"] == f"https://testserver{draft.get_absolute_url()}"
+    else:
+        assert response.status_code == 404
+        assert "Location" not in response
+        assert draft.slug not in response.content.decode()

@@ -1,6 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from essdir.core import publication
+from territories.models import GroupingType, PublicationStatus, Territory, TerritoryKind
 from tests.factories import (
     BudgetFactory,
     BudgetLineFactory,
@@ -36,7 +38,7 @@ def test_draft_collectivite_is_not_public(client):
 def test_collectivite_list_query_count_is_constant(client, django_assert_num_queries, count):
     CollectiviteFactory.create_batch(count)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get("/collectivites/")
 
     assert response.status_code == 200
@@ -79,7 +81,7 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
         budget = BudgetFactory(collectivite=collectivite)
         BudgetLineFactory(budget=budget, scheme=scheme)
 
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
@@ -97,6 +99,37 @@ def test_collectivite_detail_shows_budget_total_computed(client):
     assert "61\u00a0000\u00a0€" in html
 
 
+def budget_table(response) -> str:
+    text = response.content.decode()
+    start = text.index('<div class="budget"')
+    return text[start : text.index("</table>", start)]
+
+
+def test_budget_table_names_a_scheme_only_while_it_is_published(client, settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    collectivite = CollectiviteFactory()
+    scheme = SchemeFactory(collectivite=collectivite, name="Fonds Tiers-lieux", slug="fonds-tl")
+    budget = BudgetFactory(collectivite=collectivite)
+    BudgetLineFactory(budget=budget, label="Soutien aux lieux", amount=45000, scheme=scheme)
+    link = '<a href="/dispositifs/fonds-tl/">Fonds Tiers-lieux</a>'
+    line = "<td>Soutien aux lieux — " + link + "</td>"
+    amount = '<td class="num">45\u00a0000\u00a0€</td>'
+
+    published = budget_table(client.get(collectivite.get_absolute_url()))
+    publication.set_status(records=[scheme], status=PublicationStatus.DRAFT)
+    draft = budget_table(client.get(collectivite.get_absolute_url()))
+    publication.set_status(records=[scheme], status=PublicationStatus.PUBLISHED)
+    republished = budget_table(client.get(collectivite.get_absolute_url()))
+
+    assert line in published
+    assert amount in published
+    assert "<td>Soutien aux lieux</td>" in draft
+    assert amount in draft
+    assert "Fonds Tiers-lieux" not in draft
+    assert "/dispositifs/fonds-tl/" not in draft
+    assert republished == published
+
+
 def test_collectivite_detail_says_when_a_contact_has_no_name(client):
     contact = ContactFactory(name="", title="Chargé·e territorial·e (CTES) – Briey", phone="")
 
@@ -110,7 +143,7 @@ def test_collectivite_detail_says_when_a_contact_has_no_name(client):
 def test_scheme_list_query_count_is_constant(client, django_assert_num_queries, count):
     SchemeFactory.create_batch(count)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get("/dispositifs/")
 
     assert response.context["paginator"].count == count
@@ -135,7 +168,7 @@ def test_scheme_detail_query_count_is_constant(client, django_assert_num_queries
     scheme = SchemeFactory()
     SchemeFunderFactory.create_batch(count, scheme=scheme)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(scheme.get_absolute_url())
 
     assert response.status_code == 200
@@ -149,13 +182,52 @@ def test_territory_short_slug_redirects_to_canonical(client):
     assert response["Location"] == "/territoires/departement-54-meurthe-et-moselle/"
 
 
+def grouping(n: int, name: str) -> Territory:
+    return Territory.objects.create(
+        kind=TerritoryKind.GROUPEMENT,
+        subtype=GroupingType.PAYS,
+        code=f"essai-{n}",
+        name=name,
+        slug=f"groupement-essai-{n}",
+        short_slug=f"groupement-essai-{n}",
+    )
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_territory_list_query_count_is_constant(client, django_assert_num_queries, count):
+    created = [grouping(n, f"Pays essai {n}") for n in range(count)]
+
+    with django_assert_num_queries(3):
+        response = client.get("/territoires/")
+
+    text = response.content.decode()
+    assert "Régions et groupements" in text
+    links = [f'<a href="{t.get_absolute_url()}">{t.name}</a>' for t in created]
+    assert [link for link in links if link in text] == links
+    assert set(created) <= set(response.context["territories"])
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_territory_search_query_count_is_constant(client, django_assert_num_queries, count):
+    created = [grouping(n, f"Zorglub {n}") for n in range(count)]
+
+    with django_assert_num_queries(5):
+        response = client.get("/territoires/", {"q": "zorglub"})
+
+    text = response.content.decode()
+    assert list(response.context["territories"]) == created
+    assert f"{count} territoire{'s' if count > 1 else ''} pour « zorglub »" in text
+    links = [f'<a href="{t.get_absolute_url()}">{t.name}</a>' for t in created]
+    assert [link for link in links if link in text] == links
+
+
 @pytest.mark.parametrize("count", [1, 3])
 def test_territory_detail_query_count_is_constant(client, django_assert_num_queries, count):
     for _ in range(count):
         collectivite = CollectiviteFactory(territory=territory("departement-54"))
         ContactFactory(collectivite=collectivite)
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(15):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
@@ -191,7 +263,7 @@ def test_contact_finder_orders_contacts_most_local_first(client):
 
     response = client.get("/contacts/", {"q": "Toul"})
 
-    groups = response.context["contact_groups"]
+    groups = response.context["answer"].common.groups
     assert [g["territory"].short_slug for g in groups] == [
         "groupement-pays-tdl",
         "groupement-cd54-terres-de-lorraine",
@@ -211,10 +283,10 @@ def test_contact_finder_query_count_is_constant(client, django_assert_num_querie
     collectivite = CollectiviteFactory(territory=territory("departement-54"))
     ContactFactory.create_batch(count, collectivite=collectivite)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(9):
         response = client.get("/contacts/", {"commune": "commune-54528"})
 
-    assert len(response.context["contact_groups"][0]["contacts"]) == count
+    assert len(response.context["answer"].common.groups[0]["contacts"]) == count
 
 
 def test_contact_finder_lists_communes_when_ambiguous(client):
@@ -222,7 +294,8 @@ def test_contact_finder_lists_communes_when_ambiguous(client):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Plusieurs communes correspondent à « 54200 »" in html
+    assert "Contacts ESS pour les 20 communes de « 54200 »" in html
+    assert "Préciser votre commune" in html
     assert "?commune=commune-54528" in html
 
 

@@ -1,0 +1,120 @@
+"""The site-wide pages of essdir/views.py (home, search) and the sitemap stay fast."""
+
+import datetime
+from html.parser import HTMLParser
+from xml.etree import ElementTree
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import (
+    ActorFactory,
+    CollectiviteFactory,
+    ContactFactory,
+    EventFactory,
+    SchemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+class Page(HTMLParser):
+    """A page as a visitor reads it: its text, and its links with their text."""
+
+    def __init__(self, response):
+        super().__init__()
+        self.text, self.links, self._link = "", [], None
+        self.feed(response.content.decode())
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self._link = [dict(attrs).get("href"), ""]
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._link is not None:
+            self.links.append(tuple(self._link))
+            self._link = None
+
+    def handle_data(self, data):
+        self.text += data
+        if self._link is not None:
+            self._link[1] += data
+
+
+def linked(response, records) -> list:
+    """The records of `records` the page links to, with their name as the link's text."""
+    links = Page(response).links
+    return [r for r in records if (r.get_absolute_url(), str(r)) in links]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_home_query_count_is_constant(client, django_assert_num_queries, time_machine, count):
+    time_machine.move_to(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC))
+    collectivites = [CollectiviteFactory(name=f"Collectivité {n}") for n in range(count)]
+    events = [
+        EventFactory(title=f"Rencontre {n}", start_date=datetime.date(2026, 12, 1 + n))
+        for n in range(count)
+    ]
+
+    with django_assert_num_queries(6):
+        response = client.get(reverse("site:home"))
+
+    assert linked(response, collectivites) == collectivites
+    assert linked(response, events) == events
+    assert [e.title for e in response.context["events"]] == [e.title for e in events]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_search_query_count_is_constant(client, django_assert_num_queries, count):
+    owner = CollectiviteFactory(name="Conseil départemental")
+    collectivites = [CollectiviteFactory(name=f"Zorglub collectivité {n}") for n in range(count)]
+    schemes = [
+        SchemeFactory(name=f"Zorglub dispositif {n}", collectivite=owner) for n in range(count)
+    ]
+    actors = [ActorFactory(name=f"Zorglub acteur {n}") for n in range(count)]
+    events = [EventFactory(title=f"Zorglub événement {n}") for n in range(count)]
+    contacts = [
+        ContactFactory(name=f"Zorglub contact {n}", collectivite=owner) for n in range(count)
+    ]
+
+    with django_assert_num_queries(16):
+        response = client.get(reverse("site:search"), {"q": "zorglub"})
+
+    counts = {group["title"]: group["count"] for group in response.context["groups"]}
+    assert counts == {
+        "Collectivités": count,
+        "Dispositifs": count,
+        "Acteurs": count,
+        "Événements": count,
+        "Contacts": count,
+    }
+    page = Page(response)
+    assert f"{5 * count} résultats pour « zorglub »" in page.text
+    for records in (collectivites, schemes, actors, events):
+        assert sorted(map(str, linked(response, records))) == sorted(map(str, records))
+    # Contacts have no page of their own: their collectivité's is linked.
+    assert [c.name for c in contacts if c.name in page.text] == [c.name for c in contacts]
+    assert (owner.get_absolute_url(), owner.name) in page.links
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_sitemap_query_count_is_constant(client, django_assert_num_queries, count):
+    collectivite = CollectiviteFactory()
+    records = [
+        collectivite,
+        *CollectiviteFactory.create_batch(count - 1),
+        *SchemeFactory.create_batch(count, collectivite=collectivite),
+        *ActorFactory.create_batch(count),
+        *EventFactory.create_batch(count),
+    ]
+
+    with django_assert_num_queries(8):
+        response = client.get(reverse("sitemap"))
+
+    locations = [loc.text for loc in ElementTree.fromstring(response.content).iter(f"{SITEMAP}loc")]
+    pages = ["/", "/collectivites/", "/dispositifs/", "/contacts/", "/acteurs/", "/evenements/"]
+    assert locations == [f"https://testserver{url}" for url in pages] + [
+        f"https://testserver{record.get_absolute_url()}" for record in records
+    ]
