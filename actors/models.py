@@ -76,6 +76,9 @@ ANNUAIRE_ENTREPRISES_URL = "https://annuaire-entreprises.data.gouv.fr/entreprise
 # The counts the home page and the territory pages show stop at this bound ("plus de …").
 COUNT_BOUND = 10_000
 
+# From this population on (the régions, Paris' …), see ActorQuerySet.in_territory().
+LARGE_TERRITORY_POPULATION = 2_000_000
+
 
 def employees_band_label(code: str) -> str:
     """The label of an INSEE employee band ("11" → "10 à 19 salariés"), "" if unknown."""
@@ -96,11 +99,20 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         """Actors acting inside `territory`: their territory of action lies inside it, or one
         of their active establishments does.
 
-        One semi-join on the union of both sets of ids: small for a commune (the actors are
-        then fetched by key), hashed for a région.
+        Two SQL shapes, both semi-joins, chosen by the territory's size: for a large one
+        (LARGE_TERRITORY_POPULATION), each condition on its own, which lets PostgreSQL walk
+        the list's order and test the actors one by one until a page is full; elsewhere,
+        one semi-join on the union of both sets of ids, small enough to collect first (the
+        actors are then fetched by key). Either alone is several times slower on the other
+        kind of territory.
         """
-        by_territory = Actor.objects.filter(territory__in=communes_inside(territory))
-        by_establishment = Establishment.objects.active().in_territory(territory)
+        inside = communes_inside(territory)
+        by_establishment = Establishment.objects.active().filter(commune__in=inside)
+        if (territory.population or 0) >= LARGE_TERRITORY_POPULATION:
+            return self.filter(
+                Q(territory__in=inside) | Q(pk__in=by_establishment.order_by().values("actor_id"))
+            )
+        by_territory = Actor.objects.filter(territory__in=inside)
         return self.filter(
             pk__in=by_territory.order_by()
             .values("pk")
