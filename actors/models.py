@@ -169,13 +169,15 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         return self.select_related("territory").prefetch_related("partner_of")
 
     def refresh_search_context(self) -> int:
-        """Keep what actors are found by: their themes, territory and partner collectivités."""
+        """Keep what actors are found by: their themes, territory and partner collectivités,
+        and their official name when staff display another one."""
         return refresh_search_context(
             self.select_related("territory").prefetch_related("themes", "partner_of"),
             lambda actor: [
                 *(theme.name for theme in actor.themes.all()),
                 actor.territory.name if actor.territory else "",
                 *(collectivite.name for collectivite in actor.partner_of.all()),
+                actor.official_name if actor.official_name != actor.name else "",
             ],
         )
 

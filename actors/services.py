@@ -419,7 +419,7 @@ class _SireneImport:
         # A dry run writes nothing: what it would create, to count it once.
         self.would_create_actors: set[str] = set()
         self.would_create_establishments: set[str] = set()
-        # Existing actors whose territory changed: what they are found by follows.
+        # Existing actors whose territory or names changed: what they are found by follows.
         self.refresh: set[int] = set()
         # Every column of a new actor, as the model's defaults give it.
         blank = Actor()
@@ -493,7 +493,8 @@ class _SireneImport:
                 changed.append((current, changes))
                 if current["sirene_state"] == SireneState.CEASED:
                     self.report.reappeared += 1
-                if "territory_id" in changes:
+                if {"territory_id", "official_name", "name"} & changes.keys():
+                    # What it is found by: its territory, an official name staff renamed.
                     self.refresh.add(current["pk"])
         if changed and not self.dry_run:
             fields = sorted({name for _current, changes in changed for name in changes})

@@ -510,6 +510,8 @@ def test_import_rename_keeps_a_display_name_chosen_by_staff(tmp_path):
 
     actor = Actor.objects.get()
     assert (actor.name, actor.official_name) == ("Les Jardins du cœur", "NOUVEAU NOM")
+    # Still found by its official name.
+    assert actor.search_context == "Nancy NOUVEAU NOM"
 
 
 def test_import_closes_establishments_no_longer_open_and_keeps_them(tmp_path, time_machine):
