@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.conf import settings
 from django.test import override_settings
 
 from tests.geo import load_test_geography
@@ -79,6 +80,12 @@ def _plain_http_live_server():
         SECURE_HSTS_SECONDS=0,
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
+        # The live server serves static files from the apps' folders (Django's
+        # StaticFilesHandler), which know no hashed names: plain names for it.
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
     ):
         yield
 

@@ -82,20 +82,45 @@ def test_contact_finder_from_home_lists_contacts_nearest_first(seeded_live, page
     expect(group_contacts(page, "Grand Est")).to_contain_text("Région Grand Est")
 
 
-def test_ambiguous_postcode_offers_a_choice_of_communes(seeded_live, page: Page):
+def test_postal_code_of_several_communes_gives_the_contacts_at_once(seeded_live, page: Page):
     page.goto(f"{seeded_live}/")
     find_contact(page, "54200")
 
-    choices = page.get_by_role("region", name="Plusieurs communes correspondent à « 54200 »")
-    expect(choices).to_be_visible()
-    expect(choices.get_by_role("link", name="Écrouves", exact=True)).to_be_visible()
-    expect(page.locator("#result-title")).to_have_count(0)
+    expect(
+        page.get_by_role("heading", level=2, name="Contacts ESS pour les 20 communes de « 54200 »")
+    ).to_be_visible()
+    expect(group_contacts(page, "Pays Terres de Lorraine")).to_contain_text("Fant LONGO")
+    expect(
+        page.get_by_text("Vouliez-vous dire la commune dont le code INSEE est 54200 ?")
+    ).to_be_visible()
+    communes = page.get_by_role("region", name="Préciser votre commune")
 
-    choices.get_by_role("link", name="Toul", exact=True).click()
+    communes.get_by_role("link", name="Toul", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/contacts/\?commune=commune-54528$"))
     expect(page.get_by_role("heading", level=2, name="Contacts ESS pour Toul (54)")).to_be_visible()
-    expect(group_contacts(page, "Pays Terres de Lorraine")).to_contain_text("Fant LONGO")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_actors_filtered_by_typing_a_departement_name(seeded_live, browser, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.goto(f"{seeded_live}/acteurs/")
+        field = page.locator("#id_territoire")
+        expect(field).to_have_accessible_name("Territoire")
+        field.fill("Meurthe et Moselle")
+        if javascript:
+            # The suggestions appear; Escape keeps what was typed.
+            expect(page.get_by_role("listbox")).to_be_visible()
+            field.press("Escape")
+        field.press("Enter")
+
+        expect(page.locator(".active-filter")).to_contain_text("Meurthe-et-Moselle (54)")
+        expect(page.get_by_role("link", name="Envie", exact=True)).to_be_visible()
+        expect(page.get_by_role("link", name="Retirer ce territoire")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_contact_finder_works_without_javascript(seeded_live, browser):
