@@ -553,7 +553,7 @@ class _SireneImport:
             .order_by()
             .values("pk", "siret", *ESTABLISHMENT_FIELDS)
         }
-        creates: list[Establishment] = []
+        creates: list[dict] = []
         changed: list[tuple[dict, dict]] = []
         for establishment in batch:
             commune = self.communes.get(establishment.commune_code)
