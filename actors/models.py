@@ -164,6 +164,19 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def for_list(self):
         return self.select_related("territory").prefetch_related("themes")
 
+    def for_export(self):
+        """What the open-data row needs: themes, networks, and the open establishments,
+        head office first (`export_establishments`)."""
+        return self.select_related("territory").prefetch_related(
+            "themes",
+            "member_of",
+            models.Prefetch(
+                "establishments",
+                queryset=Establishment.objects.active().order_by("-is_head_office", "siret"),
+                to_attr="export_establishments",
+            ),
+        )
+
     def for_search(self):
         """What a search result shows: territory and partner collectivités."""
         return self.select_related("territory").prefetch_related("partner_of")

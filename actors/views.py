@@ -2,10 +2,12 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
+from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.forms import ActorProposalForm
 from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
+from essdir.core.exports import ExportView
 from essdir.core.views import FilteredListView
 
 
@@ -49,3 +51,11 @@ class ActorProposalView(FormView):
 
 class ActorProposalThanksView(TemplateView):
     template_name = "actors/proposal_thanks.html"
+
+
+class ActorExportView(ExportView):
+    filterset_class = ActorFilterSet
+    export = ACTORS
+
+    def get_queryset(self):
+        return Actor.objects.published().for_export().order_by("name", "id")

@@ -5,7 +5,6 @@ Anonymous, rate-limited per address, open to other origins for GET; cursor pagin
 that deep pages stay as cheap as the first.
 """
 
-
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest
@@ -14,6 +13,9 @@ from ninja.errors import HttpError
 from ninja.pagination import CursorPagination, paginate
 from ninja.throttling import AnonRateThrottle
 
+from actors.exports import ACTORS
+from actors.filters import ActorFilterSet
+from actors.models import Actor
 from events.exports import EVENTS
 from events.filters import EventFilterSet
 from events.models import Event
@@ -82,6 +84,48 @@ class EventFilters(Filters):
     type: str | None = None
     organisateur: str | None = None
     mois_ess: bool | None = None
+
+
+class ActorFilters(Filters):
+    theme: str | None = None
+    famille: str | None = None
+    type: str | None = None
+    forme: str | None = None
+    reseau: str | None = None
+    partenaire: str | None = None
+
+
+class ActorOut(Schema):
+    """data·inclusion `structure` v1, then the ESS columns."""
+
+    source: str
+    id: str
+    nom: str
+    date_maj: str
+    siret: str | None
+    adresse: str | None
+    complement_adresse: str | None
+    code_postal: str | None
+    commune: str | None
+    code_insee: str | None
+    latitude: float | None
+    longitude: float | None
+    telephone: str | None
+    courriel: str | None
+    site_web: str | None
+    description: str | None
+    lien_source: str | None
+    reseaux_porteurs: list[str] | None
+    horaires_accueil: str | None
+    accessibilite_lieu: str | None
+    siren: str | None
+    categorie_juridique: str | None
+    forme_juridique: str | None
+    famille_ess: str
+    code_naf: str | None
+    thematiques_ess: list[str]
+    territoire: str | None
+    nombre_etablissements_ouverts: int
 
 
 class SchemeOut(Schema):
@@ -177,6 +221,17 @@ def filtered(filterset_class, queryset, request: HttpRequest):
         messages = "; ".join(e for errors in filterset.errors.values() for e in errors)
         raise HttpError(400, f"Paramètres invalides : {messages}")
     return filterset.qs
+
+
+@api.get(
+    "/acteurs/",
+    response={200: list[ActorOut], **LIST_RESPONSES},
+    tags=["acteurs"],
+    summary="Structures de l'ESS (data·inclusion structure v1 et colonnes ESS)",
+)
+@paginate(ExportCursorPagination, export=ACTORS)
+def actors(request, filters: Query[ActorFilters]):
+    return filtered(ActorFilterSet, Actor.objects.published().for_export(), request)
 
 
 @api.get(

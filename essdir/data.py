@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Max
 from django.urls import reverse
 
+from actors.models import Actor
 from events.models import Event
 from territories.models import Collectivite, Scheme
 
@@ -42,6 +43,20 @@ class Dataset:
 
 
 DATASETS = [
+    Dataset(
+        slug="acteurs",
+        title="Structures de l'économie sociale et solidaire",
+        description=(
+            "Associations, coopératives, mutuelles, fondations et entreprises de l'ESS : celles "
+            "que les sources des collectivités citent et celles du répertoire SIRENE de l'Insee "
+            "(unités actives de l'ESS et leurs établissements ouverts), avec leurs thèmes."
+        ),
+        schema="data·inclusion structure v1 (1.0.8), suivi de colonnes ESS",
+        schema_url="https://www.data.inclusion.gouv.fr/",
+        queryset=lambda: Actor.objects.published(),
+        export="actors:export",
+        licence="Licence Ouverte 2.0 (Etalab) ; faits SIRENE : conditions de l'Insee",
+    ),
     Dataset(
         slug="dispositifs",
         title="Dispositifs de soutien à l'ESS des collectivités",

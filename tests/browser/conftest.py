@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.conf import settings
+from django.core.management import call_command
 from django.test import override_settings
 
 from tests.geo import load_test_geography

@@ -58,7 +58,12 @@ def test_openapi_description_and_documentation_page(client):
     docs = client.get("/api/docs/")
 
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/api/dispositifs/", "/api/collectivites/", "/api/evenements/"}
+    assert set(schema["paths"]) == {
+        "/api/acteurs/",
+        "/api/dispositifs/",
+        "/api/collectivites/",
+        "/api/evenements/",
+    }
     assert docs.status_code == 200
 
 

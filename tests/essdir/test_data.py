@@ -33,8 +33,13 @@ def test_catalogue_is_dcat_json_ld(client):
     assert response["Content-Type"] == "application/ld+json; charset=utf-8"
     assert catalogue["@type"] == "dcat:Catalog"
     identifiers = [d["dct:identifier"] for d in catalogue["dcat:dataset"]]
-    assert identifiers == ["essdir-dispositifs", "essdir-collectivites", "essdir-evenements"]
-    distribution = catalogue["dcat:dataset"][0]["dcat:distribution"][0]
+    assert identifiers == [
+        "essdir-acteurs",
+        "essdir-dispositifs",
+        "essdir-collectivites",
+        "essdir-evenements",
+    ]
+    distribution = catalogue["dcat:dataset"][1]["dcat:distribution"][0]
     assert distribution["dcat:downloadURL"]["@id"] == "https://testserver/dispositifs/export.csv"
     assert distribution["dct:license"]["@id"] == (
         "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
