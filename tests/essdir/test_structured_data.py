@@ -89,3 +89,36 @@ def test_json_ld_cannot_close_its_script_element(client):
 
     assert json_ld(response)["name"] == "</script><script>alert(1)</script>"
     assert "<script>alert(1)" not in response.content.decode()
+
+
+def test_actor_with_an_establishment_gives_its_address_and_coordinates(client, territory):
+    from actors.models import Establishment
+
+    actor = ActorFactory(name="Coopérative du Toulois", siren="732829320")
+    Establishment.objects.create(
+        actor=actor,
+        siret="73282932000074",
+        nic="00074",
+        address="12 rue de la Paix",
+        postal_code="54200",
+        commune=territory("commune-54528"),
+        commune_code="54528",
+        commune_label="TOUL",
+        is_head_office=True,
+        latitude=48.675,
+        longitude=5.891,
+    )
+
+    data = json_ld(client.get(actor.get_absolute_url()))
+
+    assert data["address"] == {
+        "@type": "PostalAddress",
+        "streetAddress": "12 rue de la Paix",
+        "postalCode": "54200",
+        "addressLocality": "TOUL",
+        "addressCountry": "FR",
+    }
+    assert data["geo"] == {"@type": "GeoCoordinates", "latitude": 48.675, "longitude": 5.891}
+    assert {"@type": "PropertyValue", "propertyID": "SIRET", "value": "73282932000074"} in data[
+        "identifier"
+    ]
