@@ -740,6 +740,20 @@ def build(results: Path) -> tuple[str, bool]:
     return "\n".join(out) + "\n", bool(invalid)
 
 
+# Sections that other benchmarks write into the same file (bench/import): kept as they are.
+KEPT_SECTIONS = [("<!-- bench-import:start -->", "<!-- bench-import:end -->")]
+
+
+def keep_other_sections(path: Path, text: str) -> str:
+    """`text`, followed by the sections of the current file that other benchmarks own."""
+    current = path.read_text() if path.exists() else ""
+    for start, end in KEPT_SECTIONS:
+        if start in current and end in current and start not in text:
+            section = current[current.index(start) : current.index(end) + len(end)]
+            text = text.rstrip("\n") + "\n\n" + section + "\n"
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="?", default=str(ROOT / "bench" / "results" / "latest"))
@@ -758,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as error:
         print(error, file=sys.stderr)
         return 2
-    Path(args.output).write_text(text)
+    Path(args.output).write_text(keep_other_sections(Path(args.output), text))
     print(f"report: wrote {args.output}")
     summary = text.split("## Summary", 1)[1].split("## Machine", 1)[0].strip()
     print(summary)
