@@ -1,5 +1,6 @@
 import io
 import os
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -7,6 +8,10 @@ from django.test import Client
 
 from territories.models import Territory
 from tests.geo import load_test_geography
+
+# WhiteNoise warns (an error here) when a WSGI application is built, as a test module may do
+# at collection, before collectstatic filled STATIC_ROOT: make sure the folder exists.
+(Path(__file__).resolve().parent.parent / "staticfiles").mkdir(exist_ok=True)
 
 # ORM calls run beside Playwright's event loop in the browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
