@@ -2,7 +2,9 @@
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -10,8 +12,20 @@ _django = get_wsgi_application()
 
 
 def https_application(environ, start_response):
-    # The site redirects plain HTTP (production settings): call it as the proxy would.
-    return _django({**environ, "wsgi.url_scheme": "https"}, start_response)
+    # The site redirects plain HTTP (production settings): call it as the proxy would. And,
+    # as Django's test client does, keep the test's database connection open at the end of
+    # the request (the test runs inside a transaction).
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        response = _django({**environ, "wsgi.url_scheme": "https"}, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            response.close()
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
 
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", https_application)
