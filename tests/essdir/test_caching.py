@@ -2,6 +2,7 @@ import pytest
 
 from essdir.core.caching import content_version
 from tests.factories import CollectiviteFactory
+from tests.geo import load_test_geography
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +125,8 @@ def test_an_edit_from_another_process_is_seen_at_once(client):
 
     if connection.vendor != "postgresql":
         pytest.skip("the in-memory SQLite test database cannot be shared with another process")
+    # Transactional tests run last and empty the database: this one brings its territories.
+    load_test_geography()
     collectivite = CollectiviteFactory(name="Ancien nom", slug="metz-test")
     assert "Ancien nom" in client.get("/collectivites/metz-test/").content.decode()
     database = connection.settings_dict
