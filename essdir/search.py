@@ -29,8 +29,9 @@ class Result:
     url: str
     excerpt: str
     territory: Territory | None
-    # (name, url) of the collectivités or structures that carry the record.
+    # (name, url) of the collectivités or structures that carry the record, and what they are.
     carriers: list[tuple[str, str]] = field(default_factory=list)
+    carriers_label: str = "Porté par"
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Kind:
     url: Callable
     carriers: Callable
     territory: Callable
+    carriers_label: str = "Porté par"
 
 
 def _link(record) -> tuple[str, str]:
@@ -83,6 +85,7 @@ KINDS = [
         url=lambda a: a.get_absolute_url(),
         carriers=lambda a: [_link(c) for c in a.partner_of.all() if c.is_published],
         territory=lambda a: a.territory,
+        carriers_label="Partenaire de",
     ),
     Kind(
         "Événements",
@@ -96,6 +99,7 @@ KINDS = [
             _link(link.party) for link in e.organiser_links if link.party.is_published
         ],
         territory=lambda e: e.territory,
+        carriers_label="Organisé par",
     ),
     Kind(
         "Contacts",
@@ -124,6 +128,7 @@ def result(kind: Kind, record, query: str) -> Result:
         excerpt=excerpt,
         territory=kind.territory(record),
         carriers=kind.carriers(record),
+        carriers_label=kind.carriers_label,
     )
 
 
