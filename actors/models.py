@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -15,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from actors import sirene
 from actors.validators import validate_siren, validate_siret
-from essdir.core.pagination import bounded_count
+from essdir.core.pagination import bounded_count, bounded_label
 from essdir.core.publication import PublicationStatus
 from essdir.core.search import refresh_search_context, text_search
 from territories.models import (
@@ -412,9 +411,7 @@ class BoundedTally:
     bound: int = COUNT_BOUND
 
     def __str__(self) -> str:
-        if self.value > self.bound:
-            return f"plus de {intcomma(self.bound)}"
-        return intcomma(self.value)
+        return bounded_label(self.value, self.bound)
 
     @property
     def plural(self) -> bool:

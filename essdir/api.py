@@ -16,6 +16,7 @@ from ninja.throttling import AnonRateThrottle
 from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.models import Actor
+from essdir.core.views import invalid_parameters
 from events.exports import EVENTS
 from events.filters import EventFilterSet
 from events.models import Event
@@ -218,8 +219,7 @@ def filtered(filterset_class, queryset, request: HttpRequest):
     """The list's own FilterSet over `queryset`; 400 with its messages when invalid."""
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
     if filterset.errors:
-        messages = "; ".join(e for errors in filterset.errors.values() for e in errors)
-        raise HttpError(400, f"Paramètres invalides : {messages}")
+        raise HttpError(400, invalid_parameters(filterset))
     return filterset.qs
 
 

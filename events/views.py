@@ -6,7 +6,7 @@ from django.views.generic import DetailView
 
 from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.exports import ExportView
-from essdir.core.views import FilteredListView, StructuredDataMixin
+from essdir.core.views import FilteredListView, StructuredDataMixin, invalid_parameters
 from events.calendar import build_calendar
 from events.exports import EVENTS
 from events.filters import EventFilterSet
@@ -82,8 +82,7 @@ class EventFeedCalendarView(FilteredListView):
 
     def render_to_response(self, context, **response_kwargs):
         if self.filterset.errors:
-            messages = "; ".join(e for errors in self.filterset.errors.values() for e in errors)
-            return plain_text(f"Paramètres invalides : {messages}", 400)
+            return plain_text(invalid_parameters(self.filterset), 400)
         events = self.object_list[:ICS_LIMIT]
         return calendar_response(events, self.request, "Agenda de l'ESS (essdir)", "agenda-ess.ics")
 

@@ -318,22 +318,24 @@ class Territory(models.Model):
         self.rank = RANKS.get(self.subtype) or RANKS.get(self.kind, 0)
 
     def communes_outside_main_departement(self) -> tuple[str, list[Territory]]:
-        """(main département code, communes of this territory outside it), for staff."""
-        communes = list(
+        """(main département code, communes of this territory outside it), for staff.
+
+        The main département is the one the containment rule puts the territory in
+        (TerritoryInclusion); "" when no département holds most of it.
+        """
+        main = (
+            Territory.objects.containers_of(self)
+            .filter(kind=TerritoryKind.DEPARTEMENT)
+            .values_list("code", flat=True)
+            .first()
+        ) or ""
+        outside = (
             Territory.objects.communes()
             .filter(container_links__container=self)
-            .exclude(pk=self.pk)
+            .exclude(departement_code=main)
             .order_by("departement_code", "search_name")
         )
-        weights: dict[str, int] = {}
-        for commune in communes:
-            weights[commune.departement_code] = (
-                weights.get(commune.departement_code, 0) + (commune.population or 0) + 1
-            )
-        if not weights:
-            return "", []
-        main = max(weights, key=weights.get)
-        return main, [c for c in communes if c.departement_code != main]
+        return main, list(outside)
 
     @property
     def kind_label(self) -> str:
@@ -667,27 +669,6 @@ class ContactRole(models.TextChoices):
 
 
 class ContactQuerySet(CollectiviteRecordQuerySet):
-    def serving(self, commune: Territory):
-        """Contacts serving `commune`, the most local first.
-
-        Each contact is annotated with the closest territory through which it serves the
-        commune (`serving_rank`, `serving_territory_id`).
-        """
-        closest = Territory.objects.filter(
-            contacts=models.OuterRef("pk"), member_links__member=commune
-        ).order_by("rank", "commune_count")
-        return (
-            self.annotate(
-                serving_rank=models.Subquery(closest.values("rank")[:1]),
-                serving_territory_id=models.Subquery(closest.values("pk")[:1]),
-            )
-            .filter(serving_rank__isnull=False)
-            .select_related("collectivite")
-            .order_by(
-                "serving_rank", "collectivite__name", "-is_central", "-is_ctes", "role", "order"
-            )
-        )
-
     def around(self, territory: Territory):
         """Contacts serving a territory that contains `territory` or lies inside it."""
         served = self.model.territories.through.objects.filter(

@@ -16,7 +16,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views import View
 
-from essdir.core.views import has_invalid_input
+from essdir.core.views import invalid_parameters
 
 LICENCE_NAME = "Licence Ouverte 2.0 (Etalab)"
 LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
@@ -78,10 +78,9 @@ class ExportView(View):
 
     def get(self, request, *args, **kwargs):
         filterset = self.filterset_class(request.GET, queryset=self.get_queryset(), request=request)
-        if has_invalid_input(filterset.form) or filterset.errors:
-            messages = "; ".join(e for errors in filterset.errors.values() for e in errors)
+        if filterset.errors:
             return HttpResponse(
-                f"Paramètres invalides : {messages}",
+                invalid_parameters(filterset),
                 status=400,
                 content_type="text/plain; charset=utf-8",
             )

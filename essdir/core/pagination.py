@@ -3,6 +3,7 @@
 import json
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -31,6 +32,12 @@ def bounded_count(queryset, bound: int | None = None) -> int:
     """
     bound = settings.EXACT_COUNT_UP_TO if bound is None else bound
     return queryset.order_by().values("pk")[: bound + 1].count()
+
+
+def bounded_label(count: int, bound: int | None = None) -> str:
+    """A count from `bounded_count()`: "plus de 1 000" past `bound`, else the number."""
+    bound = settings.EXACT_COUNT_UP_TO if bound is None else bound
+    return f"plus de {intcomma(bound)}" if count > bound else intcomma(count)
 
 
 class BoundedPaginator(Paginator):

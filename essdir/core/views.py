@@ -28,6 +28,12 @@ def has_invalid_input(form) -> bool:
     return any(error.code != AMBIGUOUS for field_errors in errors for error in field_errors)
 
 
+def invalid_parameters(filterset) -> str:
+    """What the machine-readable views (exports, calendars, API) answer to bad filters."""
+    messages = "; ".join(e for errors in filterset.errors.values() for e in errors)
+    return f"Paramètres invalides : {messages}"
+
+
 class InvalidInputMixin:
     """Answer 400, with the page and its messages, when what the visitor typed is invalid."""
 

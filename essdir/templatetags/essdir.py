@@ -7,10 +7,11 @@ import json
 import re
 
 from django import template
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import conditional_escape, format_html, urlize
 from django.utils.safestring import mark_safe
+
+from essdir.core.pagination import bounded_label
 
 register = template.Library()
 
@@ -95,10 +96,7 @@ def euros(value) -> str:
 @register.filter
 def bounded(count: int) -> str:
     """A count from `bounded_count()`: "plus de 1 000" past the exact bound, else the number."""
-    bound = settings.EXACT_COUNT_UP_TO
-    if count > bound:
-        return f"plus de {intcomma(bound)}"
-    return intcomma(count)
+    return bounded_label(count)
 
 
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
