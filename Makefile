@@ -13,7 +13,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The English catalogue, compiled in pure Python (polib): no GNU gettext needed.
+MO := locale/en/LC_MESSAGES/django.mo
+$(MO): locale/en/LC_MESSAGES/django.po $(STAMP)
+	$(PY) manage.py compile_translations
+
+install: $(STAMP) $(MO)
 
 # Installs everything, migrates, loads the geography and the seed data, serves on SQLite.
 run: install

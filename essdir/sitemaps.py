@@ -6,7 +6,15 @@ from events.models import Event
 from territories.models import Collectivite, Scheme
 
 
-class StaticSitemap(Sitemap):
+class BilingualSitemap(Sitemap):
+    """Each page in French and in English, with its alternates (hreflang) and x-default."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class StaticSitemap(BilingualSitemap):
     def items(self):
         return [
             "site:home",
@@ -21,7 +29,7 @@ class StaticSitemap(Sitemap):
         return reverse(item)
 
 
-class PublishedSitemap(Sitemap):
+class PublishedSitemap(BilingualSitemap):
     model = None
 
     def items(self):

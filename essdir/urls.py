@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -37,11 +38,6 @@ urlpatterns = [
     # Before the admin's own URLs, which they replace or extend.
     path(settings.ADMIN_URL, include((admin_patterns, "backoffice"))),
     path(settings.ADMIN_URL, admin.site.urls),
-    # Before the site's pages: /acteurs/referencer/ is not an actor.
-    path("acteurs/", include("actors.urls")),
-    path("evenements/", include("events.urls")),
-    path("", include("territories.urls")),
-    path("", include((site_patterns, "site"))),
     path("api/", api.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
@@ -50,6 +46,18 @@ urlpatterns = [
         name="robots",
     ),
 ]
+
+# The public pages, in French unprefixed and in English under /en/. The language comes
+# from the URL alone (LocaleMiddleware falls back to LANGUAGE_CODE on unprefixed paths,
+# never to a cookie or Accept-Language), so one URL is one language, cacheable as such.
+urlpatterns += i18n_patterns(
+    # Before the site's pages: /acteurs/referencer/ is not an actor.
+    path("acteurs/", include("actors.urls")),
+    path("evenements/", include("events.urls")),
+    path("", include("territories.urls")),
+    path("", include((site_patterns, "site"))),
+    prefix_default_language=False,
+)
 
 if settings.BENCH_FLOOR:
     from essdir.bench import FloorView

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
 from django.http import HttpResponseNotModified
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,12 @@ class PublicPageCacheMixin:
         if version is None:
             return super().dispatch(request, *args, **kwargs)
         path = request.get_full_path()
-        digest = hashlib.sha256(f"{version}:{timezone.localdate()}:{path}".encode()).hexdigest()
+        # The language is in the path (/en/…) today; keyed explicitly all the same, so that
+        # a page can never be served in the other language whatever decides it.
+        language = translation.get_language()
+        digest = hashlib.sha256(
+            f"{version}:{timezone.localdate()}:{language}:{path}".encode()
+        ).hexdigest()
         etag = f'"{digest[:32]}"'
         if request.headers.get("If-None-Match") == etag:
             response = HttpResponseNotModified()
