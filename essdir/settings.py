@@ -193,6 +193,10 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# The sites allowed to frame the widget (/integrer/…): CSP sources, separated by commas or
+# spaces. Every other page refuses to be framed (frame-ancestors 'none', X-Frame-Options DENY).
+WIDGET_FRAME_ANCESTORS = (os.environ.get("WIDGET_FRAME_ANCESTORS") or "*").replace(",", " ").split()
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -38,6 +38,7 @@ urlpatterns = [
     # Before the admin's own URLs, which they replace or extend.
     path(settings.ADMIN_URL, include((admin_patterns, "backoffice"))),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("integrer/", include("essdir.widget_urls")),
     path("api/", api.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
