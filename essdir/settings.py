@@ -4,6 +4,7 @@ Every variable is documented in README.md and .env.example.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "territories",
     "actors",
     "events",
+    "alerts",
     "essdir.apps.EssdirConfig",
 ]
 
@@ -234,6 +236,28 @@ BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 
 # The API's rate limit per address (django-ninja's syntax: requests/period).
 API_RATE = os.environ.get("API_RATE", "120/m")
+
+# E-mail (the alerts). Django's SMTP backend towards a local mail server by default; the
+# sender must be an address of the site's domain in production.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# A mail server that does not answer must not hang a request or the digest command.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# Alerts (alerts/): the public address of the site, for the links of the e-mails the
+# `send_alerts` command writes without a request; the subscription form's rate limits (per
+# e-mail address and per network address, within the window); how long an unconfirmed
+# subscription is kept.
+ALERTS_BASE_URL = os.environ.get("ALERTS_BASE_URL") or f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+ALERTS_PER_EMAIL = int(os.environ.get("ALERTS_PER_EMAIL", "3"))
+ALERTS_PER_IP = int(os.environ.get("ALERTS_PER_IP", "10"))
+ALERTS_RATE_WINDOW = timedelta(minutes=int(os.environ.get("ALERTS_RATE_WINDOW_MINUTES", "60")))
+ALERTS_UNCONFIRMED_DAYS = int(os.environ.get("ALERTS_UNCONFIRMED_DAYS", "7"))
 
 # Pagination sizes of the public lists.
 PAGE_SIZE = 20

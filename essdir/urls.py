@@ -38,6 +38,8 @@ urlpatterns = [
     # Before the admin's own URLs, which they replace or extend.
     path(settings.ADMIN_URL, include((admin_patterns, "backoffice"))),
     path(settings.ADMIN_URL, admin.site.urls),
+    # E-mail alerts (French: the e-mails are written in French).
+    path("alertes/", include("alerts.urls")),
     path("integrer/", include("essdir.widget_urls")),
     path("api/", api.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

@@ -5,10 +5,17 @@ from pathlib import Path
 
 from django.conf import settings
 
-PACKAGES = ["essdir", "territories", "actors", "events"]
+PACKAGES = ["essdir", "territories", "actors", "events", "alerts"]
 # Lower layers never import higher ones: infrastructure ← territories ← actors ← events ←
-# the project package, which composes the site.
-LAYERS = [("essdir.core", 0), ("territories", 1), ("actors", 2), ("events", 3), ("essdir", 4)]
+# alerts ← the project package, which composes the site.
+LAYERS = [
+    ("essdir.core", 0),
+    ("territories", 1),
+    ("actors", 2),
+    ("events", 3),
+    ("alerts", 4),
+    ("essdir", 5),
+]
 
 
 def layer(module: str) -> int:

@@ -1,0 +1,102 @@
+"""The e-mails of the alerts: confirmation, "already subscribed" and digests.
+
+Each carries the links to manage one's alerts and to unsubscribe in one click
+(`List-Unsubscribe`, RFC 2369, with `List-Unsubscribe-Post`, RFC 8058).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from alerts.models import Delivery, Subscription
+from alerts.searches import SectionChanges, page_url
+
+# The e-mails are written in French, whatever the language of the page that asked for them.
+LANGUAGE = "fr"
+
+
+def absolute(path: str) -> str:
+    """`path` on the public site (the command has no request to read the host from)."""
+    return settings.ALERTS_BASE_URL.rstrip("/") + path
+
+
+def _message(
+    *,
+    subscription: Subscription,
+    subject: str,
+    template: str,
+    context: dict,
+    message_id: str = "",
+) -> EmailMultiAlternatives:
+    unsubscribe_url = absolute(subscription.get_unsubscribe_path())
+    context = {
+        "subscription": subscription,
+        "search_url": absolute(page_url(subscription.search_list, subscription.query)),
+        "manage_url": absolute(subscription.get_manage_path()),
+        "unsubscribe_url": unsubscribe_url,
+        "site_url": absolute("/"),
+        "base_url": settings.ALERTS_BASE_URL.rstrip("/"),
+        **context,
+    }
+    text = render_to_string(f"alerts/email/{template}.txt", context)
+    html = render_to_string(f"alerts/email/{template}.html", context)
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    if message_id:
+        headers["Message-ID"] = message_id
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[subscription.email], headers=headers
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def confirmation_message(subscription: Subscription) -> EmailMultiAlternatives:
+    """The double opt-in: nothing else is sent before its link is followed."""
+    with translation.override(LANGUAGE):
+        return _message(
+            subscription=subscription,
+            subject=_("Confirmez votre alerte essdir"),
+            template="confirm",
+            context={"confirm_url": absolute(subscription.get_confirm_path())},
+        )
+
+
+def already_subscribed_message(subscription: Subscription) -> EmailMultiAlternatives:
+    """Sent instead of a confirmation when the address already follows that search (the
+    page says the same either way, so it never tells whether an address is subscribed)."""
+    with translation.override(LANGUAGE):
+        return _message(
+            subscription=subscription,
+            subject=_("Votre alerte essdir existe déjà"),
+            template="already",
+            context={},
+        )
+
+
+def digest_message(
+    subscription: Subscription, delivery: Delivery, sections: list[SectionChanges]
+) -> EmailMultiAlternatives:
+    """What is new or changed in the saved search during the delivery's window."""
+    host = urlsplit(settings.ALERTS_BASE_URL).hostname or "localhost"
+    count = sum(section.total for section in sections)
+    with translation.override(LANGUAGE):
+        return _message(
+            subscription=subscription,
+            subject=_("essdir : %(count)s nouveauté(s) — %(search)s")
+            % {"count": count, "search": subscription.get_search_list_display()},
+            template="digest",
+            context={"sections": sections, "delivery": delivery, "count": count},
+            # Stable per digest: should a crash come between the server's acceptance and
+            # the record of it, the copy sent again is recognisable as the same message.
+            message_id=f"<alerte-{delivery.pk}-{delivery.period}@{host}>",
+        )

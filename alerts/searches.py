@@ -1,0 +1,257 @@
+"""Saved searches: which lists one can subscribe to, and what is new in each.
+
+A saved search is a list (`AlertList`) and its filters as a normalised query string. It is
+read with the list's own FilterSet over its published records, so that a digest shows what
+the list shows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django import forms
+from django.db import models
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from actors.filters import ActorFilterSet
+from actors.models import Actor
+from alerts.models import AlertList
+from events.filters import EventFilterSet
+from events.models import Event
+from territories.filters import SchemeFilterSet, TerritoryField
+from territories.models import Scheme, Territory
+
+# Ordering and pages do not change what a search finds.
+IGNORED_PARAMETERS = {"tri", "page"}
+# The most records listed per section of a digest; the list's link shows the rest.
+MAX_ITEMS = 20
+
+
+class InvalidSearch(Exception):
+    """The list or its filters are not valid; `messages` says why, for people."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class Section:
+    """One list of the site, as a part of a digest."""
+
+    key: str
+    title: str
+    filterset_class: type
+    records: Callable[[], models.QuerySet]
+    url_name: str
+
+    def list_url(self, query: str) -> str:
+        url = reverse(self.url_name)
+        return f"{url}?{query}" if query else url
+
+
+SECTIONS = {
+    "dispositifs": Section(
+        "dispositifs",
+        _("Dispositifs"),
+        SchemeFilterSet,
+        lambda: Scheme.objects.published().for_list(),
+        "territories:scheme_list",
+    ),
+    "acteurs": Section(
+        "acteurs",
+        _("Acteurs de l'ESS"),
+        ActorFilterSet,
+        lambda: Actor.objects.published().for_list(),
+        "actors:list",
+    ),
+    "evenements": Section(
+        "evenements",
+        _("Événements"),
+        EventFilterSet,
+        lambda: Event.objects.published().for_list(),
+        "events:list",
+    ),
+}
+
+# A territory page's alert gathers its three lists, filtered on the territory.
+SECTIONS_OF = {
+    AlertList.ACTORS: ["acteurs"],
+    AlertList.SCHEMES: ["dispositifs"],
+    AlertList.EVENTS: ["evenements"],
+    AlertList.TERRITORY: ["dispositifs", "acteurs", "evenements"],
+}
+
+
+class ListForm(forms.Form):
+    """Which list an alert is about (the `liste` parameter of /alertes/creer/)."""
+
+    liste = forms.ChoiceField(
+        label=_("Liste"),
+        choices=AlertList.choices,
+        error_messages={
+            "required": _(
+                "Indiquez la liste à suivre (acteurs, dispositifs, événements ou territoire)."
+            ),
+            "invalid_choice": _("Liste inconnue : « %(value)s »."),
+        },
+    )
+
+
+class TerritoryPageForm(forms.Form):
+    """The filters of a territory page's alert: the territory alone."""
+
+    territoire = TerritoryField(label=_("Territoire"))
+
+
+@dataclass
+class SavedSearch:
+    """A list and its valid filters, normalised, as a subscription stores them."""
+
+    search_list: str
+    query: str
+    summary: str
+    territory: Territory | None = field(default=None)
+
+    @property
+    def label(self) -> str:
+        return AlertList(self.search_list).label
+
+    def url(self) -> str:
+        """The page of the site that shows this search."""
+        return page_url(self.search_list, self.query, self.territory)
+
+
+def page_url(search_list: str, query: str, territory: Territory | None = None) -> str:
+    """The page of the site a saved search comes from."""
+    if search_list == AlertList.TERRITORY:
+        if territory is None:
+            territory = resolve_saved_territory(query)
+        return territory.get_absolute_url() if territory else reverse("territories:territory_list")
+    return SECTIONS[SECTIONS_OF[search_list][0]].list_url(query)
+
+
+def resolve_saved_territory(query: str) -> Territory | None:
+    form = TerritoryPageForm(QueryDict(query))
+    return form.cleaned_data["territoire"] if form.is_valid() else None
+
+
+def _errors(form) -> list[str]:
+    messages = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        messages.extend(f"{label} : {error}" if label else str(error) for error in errors)
+    return messages
+
+
+def _shown(field: forms.Field, value, raw: str) -> str:
+    """How a filter's value reads for people."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if value is True:
+        return str(_("oui"))
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "j F Y")
+    choices = getattr(field, "choices", None)
+    if choices:
+        return str(dict(choices).get(raw, raw))
+    return raw
+
+
+def _normalised(form) -> tuple[list[tuple[str, str]], list[str]]:
+    """The valid, non-empty filters of a bound, valid `form`: (name, value) pairs in the
+    form's order, and how they read."""
+    pairs, parts = [], []
+    for name, form_field in form.fields.items():
+        if name in IGNORED_PARAMETERS:
+            continue
+        value = form.cleaned_data.get(name)
+        if value in (None, "", False, []):
+            continue
+        if isinstance(value, Territory):
+            raw, shown = value.short_slug, str(value)
+        else:
+            raw = str(form.data.get(name, "")).strip()
+            shown = _shown(form_field, value, raw)
+        if raw:
+            pairs.append((name, raw))
+            parts.append(f"{form_field.label} : {shown}")
+    return pairs, parts
+
+
+def saved_search(*, search_list: str, params: QueryDict) -> SavedSearch:
+    """The list `search_list` filtered by `params` (a query string), validated and
+    normalised; raises InvalidSearch with messages for people."""
+    if search_list not in SECTIONS_OF:
+        raise InvalidSearch([str(_("Liste inconnue."))])
+    if search_list == AlertList.TERRITORY:
+        form = TerritoryPageForm(params)
+    else:
+        form = SECTIONS[SECTIONS_OF[search_list][0]].filterset_class(params).form
+    if not form.is_valid():
+        raise InvalidSearch(_errors(form))
+    pairs, parts = _normalised(form)
+    territory = form.cleaned_data.get("territoire")
+    return SavedSearch(
+        search_list=search_list,
+        query=urlencode(pairs),
+        summary=" · ".join(parts),
+        territory=territory,
+    )
+
+
+@dataclass
+class SectionChanges:
+    """What is new or changed in one section of a saved search, during a window."""
+
+    section: Section
+    items: list
+    total: int
+    url: str
+    window_start: datetime.datetime
+
+    def is_new(self, record) -> bool:
+        return record.created_at > self.window_start
+
+    @property
+    def rows(self) -> list[tuple[object, bool]]:
+        """(record, is it new) pairs, for the templates."""
+        return [(record, self.is_new(record)) for record in self.items]
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def changes(
+    *, search_list: str, query: str, start: datetime.datetime, end: datetime.datetime
+) -> list[SectionChanges]:
+    """What the saved search finds created or changed in (start, end], per section, most
+    recently changed first (sections with nothing are left out)."""
+    found = []
+    for key in SECTIONS_OF[search_list]:
+        section = SECTIONS[key]
+        filterset = section.filterset_class(QueryDict(query), queryset=section.records())
+        if not filterset.is_valid():
+            raise InvalidSearch(_errors(filterset.form))
+        records = filterset.qs.filter(updated_at__gt=start, updated_at__lte=end).order_by(
+            "-updated_at", "-pk"
+        )
+        total = records.count()
+        if total:
+            found.append(
+                SectionChanges(
+                    section=section,
+                    items=list(records[:MAX_ITEMS]),
+                    total=total,
+                    url=section.list_url(query),
+                    window_start=start,
+                )
+            )
+    return found

@@ -1,0 +1,244 @@
+"""Writes with side effects on alerts: subscribe, confirm, unsubscribe, send the digests.
+
+E-mails of a request are sent once its transaction commits. Digests are sent by
+`send_due_digests`, outside any transaction: each one's row (`Delivery`) is committed
+before the message goes, and marked sent only once the SMTP server accepted it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from actors.services import hash_address
+from alerts import mail
+from alerts.models import (
+    Delivery,
+    DeliveryStatus,
+    Frequency,
+    Subscription,
+    SubscriptionAttempt,
+    period_of,
+)
+from alerts.searches import InvalidSearch, SavedSearch, changes
+
+logger = logging.getLogger(__name__)
+
+# What may go wrong while talking to the mail server.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+class RateLimited(Exception):
+    """Too many subscription requests for one address, or from one network address."""
+
+
+def normalise_email(email: str) -> str:
+    """One spelling per address, so that the unique constraint sees duplicates."""
+    return email.strip().lower()
+
+
+def _error_label(error: Exception) -> str:
+    # The kind and code only: SMTP replies and refusals may quote the address.
+    code = getattr(error, "smtp_code", None) or getattr(error, "errno", None)
+    return f"{type(error).__name__} {code}" if code else type(error).__name__
+
+
+def _send_now(build, subscription_pk: int) -> bool:
+    """Send one e-mail of a request (after commit); a mail server failure is logged, not
+    raised: the visitor may ask again."""
+    subscription = Subscription.objects.filter(pk=subscription_pk).first()
+    if subscription is None:
+        return False
+    try:
+        build(subscription).send()
+    except MAIL_ERRORS as error:
+        logger.warning("Alert %s: e-mail not sent (%s).", subscription.pk, _error_label(error))
+        return False
+    return True
+
+
+@transaction.atomic
+def subscribe(*, email: str, search: SavedSearch, frequency: str, address: str) -> Subscription:
+    """Record a subscription to `search`, unconfirmed, and send its confirmation link (or,
+    when the address already follows that search, a reminder of how to manage it).
+
+    Raises RateLimited past ALERTS_PER_EMAIL requests for the address or ALERTS_PER_IP from
+    the network address `address` in ALERTS_RATE_WINDOW.
+    """
+    email = normalise_email(email)
+    email_hash, address_hash = hash_address(f"alert-email:{email}"), hash_address(address)
+    recent = SubscriptionAttempt.objects.since(timezone.now() - settings.ALERTS_RATE_WINDOW)
+    if (
+        recent.filter(email_hash=email_hash).count() >= settings.ALERTS_PER_EMAIL
+        or recent.filter(address_hash=address_hash).count() >= settings.ALERTS_PER_IP
+    ):
+        raise RateLimited
+    SubscriptionAttempt.objects.create(email_hash=email_hash, address_hash=address_hash)
+    subscription, _created = Subscription.objects.get_or_create(
+        email=email,
+        search_list=search.search_list,
+        query=search.query,
+        defaults={"summary": search.summary, "frequency": frequency},
+    )
+    if subscription.is_confirmed:
+        transaction.on_commit(partial(_send_now, mail.already_subscribed_message, subscription.pk))
+        return subscription
+    if subscription.frequency != frequency:
+        # Not confirmed yet: the last request says how often.
+        subscription.frequency = frequency
+        subscription.save(update_fields=["frequency"])
+    transaction.on_commit(partial(_send_now, mail.confirmation_message, subscription.pk))
+    return subscription
+
+
+@transaction.atomic
+def confirm(*, subscription: Subscription) -> Subscription:
+    """Confirm the address (double opt-in); digests will report what changes from now on.
+    Confirming twice changes nothing."""
+    if not subscription.is_confirmed:
+        now = timezone.now()
+        subscription.confirmed_at = now
+        subscription.sent_until = now
+        subscription.save(update_fields=["confirmed_at", "sent_until"])
+    return subscription
+
+
+@transaction.atomic
+def unsubscribe(*, subscription: Subscription) -> None:
+    """Delete the subscription and its deliveries: nothing of it is kept."""
+    subscription.delete()
+
+
+@transaction.atomic
+def unsubscribe_all(*, subscription: Subscription) -> int:
+    """Delete every subscription of the subscription's address; the number deleted."""
+    count = Subscription.objects.of_address(subscription.email).count()
+    Subscription.objects.of_address(subscription.email).delete()
+    return count
+
+
+@transaction.atomic
+def purge_expired(*, now: datetime.datetime) -> int:
+    """Delete the subscriptions never confirmed within ALERTS_UNCONFIRMED_DAYS, and the
+    rate-limit records older than a day; the number of subscriptions deleted."""
+    expired = Subscription.objects.unconfirmed_before(
+        now - datetime.timedelta(days=settings.ALERTS_UNCONFIRMED_DAYS)
+    )
+    count = expired.count()
+    expired.delete()
+    keep = max(settings.ALERTS_RATE_WINDOW, datetime.timedelta(days=1))
+    SubscriptionAttempt.objects.exclude(created_at__gte=now - keep).delete()
+    return count
+
+
+@dataclass
+class DigestReport:
+    """What one run of send_due_digests did."""
+
+    sent: int = 0
+    empty: int = 0
+    failed: int = 0
+    invalid: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.invalid)
+
+
+@transaction.atomic
+def _open_delivery(subscription: Subscription, period: str, now: datetime.datetime) -> Delivery:
+    # A digest left pending in an earlier period is superseded: the cursor did not move,
+    # so this period's window covers it.
+    subscription.deliveries.pending().exclude(period=period).delete()
+    delivery, _created = Delivery.objects.get_or_create(
+        subscription=subscription,
+        period=period,
+        defaults={"window_start": subscription.sent_until, "window_end": now},
+    )
+    return delivery
+
+
+@transaction.atomic
+def _settle(delivery: Delivery, *, status: str, item_count: int) -> None:
+    delivery.status = status
+    delivery.item_count = item_count
+    delivery.sent_at = timezone.now() if status == DeliveryStatus.SENT else None
+    delivery.save(update_fields=["status", "item_count", "sent_at"])
+    Subscription.objects.filter(pk=delivery.subscription_id).update(sent_until=delivery.window_end)
+
+
+def _record_failure(delivery: Delivery, label: str) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1, last_error=label)
+
+
+def _deliver(subscription: Subscription, period: str, now: datetime.datetime, connection, report):
+    delivery = _open_delivery(subscription, period, now)
+    try:
+        sections = changes(
+            search_list=subscription.search_list,
+            query=subscription.query,
+            start=delivery.window_start,
+            end=delivery.window_end,
+        )
+    except InvalidSearch as error:
+        report.invalid += 1
+        report.errors.append(f"alerte {subscription.pk} : recherche invalide ({error})")
+        _record_failure(delivery, "InvalidSearch")
+        return
+    if not sections:
+        _settle(delivery, status=DeliveryStatus.EMPTY, item_count=0)
+        report.empty += 1
+        return
+    message = mail.digest_message(subscription, delivery, sections)
+    try:
+        accepted = connection.send_messages([message]) == 1
+    except MAIL_ERRORS as error:
+        accepted, label = False, _error_label(error)
+    else:
+        label = "" if accepted else "NotAccepted"
+    if not accepted:
+        connection.close()  # a broken connection is opened anew for the next message
+        _record_failure(delivery, label)
+        report.failed += 1
+        report.errors.append(f"alerte {subscription.pk} : échec de l'envoi ({label})")
+        return
+    _settle(delivery, status=DeliveryStatus.SENT, item_count=sum(s.total for s in sections))
+    report.sent += 1
+
+
+def send_due_digests(
+    *, frequency: str | None = None, now: datetime.datetime | None = None
+) -> DigestReport:
+    """Send every digest due at `now` (default: now), of one frequency or both.
+
+    Idempotent and resumable: one Delivery per (subscription, period) records its window
+    before sending, and is marked sent only when the SMTP server accepted the message; a
+    failure leaves it pending, retried by the next run with the same window. Nothing is
+    sent when nothing changed. Run one at a time (the documented cron line uses flock).
+    """
+    now = now or timezone.now()
+    report = DigestReport()
+    # Each message opens and closes its own connection unless the backend keeps one open;
+    # closing after a failure lets the next message reconnect.
+    connection = get_connection()
+    for each in [frequency] if frequency else Frequency.values:
+        period = period_of(each, now)
+        due = list(
+            Subscription.objects.due(frequency=each, moment=now).values_list("pk", flat=True)
+        )
+        for pk in due:
+            subscription = Subscription.objects.filter(pk=pk).first()
+            if subscription is not None:
+                _deliver(subscription, period, now, connection, report)
+    connection.close()
+    return report

@@ -1,0 +1,384 @@
+import html
+import logging
+import re
+
+import pytest
+
+from alerts.models import Delivery, Frequency, Subscription, SubscriptionAttempt
+from alerts.services import confirm
+from tests.alerts.conftest import html_of, text_of
+from tests.conftest import HttpsClient
+from tests.factories import ThemeFactory
+
+pytestmark = pytest.mark.django_db
+
+TOUL = "liste=acteurs&territoire=commune-54528"
+
+
+def link(message, kind: str) -> str:
+    """The path of the `kind` link (confirmer, gerer, desabonner) of an e-mail."""
+    return re.search(rf"https://testserver(/alertes/{kind}/[\w-]+/)", text_of(message)).group(1)
+
+
+@pytest.fixture
+def post_alert(client, django_capture_on_commit_callbacks):
+    """Submit the alert form as a visitor does; e-mails leave when the request commits."""
+
+    def post(query=TOUL, email="camille@example.org", frequency="weekly", **extra):
+        data = {"email": email, "frequency": frequency, "nickname": "", **extra.pop("data", {})}
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(f"/alertes/creer/?{query}", data, **extra)
+
+    return post
+
+
+def make_subscription(email="camille@example.org", query="territoire=commune-54528", **kw):
+    return Subscription.objects.create(
+        email=email, search_list="acteurs", query=query, summary="Territoire : Toul (54528)", **kw
+    )
+
+
+def test_alert_form_states_search_purpose_and_retention(client, django_assert_num_queries):
+    ThemeFactory(name="Réemploi", slug="reemploi")
+
+    with django_assert_num_queries(3):  # the territory (by name, then by slug), the theme
+        response = client.get(
+            "/alertes/creer/?liste=acteurs&territoire=Toul&theme=reemploi&tri=recent&page=3"
+        )
+
+    assert response.status_code == 200
+    search = response.context["search"]
+    assert search.query == "territoire=commune-54528&theme=reemploi"
+    assert search.summary == "Territoire : Toul (54528) · Thème : Réemploi"
+    text = html.unescape(response.content.decode())
+    assert (
+        'Recherche suivie : <a href="/acteurs/?territoire=commune-54528&theme=reemploi">'
+        "Acteurs de l'ESS</a> — Territoire : Toul (54528) · Thème : Réemploi" in text
+    )
+    assert 'action="/alertes/creer/?liste=acteurs&territoire=commune-54528&theme=reemploi"' in text
+    assert "Votre adresse sert uniquement à vous envoyer cette alerte" in text
+    assert "Sans confirmation dans les 7 jours, elles sont effacées." in text
+    assert 'class="field hp" aria-hidden="true"' in text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "Indiquez la liste à suivre (acteurs, dispositifs, événements ou territoire)."),
+        ("liste=membres", "Liste inconnue : « membres »."),
+        (
+            "liste=acteurs&territoire=nulle-part",
+            "Territoire : Territoire inconnu : « nulle-part ». Indiquez une commune, un code "
+            "postal, un département (nom ou numéro), une région ou une intercommunalité.",
+        ),
+        ("liste=evenements&du=demain", "Du : Saisissez une date valide."),
+        ("liste=territoire", "Territoire : Ce champ est obligatoire."),
+        (
+            "liste=dispositifs&kind=subvention-magique",
+            "Nature : Sélectionnez un choix valide. subvention-magique n’en fait pas partie.",
+        ),
+    ],
+)
+def test_alert_form_with_bad_list_or_filters_answers_400(client, query, message):
+    response = client.get(f"/alertes/creer/?{query}")
+
+    assert response.status_code == 400
+    assert response.context["errors"] == [message]
+    assert Subscription.objects.count() == 0
+
+
+def test_subscribing_sends_a_confirmation_with_a_working_link(client, smtp, post_alert):
+    response = post_alert(frequency="daily")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/alertes/creer/envoye/?liste=acteurs&territoire=commune-54528"
+    subscription = Subscription.objects.get()
+    assert (subscription.email, subscription.search_list, subscription.query) == (
+        "camille@example.org",
+        "acteurs",
+        "territoire=commune-54528",
+    )
+    assert subscription.frequency == Frequency.DAILY
+    assert subscription.confirmed_at is None
+    [message] = smtp.messages
+    assert message["To"] == "camille@example.org"
+    assert message["From"] == "alertes@essdir.test"
+    assert " ".join(message["Subject"].split()) == "Confirmez votre alerte essdir"
+    confirm_path = link(message, "confirmer")
+    assert confirm_path == f"/alertes/confirmer/{subscription.token}/"
+    assert f'href="https://testserver{confirm_path}"' in html_of(message)
+    assert "Acteurs de l'ESS — Territoire : Toul (54528)" in text_of(message)
+
+    page = client.get(confirm_path)
+    assert page.status_code == 200
+    assert f'<form method="post" action="{confirm_path}">' in page.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at is None  # following the link alone confirms nothing
+
+    confirmed = client.post(confirm_path)
+
+    assert confirmed.status_code == 200
+    assert "<h1>Alerte confirmée</h1>" in confirmed.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at is not None
+    assert subscription.sent_until == subscription.confirmed_at
+    assert len(smtp.messages) == 1
+
+
+def test_sent_page_says_the_same_whatever_the_address(client, smtp, post_alert):
+    first = post_alert()
+    confirm(subscription=Subscription.objects.get())
+    again = post_alert()
+
+    assert first["Location"] == again["Location"]
+    page = client.get(again["Location"])
+    assert page.status_code == 200
+    assert "Si l'adresse est valide, un e-mail vient de lui être envoyé." in html.unescape(
+        page.content.decode()
+    )
+
+
+def test_subscribing_again_when_confirmed_sends_a_reminder_only(smtp, post_alert):
+    post_alert()
+    confirm(subscription=Subscription.objects.get())
+
+    post_alert(frequency="daily")
+
+    subscription = Subscription.objects.get()
+    assert subscription.frequency == Frequency.WEEKLY
+    assert [" ".join(m["Subject"].split()) for m in smtp.messages] == [
+        "Confirmez votre alerte essdir",
+        "Votre alerte essdir existe déjà",
+    ]
+    assert "confirmer" not in text_of(smtp.messages[1])
+    assert link(smtp.messages[1], "gerer") == subscription.get_manage_path()
+
+
+def test_subscribing_again_before_confirming_resends_the_same_link(smtp, post_alert):
+    post_alert()
+    post_alert(email="  Camille@Example.ORG ", frequency="daily")
+
+    subscription = Subscription.objects.get()
+    assert subscription.email == "camille@example.org"
+    assert subscription.frequency == Frequency.DAILY
+    assert [link(m, "confirmer") for m in smtp.messages] == [subscription.get_confirm_path()] * 2
+
+
+def test_honeypot_filled_is_rejected(smtp, post_alert):
+    response = post_alert(data={"nickname": "bot"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"nickname": ["Ce champ doit rester vide."]}
+    assert Subscription.objects.count() == 0
+    assert smtp.messages == []
+
+
+def test_invalid_address_is_rejected(smtp, post_alert):
+    response = post_alert(email="pas-une-adresse")
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "email": ["Saisissez une adresse de courriel valide."]
+    }
+    assert smtp.messages == []
+
+
+def test_alerts_are_rate_limited_per_email_address(settings, smtp, post_alert):
+    settings.ALERTS_PER_EMAIL = 2
+    for number in range(2):
+        post_alert(query=f"liste=acteurs&q=mot{number}", REMOTE_ADDR=f"203.0.113.{number}")
+
+    refused = post_alert(query="liste=acteurs&q=autre", REMOTE_ADDR="203.0.113.9")
+    other = post_alert(query="liste=acteurs&q=autre", email="dominique@example.org")
+
+    assert refused.status_code == 429
+    assert refused.context["form"].non_field_errors() == [
+        "Trop de demandes d'alerte pour cette adresse ou depuis votre connexion. "
+        "Réessayez dans une heure."
+    ]
+    assert 'value="camille@example.org"' in refused.content.decode()
+    assert other.status_code == 302
+    assert Subscription.objects.count() == 3
+    assert len(smtp.messages) == 3
+
+
+def test_alerts_are_rate_limited_per_network_address(settings, smtp, post_alert):
+    settings.ALERTS_PER_IP = 2
+    for number in range(2):
+        post_alert(email=f"personne{number}@example.org", REMOTE_ADDR="203.0.113.7")
+
+    refused = post_alert(email="autre@example.org", REMOTE_ADDR="203.0.113.7")
+    other = post_alert(email="autre@example.org", REMOTE_ADDR="203.0.113.8")
+
+    assert refused.status_code == 429
+    assert other.status_code == 302
+    assert Subscription.objects.count() == 3
+    stored = list(SubscriptionAttempt.objects.values_list("email_hash", "address_hash"))
+    assert all(len(a) == len(b) == 64 for a, b in stored)
+    assert not any("203.0.113" in a or "example.org" in a for pair in stored for a in pair)
+
+
+def test_confirmation_not_sent_is_logged_without_the_address(smtp, post_alert, caplog):
+    smtp.stop()
+
+    with caplog.at_level(logging.WARNING, logger="alerts"):
+        response = post_alert()
+
+    assert response.status_code == 302
+    subscription = Subscription.objects.get()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Alert {subscription.pk}: e-mail not sent (ConnectionRefusedError 111)."
+    ]
+    assert "camille" not in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["confirmer", "gerer", "desabonner"])
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("token", ["inconnu", "x" * 43, "a/b"])
+def test_bad_tokens_answer_404(client, kind, method, token):
+    make_subscription()
+
+    response = getattr(client, method)(f"/alertes/{kind}/{token}/")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_manage_page_lists_every_alert_of_the_address(client, count, django_assert_num_queries):
+    alerts = [make_subscription(query=f"q=mot{n}") for n in range(count)]
+    confirm(subscription=alerts[0])
+    make_subscription(email="dominique@example.org")
+
+    with django_assert_num_queries(2):
+        response = client.get(alerts[-1].get_manage_path())
+
+    assert response.status_code == 200
+    assert [alert for alert, _form in response.context["rows"]] == alerts
+    text = response.content.decode()
+    assert text.count('<input type="hidden" name="alerte"') == count
+    assert text.count("En attente de confirmation") == count - 1
+    assert text.count("Confirmée") == 1
+    assert 'name="robots" content="noindex"' in text
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_manage_page_deletes_one_alert(client):
+    kept, deleted = make_subscription(query="q=a"), make_subscription(query="q=b")
+
+    response = client.post(kept.get_manage_path(), {"alerte": deleted.token})
+
+    assert response.status_code == 302
+    assert response["Location"] == kept.get_manage_path()
+    assert list(Subscription.objects.all()) == [kept]
+
+
+def test_manage_page_deleting_its_own_alert_goes_to_another(client):
+    first, second = make_subscription(query="q=a"), make_subscription(query="q=b")
+
+    response = client.post(first.get_manage_path(), {"alerte": first.token})
+
+    assert response["Location"] == second.get_manage_path()
+    last = client.post(second.get_manage_path(), {"alerte": second.token})
+    assert last["Location"] == "/alertes/desabonnement/"
+    assert Subscription.objects.count() == 0
+
+
+def test_manage_page_cannot_delete_another_address_alert(client):
+    mine, theirs = make_subscription(), make_subscription(email="dominique@example.org")
+
+    response = client.post(mine.get_manage_path(), {"alerte": theirs.token})
+
+    assert response.status_code == 400
+    assert response.context["delete_errors"] == {"alerte": ["Cette alerte n'existe plus."]}
+    assert Subscription.objects.count() == 2
+
+
+def test_unsubscribe_page_asks_before_deleting(client, django_assert_num_queries):
+    subscription = make_subscription()
+
+    with django_assert_num_queries(1):
+        page = client.get(subscription.get_unsubscribe_path())
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f'<form method="post" action="{subscription.get_unsubscribe_path()}">' in text
+    assert Subscription.objects.count() == 1
+
+    done = client.post(subscription.get_unsubscribe_path())
+
+    assert done.status_code == 200
+    assert "<h1>Désabonnement effectué</h1>" in done.content.decode()
+    assert Subscription.objects.count() == 0
+
+
+def test_one_click_unsubscribe_needs_no_csrf_token_and_deletes_everything():
+    subscription = make_subscription()
+    confirm(subscription=subscription)
+    Delivery.objects.create(
+        subscription=subscription,
+        period="2026-W48",
+        window_start=subscription.sent_until,
+        window_end=subscription.sent_until,
+    )
+    mail_client = HttpsClient(enforce_csrf_checks=True)
+
+    response = mail_client.post(
+        subscription.get_unsubscribe_path(),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert Subscription.objects.count() == 0
+    assert Delivery.objects.count() == 0
+
+
+def test_confirm_page_query_count(client, django_assert_num_queries):
+    subscription = make_subscription()
+
+    with django_assert_num_queries(1):
+        response = client.get(subscription.get_confirm_path())
+
+    assert "<h1>Confirmer l'alerte</h1>" in html.unescape(response.content.decode())
+
+
+def test_confirming_twice_keeps_the_first_confirmation(client):
+    subscription = make_subscription()
+    client.post(subscription.get_confirm_path())
+    subscription.refresh_from_db()
+    first = subscription.confirmed_at
+
+    again = client.post(subscription.get_confirm_path())
+
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at == first
+    assert "<h1>Alerte confirmée</h1>" in html.unescape(again.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("url", "href"),
+    [
+        (
+            "/acteurs/?territoire=Toul&tri=nom",
+            "/alertes/creer/?liste=acteurs&territoire=Toul&tri=nom",
+        ),
+        ("/dispositifs/?ouvert=on", "/alertes/creer/?liste=dispositifs&ouvert=on"),
+        ("/evenements/", "/alertes/creer/?liste=evenements"),
+        (
+            "/territoires/commune-54528-toul/",
+            "/alertes/creer/?liste=territoire&territoire=commune-54528",
+        ),
+    ],
+)
+def test_lists_and_territory_pages_link_to_the_alert_form(client, url, href):
+    response = client.get(url)
+
+    text = html.unescape(response.content.decode())
+    assert f'<a href="{href}">Me prévenir des nouveautés</a>' in text
+    assert client.get(href).status_code == 200
+
+
+def test_list_with_invalid_filters_offers_no_alert(client):
+    response = client.get("/acteurs/?territoire=54200")
+
+    assert "Me prévenir des nouveautés" not in response.content.decode()
