@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from alerts.models import Delivery, Subscription
-from alerts.searches import SectionChanges, page_url
+from alerts.searches import SectionChanges, canonical_page_url
 
 # The e-mails are written in French, whatever the language of the page that asked for them.
 LANGUAGE = "fr"
@@ -37,7 +37,7 @@ def _message(
     unsubscribe_url = absolute(subscription.get_unsubscribe_path())
     context = {
         "subscription": subscription,
-        "search_url": absolute(page_url(subscription.search_list, subscription.query)),
+        "search_url": absolute(canonical_page_url(subscription.search_list, subscription.query)),
         "manage_url": absolute(subscription.get_manage_path()),
         "unsubscribe_url": unsubscribe_url,
         "site_url": absolute("/"),

@@ -34,11 +34,13 @@ MAX_ITEMS = 20
 
 
 class InvalidSearch(Exception):
-    """The list or its filters are not valid; `messages` says why, for people."""
+    """The list or its filters are not valid; `messages` says why, for people, and
+    `territories` lists the candidates of a territory typed ambiguously."""
 
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str], territories: list[Territory] | None = None):
         super().__init__("; ".join(messages))
         self.messages = messages
+        self.territories = territories or []
 
 
 @dataclass(frozen=True)
@@ -129,17 +131,25 @@ class SavedSearch:
 
 
 def page_url(search_list: str, query: str, territory: Territory | None = None) -> str:
-    """The page of the site a saved search comes from."""
+    """The page of the site a saved search comes from (no query: a territory's short slug
+    redirects to its page)."""
     if search_list == AlertList.TERRITORY:
-        if territory is None:
-            territory = resolve_saved_territory(query)
-        return territory.get_absolute_url() if territory else reverse("territories:territory_list")
+        if territory is not None:
+            return territory.get_absolute_url()
+        slug = QueryDict(query).get("territoire", "")
+        if slug:
+            return reverse("site:territory", kwargs={"slug": slug})
+        return reverse("territories:territory_list")
     return SECTIONS[SECTIONS_OF[search_list][0]].list_url(query)
 
 
-def resolve_saved_territory(query: str) -> Territory | None:
-    form = TerritoryPageForm(QueryDict(query))
-    return form.cleaned_data["territoire"] if form.is_valid() else None
+def canonical_page_url(search_list: str, query: str) -> str:
+    """page_url, with a territory's canonical address (one query) rather than a redirect."""
+    territory = None
+    if search_list == AlertList.TERRITORY:
+        form = TerritoryPageForm(QueryDict(query))
+        territory = form.cleaned_data["territoire"] if form.is_valid() else None
+    return page_url(search_list, query, territory)
 
 
 def _errors(form) -> list[str]:
@@ -195,7 +205,8 @@ def saved_search(*, search_list: str, params: QueryDict) -> SavedSearch:
     else:
         form = SECTIONS[SECTIONS_OF[search_list][0]].filterset_class(params).form
     if not form.is_valid():
-        raise InvalidSearch(_errors(form))
+        territory_field = form.fields.get("territoire")
+        raise InvalidSearch(_errors(form), getattr(territory_field, "matches", []))
     pairs, parts = _normalised(form)
     territory = form.cleaned_data.get("territoire")
     return SavedSearch(

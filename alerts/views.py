@@ -11,8 +11,9 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from alerts.forms import DeleteForm, SubscriptionForm
 from alerts.models import Subscription
-from alerts.searches import InvalidSearch, ListForm, saved_search
+from alerts.searches import InvalidSearch, ListForm, page_url, saved_search
 from alerts.services import RateLimited, confirm, subscribe, unsubscribe
+from essdir.core.views import query_string
 
 
 class SavedSearchMixin:
@@ -28,7 +29,12 @@ class SavedSearchMixin:
                 search_list=list_form.cleaned_data["liste"], params=request.GET
             )
         except InvalidSearch as error:
-            context = {"errors": error.messages}
+            # A territory typed ambiguously: the same alert, for each candidate.
+            choices = [
+                (t, f"{request.path}?{query_string(request.GET, territoire=t.short_slug)}")
+                for t in error.territories
+            ]
+            context = {"errors": error.messages, "choices": choices}
             return render(request, "alerts/invalid_search.html", context, status=400)
         return super().dispatch(request, *args, **kwargs)
 
@@ -117,7 +123,11 @@ class AlertManageView(SubscriptionByTokenMixin, DetailView):
         # One small form per alert, without ids (they would repeat on the page).
         none = Subscription.objects.none()
         rows = [
-            (alert, DeleteForm(initial={"alerte": alert.token}, subscriptions=none, auto_id=False))
+            (
+                alert,
+                page_url(alert.search_list, alert.query),
+                DeleteForm(initial={"alerte": alert.token}, subscriptions=none, auto_id=False),
+            )
             for alert in self.subscriptions()
         ]
         return super().get_context_data(rows=rows, **kwargs)

@@ -87,6 +87,21 @@ def test_alert_form_with_bad_list_or_filters_answers_400(client, query, message)
     assert Subscription.objects.count() == 0
 
 
+def test_alert_form_with_an_ambiguous_territory_offers_each_candidate(client):
+    response = client.get("/alertes/creer/?liste=evenements&territoire=54200&type=forum")
+
+    assert response.status_code == 400
+    assert response.context["errors"] == [
+        "Territoire : Plusieurs territoires correspondent à « 54200 » : choisissez le vôtre."
+    ]
+    choices = response.context["choices"]
+    assert len(choices) > 1
+    territory, url = choices[0]
+    assert url == f"/alertes/creer/?liste=evenements&territoire={territory.short_slug}&type=forum"
+    assert client.get(url).status_code == 200
+    assert f'<a href="{url.replace("&", "&amp;")}">{territory}</a>' in response.content.decode()
+
+
 def test_subscribing_sends_a_confirmation_with_a_working_link(client, smtp, post_alert):
     response = post_alert(frequency="daily")
 
@@ -253,8 +268,9 @@ def test_manage_page_lists_every_alert_of_the_address(client, count, django_asse
         response = client.get(alerts[-1].get_manage_path())
 
     assert response.status_code == 200
-    assert [alert for alert, _form in response.context["rows"]] == alerts
-    text = response.content.decode()
+    assert [alert for alert, _url, _form in response.context["rows"]] == alerts
+    text = html.unescape(response.content.decode())
+    assert '<a href="/acteurs/?q=mot0">Acteurs de l\'ESS</a> — Territoire : Toul (54528)' in text
     assert text.count('<input type="hidden" name="alerte"') == count
     assert text.count("En attente de confirmation") == count - 1
     assert text.count("Confirmée") == 1
