@@ -16,6 +16,17 @@ from alerts.services import RateLimited, confirm, subscribe, unsubscribe
 from essdir.core.views import query_string
 
 
+def client_address(request) -> str:
+    """The visitor's network address. Behind the reverse proxy (BEHIND_PROXY), the one the
+    proxy appended last to X-Forwarded-For: earlier entries come from the client and may lie,
+    and REMOTE_ADDR is the proxy itself, which would put every visitor under one limit."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR", "")
+
+
 class SavedSearchMixin:
     """A page about the saved search its query string names (`liste` and the list's
     filters); an unknown list or invalid filters answer 400 with the reasons."""
@@ -69,7 +80,7 @@ class AlertCreateView(SavedSearchMixin, FormView):
                 email=form.cleaned_data["email"],
                 search=self.search,
                 frequency=form.cleaned_data["frequency"],
-                address=self.request.META.get("REMOTE_ADDR", ""),
+                address=client_address(self.request),
             )
         except RateLimited:
             form.add_error(

@@ -233,6 +233,20 @@ def test_alerts_are_rate_limited_per_network_address(settings, smtp, post_alert)
     assert not any("203.0.113" in a or "example.org" in a for pair in stored for a in pair)
 
 
+def test_behind_the_proxy_the_limit_is_per_visitor_not_per_proxy(settings, smtp, post_alert):
+    settings.ALERTS_PER_IP = 1
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+
+    first = post_alert(HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+    spoofed = post_alert(
+        email="autre@example.org", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7", **proxy
+    )
+    other = post_alert(email="autre@example.org", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
+
+    assert (first.status_code, spoofed.status_code, other.status_code) == (302, 429, 302)
+
+
 def test_confirmation_not_sent_is_logged_without_the_address(smtp, post_alert, caplog):
     smtp.stop()
 
