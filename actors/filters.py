@@ -1,8 +1,21 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
+from actors.map import BBox, BBoxField
 from actors.models import Actor, Family, Subtype
 from territories.filters import BaseFilterSet
 from territories.models import Collectivite, Theme
+
+
+class BBoxFilter(django_filters.Filter):
+    """Keeps the actors with an active establishment inside a zone of the map."""
+
+    field_class = BBoxField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.with_establishment_in(value)
 
 
 class ActorFilterSet(BaseFilterSet):
@@ -39,6 +52,8 @@ class ActorFilterSet(BaseFilterSet):
         field_name="partner_of",
         empty_label="Toutes",
     )
+    # Set by a click on a cluster of the map (actors/map.py): "west,south,east,north".
+    bbox = BBoxFilter(label=_("Zone de la carte (ouest,sud,est,nord)"))
     tri = django_filters.OrderingFilter(
         label="Trier par",
         fields=(("name", "nom"), ("created_at", "recent"), ("id", "id")),
@@ -57,5 +72,13 @@ class ActorFilterSet(BaseFilterSet):
             "forme",
             "reseau",
             "partenaire",
+            "bbox",
             "tri",
         ]
+
+    @property
+    def map_zone(self) -> BBox | None:
+        """The zone of the map the list is narrowed to, once the filters are valid."""
+        if not (self.is_bound and self.form.is_valid()):
+            return None
+        return self.form.cleaned_data.get("bbox")

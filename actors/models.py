@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Floor
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -25,6 +27,9 @@ from territories.models import (
     TerritoryInclusion,
     around_condition,
 )
+
+if TYPE_CHECKING:
+    from actors.map import BBox
 
 
 class Family(models.TextChoices):
@@ -126,6 +131,10 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
             around_condition("territory", territory)
             | Q(pk__in=by_establishment.order_by().values("actor_id"))
         )
+
+    def with_establishment_in(self, bbox: BBox):
+        """Actors with an active establishment inside `bbox` (a zone of the map)."""
+        return self.filter(pk__in=Establishment.objects.in_bbox(bbox).order_by().values("actor_id"))
 
     def from_sirene(self):
         """Actors holding official facts from the SIRENE register (an import matched them)."""
@@ -322,6 +331,13 @@ class Actor(SourcedRecord):
             models.Index(fields=["-created_at", "-id"], name="actor_recent"),
             # The SIRENE import looks actors up by SIREN, a few thousand at a time.
             models.Index(fields=["siren"], name="actor_siren"),
+            # The few actors the public does not see, which the map's unfiltered views
+            # exclude (EstablishmentQuerySet.of_public_actors).
+            models.Index(
+                fields=["id"],
+                condition=~Q(status=PublicationStatus.PUBLISHED, hidden=False),
+                name="actor_not_public",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -453,6 +469,46 @@ class EstablishmentQuerySet(models.QuerySet):
         """Establishments whose commune lies inside `territory`."""
         return self.filter(commune__in=communes_inside(territory))
 
+    def in_bbox(self, bbox: BBox):
+        """Active establishments whose coordinates lie inside `bbox` (edges included).
+
+        Served by the partial (latitude, longitude, actor) index of the active ones.
+        """
+        return self.active().filter(
+            latitude__gte=bbox.south,
+            latitude__lte=bbox.north,
+            longitude__gte=bbox.west,
+            longitude__lte=bbox.east,
+        )
+
+    def of_public_actors(self):
+        """Establishments of the actors the public sees, by excluding the few others (drafts,
+        archived, hidden): over a whole country, cheaper than joining the published ones."""
+        hidden = Actor.objects.exclude(status=PublicationStatus.PUBLISHED, hidden=False)
+        return self.exclude(actor__in=hidden.order_by().values("pk"))
+
+    def grid_clusters(self, cell_lon: float, cell_lat: float):
+        """The establishments grouped by cells of a grid of `cell_lon` × `cell_lat` degrees, in
+        SQL: per cell, `count`, the mean position (`lon`, `lat`) and the bounding box of its
+        members (`west`, `south`, `east`, `north`), unordered: sorting would keep PostgreSQL
+        from grouping in a hash table (it cannot tell how few cells there are)."""
+        return (
+            self.order_by()
+            .values(
+                gx=Floor(models.F("longitude") / models.Value(cell_lon)),
+                gy=Floor(models.F("latitude") / models.Value(cell_lat)),
+            )
+            .annotate(
+                count=models.Count("actor_id"),
+                lon=models.Avg("longitude"),
+                lat=models.Avg("latitude"),
+                west=models.Min("longitude"),
+                south=models.Min("latitude"),
+                east=models.Max("longitude"),
+                north=models.Max("latitude"),
+            )
+        )
+
 
 class Establishment(models.Model):
     """An establishment (SIRET) of an ESS structure, as the SIRENE register describes it.
@@ -509,6 +565,13 @@ class Establishment(models.Model):
             # "Which actors have an active establishment inside X": an index-only scan.
             models.Index(fields=["commune", "is_active", "actor"], name="establishment_commune"),
             models.Index(fields=["actor", "is_active"], name="establishment_actor"),
+            # The map (actors/map.py): the active establishments inside a box, by latitude
+            # band, with what the clustering reads (an index-only scan on PostgreSQL).
+            models.Index(
+                fields=["latitude", "longitude", "actor"],
+                condition=Q(is_active=True),
+                name="establishment_located",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,19 @@
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.views.generic import FormView, TemplateView
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, TemplateView, View
 
 from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.forms import ActorProposalForm
+from actors.map import BBox, MapForm, establishments_geojson
 from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
+from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.exports import ExportView
-from essdir.core.views import FilteredListView
+from essdir.core.views import FilteredListView, query_string
 
 
 class ActorListView(FilteredListView):
@@ -59,3 +64,45 @@ class ActorExportView(ExportView):
 
     def get_queryset(self):
         return Actor.objects.published().for_export().order_by("name", "id")
+
+
+class ActorMapView(PublicPageCacheMixin, View):
+    """`/acteurs/carte.geojson`: the establishments of the list's actors (same filters) inside
+    the zone `bbox` shown at `zoom`, clustered when many (actors/map.py); 400 on bad input."""
+
+    def get(self, request, *args, **kwargs):
+        form = MapForm(request.GET)
+        # On the map, `bbox` is the zone to draw; on the list, the zone the actors are in.
+        filters = request.GET.copy()
+        filters.pop("bbox", None)
+        filterset = ActorFilterSet(filters, queryset=Actor.objects.published(), request=request)
+        if not form.is_valid() or filterset.errors:
+            errors = [*form.errors.values(), *filterset.errors.values()]
+            message = "; ".join(error for field_errors in errors for error in field_errors)
+            return JsonResponse(
+                {"error": _("Paramètres invalides : %(errors)s") % {"errors": message}},
+                status=400,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        list_url = reverse("actors:list")
+
+        def cluster_url(zone: BBox) -> str:
+            return f"{list_url}?{query_string(request.GET, bbox=str(zone), zoom=None)}"
+
+        # Unfiltered (the national view, mostly), every public actor: a cheaper query.
+        narrowed = any(
+            value not in (None, "", [])
+            for name, value in filterset.form.cleaned_data.items()
+            if name != "tri"
+        )
+        collection = establishments_geojson(
+            filterset.qs if narrowed else None,
+            form.cleaned_data["bbox"] or BBox.world(),
+            form.cleaned_data["zoom"],
+            cluster_url=cluster_url,
+        )
+        return JsonResponse(
+            collection,
+            content_type="application/geo+json",
+            json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+        )

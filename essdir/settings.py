@@ -6,6 +6,7 @@ Every variable is documented in README.md and .env.example.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -270,3 +271,29 @@ CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "essdir.fr")
 # HSTS preloading is a commitment for the whole domain: the operator opts in with
 # SECURE_HSTS_PRELOAD=1, so the deployment check does not require it.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# The map of the establishments (actors/map.py, static/js/map.js): where its tiles come from
+# (allowed by the CSP for that host only), their attribution (HTML), and how many
+# establishments are drawn one by one before they are clustered. Free options: README, "Map".
+MAP_TILES_URL = (
+    os.environ.get("MAP_TILES_URL") or "https://{s}.tile.openstreetmap.fr/osmfr/{z}/{x}/{y}.png"
+)
+MAP_ATTRIBUTION = os.environ.get("MAP_ATTRIBUTION") or (
+    '© les contributeurs d’<a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+    ", fond OSM France"
+)
+MAP_CLUSTER_THRESHOLD = int(os.environ.get("MAP_CLUSTER_THRESHOLD", "300"))
+
+
+def tile_origins(url: str) -> list[str]:
+    """The origins of the map's tiles, for the CSP; `{s}` is Leaflet's a, b or c subdomain."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return [origin.replace("{s}", sub) for sub in "abc"] if "{s}" in origin else [origin]
+
+
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [
+    *CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"],
+    *tile_origins(MAP_TILES_URL),
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("actors.map.map_settings")

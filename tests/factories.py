@@ -5,7 +5,7 @@ import datetime
 import factory
 from django.utils.text import slugify
 
-from actors.models import Actor
+from actors.models import Actor, Establishment
 from events.models import Event, EventParticipation
 from territories.models import (
     Budget,
@@ -108,6 +108,17 @@ class ActorFactory(factory.django.DjangoModelFactory):
     slug = factory.LazyAttribute(lambda o: slugify(o.name))
     territory = factory.LazyFunction(lambda: territory("commune-54528"))
     status = PublicationStatus.PUBLISHED
+
+
+class EstablishmentFactory(factory.django.DjangoModelFactory):
+    """An open establishment; give it `longitude` and `latitude` to put it on the map."""
+
+    class Meta:
+        model = Establishment
+
+    actor = factory.SubFactory(ActorFactory)
+    siret = factory.Sequence(lambda n: f"{n:014d}")
+    nic = factory.LazyAttribute(lambda o: o.siret[-5:])
 
 
 class EventFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,248 @@
+"""The map of the ESS establishments: zones (bounding boxes), grid clustering, GeoJSON.
+
+`/acteurs/carte.geojson` answers the establishments of the filtered actors inside a zone.
+Up to `MAP_CLUSTER_THRESHOLD` of them come one by one; beyond, they are grouped in SQL by
+the cells of a grid (GROUP BY floor(longitude / cell), floor(latitude / cell)), whose size
+follows the zoom of the map and the size of the zone, so that a national view of 200 000
+establishments answers a few hundred clusters in two queries. Plain ORM aggregates: the
+same SQL runs on SQLite and PostgreSQL, no spatial extension needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import itemgetter
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from actors.models import Establishment
+
+# Decimals of the coordinates written in the GeoJSON and in zones (about 1 m).
+DECIMALS = 5
+# At most this many cells across a zone, whatever the zoom asked: a bounded answer.
+MAX_CELLS_ACROSS = 64
+# Cells per tile width (256 px) at a given zoom: clusters about 64 px apart on screen.
+CELLS_PER_TILE = 4
+# Below this cosine the grid's cells stop getting flatter towards the poles.
+MIN_COSINE = 0.05
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A zone in WGS 84 degrees: west < east, south < north (no crossing of the 180th)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def __str__(self) -> str:
+        return ",".join(f"{value:.{DECIMALS}f}" for value in self.as_list())
+
+    def as_list(self) -> list[float]:
+        return [self.west, self.south, self.east, self.north]
+
+    @classmethod
+    def world(cls) -> BBox:
+        return cls(-180.0, -90.0, 180.0, 90.0)
+
+    @classmethod
+    def around(cls, west: float, south: float, east: float, north: float) -> BBox:
+        """The smallest zone written with DECIMALS that strictly contains these extremes
+        (a single point gives a zone of a few metres): every member lies inside it."""
+        scale = 10**DECIMALS
+
+        def down(value: float) -> float:
+            # round() first: 5.88 * 10**5 is 587999.99…, which floor() would take down again.
+            return (math.floor(round(value * scale, 3)) - 1) / scale
+
+        def up(value: float) -> float:
+            return (math.ceil(round(value * scale, 3)) + 1) / scale
+
+        return cls(
+            max(-180.0, down(west)),
+            max(-90.0, down(south)),
+            min(180.0, up(east)),
+            min(90.0, up(north)),
+        )
+
+
+class BBoxField(forms.CharField):
+    """A zone typed as `west,south,east,north` (WGS 84 degrees), cleaned to a BBox."""
+
+    default_error_messages = {
+        "format": _(
+            "La zone doit être quatre nombres séparés par des virgules : "
+            "ouest,sud,est,nord (degrés WGS 84)."
+        ),
+        "longitude": _("Les longitudes de la zone doivent être comprises entre -180 et 180."),
+        "latitude": _("Les latitudes de la zone doivent être comprises entre -90 et 90."),
+        "order": _("L'ouest de la zone doit être inférieur à l'est, et le sud au nord."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 120)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            numbers = [float(part) for part in value.split(",")]
+        except ValueError:
+            raise ValidationError(self.error_messages["format"], code="format") from None
+        if len(numbers) != 4 or not all(math.isfinite(number) for number in numbers):
+            raise ValidationError(self.error_messages["format"], code="format")
+        west, south, east, north = numbers
+        if not (-180 <= west <= 180 and -180 <= east <= 180):
+            raise ValidationError(self.error_messages["longitude"], code="longitude")
+        if not (-90 <= south <= 90 and -90 <= north <= 90):
+            raise ValidationError(self.error_messages["latitude"], code="latitude")
+        if not (west < east and south < north):
+            raise ValidationError(self.error_messages["order"], code="order")
+        return BBox(west, south, east, north)
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+    def run_validators(self, value):
+        # The length validators apply to the text, which to_python() already read.
+        pass
+
+
+class MapForm(forms.Form):
+    """What the map asks besides the list's filters: the zone it shows and its zoom."""
+
+    bbox = BBoxField(label=_("Zone"), required=False)
+    zoom = forms.IntegerField(label=_("Zoom"), min_value=0, max_value=20, required=False)
+
+
+def grid_cells(bbox: BBox, zoom: int | None) -> tuple[float, float]:
+    """The cell size (longitude, latitude degrees) of the clustering grid.
+
+    About CELLS_PER_TILE cells per tile at `zoom`, never more than MAX_CELLS_ACROSS across
+    the zone either way; cells are as tall as they are wide on the map (Web Mercator
+    stretches latitudes by 1 / cos(latitude)).
+    """
+    cosine = max(math.cos(math.radians((bbox.south + bbox.north) / 2)), MIN_COSINE)
+    cell = max(
+        (bbox.east - bbox.west) / MAX_CELLS_ACROSS,
+        (bbox.north - bbox.south) / cosine / MAX_CELLS_ACROSS,
+    )
+    if zoom is not None:
+        cell = max(cell, 360 / 2**zoom / CELLS_PER_TILE)
+    return cell, cell * cosine
+
+
+def _point(longitude: float, latitude: float) -> dict:
+    return {"type": "Point", "coordinates": [round(longitude, 6), round(latitude, 6)]}
+
+
+def establishments_geojson(
+    actors: QuerySet | None,
+    bbox: BBox,
+    zoom: int | None,
+    *,
+    cluster_url: Callable[[BBox], str],
+) -> dict:
+    """A GeoJSON FeatureCollection of the active, located establishments inside `bbox` of
+    `actors` (a queryset; None: every actor the public sees): one feature per establishment
+    (`name`, `url` of its structure) up to MAP_CLUSTER_THRESHOLD of them, clusters beyond
+    (`count`, `bbox` of the members, `url` of the list narrowed to them by `cluster_url`).
+    The collection's `bbox` is the extent of what matched. One query, two when clustered."""
+    threshold = settings.MAP_CLUSTER_THRESHOLD
+    located = Establishment.objects.in_bbox(bbox)
+    if actors is None:
+        located = located.of_public_actors()
+    else:
+        located = located.filter(actor__in=actors.order_by().values("pk"))
+    # Unordered: the first rows are enough to know whether to cluster; sorted below.
+    rows = list(
+        located.order_by().values_list(
+            "longitude", "latitude", "name", "actor__name", "actor__slug", "id"
+        )[: threshold + 1]
+    )
+    if len(rows) <= threshold:
+        features, extent = _establishment_features(rows)
+        clustered = False
+    else:
+        features, extent = _cluster_features(located, bbox, zoom, cluster_url)
+        clustered = True
+    collection = {"type": "FeatureCollection"}
+    if extent:
+        collection["bbox"] = [round(value, 6) for value in extent]
+    collection["clustered"] = clustered
+    collection["total"] = sum(feature["properties"]["count"] for feature in features)
+    collection["features"] = features
+    return collection
+
+
+def _establishment_features(rows) -> tuple[list[dict], list[float] | None]:
+    placeholder = "slug-of-the-actor"
+    actor_url = reverse("site:actor", kwargs={"slug": placeholder})
+    rows.sort(key=lambda row: (row[3].casefold(), row[5]))
+    features = [
+        {
+            "type": "Feature",
+            "geometry": _point(longitude, latitude),
+            "properties": {
+                "kind": "establishment",
+                "count": 1,
+                "name": actor_name,
+                "establishment": name,
+                "url": actor_url.replace(placeholder, slug),
+            },
+        }
+        for longitude, latitude, name, actor_name, slug, _id in rows
+    ]
+    if not rows:
+        return features, None
+    longitudes = [row[0] for row in rows]
+    latitudes = [row[1] for row in rows]
+    return features, [min(longitudes), min(latitudes), max(longitudes), max(latitudes)]
+
+
+def _cluster_features(located, bbox: BBox, zoom: int | None, cluster_url):
+    features = []
+    extent = None
+    cells = sorted(located.grid_clusters(*grid_cells(bbox, zoom)), key=itemgetter("gx", "gy"))
+    for cell in cells:
+        members = BBox.around(cell["west"], cell["south"], cell["east"], cell["north"])
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _point(cell["lon"], cell["lat"]),
+                "bbox": members.as_list(),
+                "properties": {
+                    "kind": "cluster",
+                    "count": cell["count"],
+                    "url": cluster_url(members),
+                },
+            }
+        )
+        corners = [cell["west"], cell["south"], cell["east"], cell["north"]]
+        extent = (
+            corners
+            if extent is None
+            else [
+                min(extent[0], corners[0]),
+                min(extent[1], corners[1]),
+                max(extent[2], corners[2]),
+                max(extent[3], corners[3]),
+            ]
+        )
+    return features, extent
+
+
+def map_settings(request) -> dict:
+    """Context processor: the tiles of the map and their attribution, on every page."""
+    return {"map": {"tiles_url": settings.MAP_TILES_URL, "attribution": settings.MAP_ATTRIBUTION}}
