@@ -20,45 +20,55 @@ class BBoxFilter(django_filters.Filter):
 
 class ActorFilterSet(BaseFilterSet):
     theme = django_filters.ModelChoiceFilter(
-        label="Thème",
+        label=_("Thème"),
         queryset=Theme.objects.all(),
         to_field_name="slug",
         field_name="themes",
-        empty_label="Tous",
+        empty_label=_("Tous"),
     )
     famille = django_filters.ChoiceFilter(
-        label="Famille de l'ESS", field_name="family", choices=Family.choices, empty_label="Toutes"
+        label=_("Famille de l'ESS"),
+        field_name="family",
+        choices=Family.choices,
+        empty_label=_("Toutes"),
     )
     type = django_filters.ChoiceFilter(
-        label="Type particulier", field_name="subtype", choices=Subtype.choices, empty_label="Tous"
+        label=_("Type particulier"),
+        field_name="subtype",
+        choices=Subtype.choices,
+        empty_label=_("Tous"),
     )
     forme = django_filters.CharFilter(
-        label="Forme juridique", field_name="legal_form", lookup_expr="iexact", max_length=120
+        label=_("Forme juridique"), field_name="legal_form", lookup_expr="iexact", max_length=120
     )
     reseau = django_filters.ModelChoiceFilter(
-        label="Membre du réseau",
+        label=_("Membre du réseau"),
         queryset=Actor.objects.published()
         .filter(members__isnull=False)
         .distinct()
         .order_by("name"),
         to_field_name="slug",
         field_name="member_of",
-        empty_label="Tous",
+        empty_label=_("Tous"),
     )
     partenaire = django_filters.ModelChoiceFilter(
-        label="Partenaire de",
+        label=_("Partenaire de"),
         queryset=Collectivite.objects.published().order_by("name"),
         to_field_name="slug",
         field_name="partner_of",
-        empty_label="Toutes",
+        empty_label=_("Toutes"),
     )
     # Set by a click on a cluster of the map (actors/map.py): "west,south,east,north".
     bbox = BBoxFilter(label=_("Zone de la carte (ouest,sud,est,nord)"))
     tri = django_filters.OrderingFilter(
-        label="Trier par",
+        label=_("Trier par"),
         fields=(("name", "nom"), ("created_at", "recent"), ("id", "id")),
-        field_labels={"name": "Nom (A → Z)", "-name": "Nom (Z → A)", "-created_at": "Plus récents"},
-        empty_label="Nom (A → Z)",
+        field_labels={
+            "name": _("Nom (A → Z)"),
+            "-name": _("Nom (Z → A)"),
+            "-created_at": _("Plus récents"),
+        },
+        empty_label=_("Nom (A → Z)"),
     )
 
     class Meta:

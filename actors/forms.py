@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from actors.models import ActorProposal
 from actors.validators import validate_siren
@@ -8,28 +9,28 @@ from territories.models import Territory, Theme
 
 class ActorProposalForm(forms.ModelForm):
     commune = forms.CharField(
-        label="Commune où agit la structure",
+        label=_("Commune où agit la structure"),
         max_length=200,
-        help_text="Nom ou code postal, par exemple « Toul » ou « 54200 Toul ».",
+        help_text=_("Nom ou code postal, par exemple « Toul » ou « 54200 Toul »."),
     )
     themes = forms.ModelMultipleChoiceField(
-        label="Thèmes",
+        label=_("Thèmes"),
         queryset=Theme.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     siren = forms.CharField(
-        label="SIREN",
+        label=_("SIREN"),
         required=False,
         max_length=20,
-        help_text="9 chiffres, facultatif.",
+        help_text=_("9 chiffres, facultatif."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     website = forms.URLField(
-        label="Site web", required=False, max_length=200, assume_scheme="https"
+        label=_("Site web"), required=False, max_length=200, assume_scheme="https"
     )
     # Honeypot: hidden from people, filled by naive bots.
-    nickname = forms.CharField(label="Laissez ce champ vide", required=False)
+    nickname = forms.CharField(label=_("Laissez ce champ vide"), required=False)
 
     class Meta:
         model = ActorProposal
@@ -48,8 +49,8 @@ class ActorProposalForm(forms.ModelForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
         help_texts = {
-            "short_description": "Une phrase sur ce que fait la structure.",
-            "submitter_email": "Pour vous répondre ; il ne sera pas publié.",
+            "short_description": _("Une phrase sur ce que fait la structure."),
+            "submitter_email": _("Pour vous répondre ; il ne sera pas publié."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -68,19 +69,22 @@ class ActorProposalForm(forms.ModelForm):
         matches = list(Territory.objects.matching_place(value)[:6])
         if not matches:
             raise ValidationError(
-                "Aucune commune ne correspond. Indiquez un nom ou un code postal."
+                _("Aucune commune ne correspond. Indiquez un nom ou un code postal.")
             )
         if len(matches) > 1:
             names = ", ".join(f"{c.name} ({c.departement_code})" for c in matches[:5])
             raise ValidationError(
-                f"Plusieurs communes correspondent ({names}…) : ajoutez le code postal, "
-                "par exemple « 54200 Toul »."
+                _(
+                    "Plusieurs communes correspondent (%(names)s…) : ajoutez le code postal, "
+                    "par exemple « 54200 Toul »."
+                ),
+                params={"names": names},
             )
         return matches[0]
 
     def clean_nickname(self):
         if self.cleaned_data["nickname"]:
-            raise ValidationError("Ce champ doit rester vide.")
+            raise ValidationError(_("Ce champ doit rester vide."))
         return ""
 
     def save(self, commit=True):

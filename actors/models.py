@@ -12,6 +12,7 @@ from django.db.models.functions import Floor
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from actors import sirene
@@ -35,23 +36,23 @@ if TYPE_CHECKING:
 class Family(models.TextChoices):
     """The families of the 2014 ESS law."""
 
-    ASSOCIATION = "association", "Association"
-    COOPERATIVE = "cooperative", "Coopérative"
-    MUTUELLE = "mutuelle", "Mutuelle"
-    FONDATION = "fondation", "Fondation ou fonds de dotation"
-    ENTREPRISE_ESS = "entreprise_ess", "Société commerciale de l'ESS (ESUS)"
-    UNKNOWN = "unknown", "Non précisée"
+    ASSOCIATION = "association", _("Association")
+    COOPERATIVE = "cooperative", _("Coopérative")
+    MUTUELLE = "mutuelle", _("Mutuelle")
+    FONDATION = "fondation", _("Fondation ou fonds de dotation")
+    ENTREPRISE_ESS = "entreprise_ess", _("Société commerciale de l'ESS (ESUS)")
+    UNKNOWN = "unknown", _("Non précisée")
 
 
 class Subtype(models.TextChoices):
-    SIAE = "siae", "Structure d'insertion par l'activité économique (SIAE)"
-    ENTREPRISE_ADAPTEE = "entreprise_adaptee", "Entreprise adaptée"
-    ESAT = "esat", "Établissement et service d'aide par le travail (ESAT)"
+    SIAE = "siae", _("Structure d'insertion par l'activité économique (SIAE)")
+    ENTREPRISE_ADAPTEE = "entreprise_adaptee", _("Entreprise adaptée")
+    ESAT = "esat", _("Établissement et service d'aide par le travail (ESAT)")
 
 
 class SireneState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    CEASED = "ceased", "Cessée"
+    ACTIVE = "active", _("Active")
+    CEASED = "ceased", _("Cessée")
 
 
 # INSEE's employee bands (trancheEffectifsUniteLegale / trancheEffectifsEtablissement), from
@@ -609,8 +610,8 @@ class ActorPartnership(models.Model):
 
 
 class SchemeRoleKind(models.TextChoices):
-    OPERATOR = "operator", "Opérateur"
-    BENEFICIARY = "beneficiary", "Bénéficiaire"
+    OPERATOR = "operator", _("Opérateur")
+    BENEFICIARY = "beneficiary", _("Bénéficiaire")
 
 
 class SchemeRoleQuerySet(models.QuerySet):
@@ -651,9 +652,9 @@ class SchemeRole(models.Model):
 
 
 class ProposalStatus(models.TextChoices):
-    PENDING = "pending", "En attente de modération"
-    APPROVED = "approved", "Acceptée"
-    REJECTED = "rejected", "Refusée"
+    PENDING = "pending", _("En attente de modération")
+    APPROVED = "approved", _("Acceptée")
+    REJECTED = "rejected", _("Refusée")
 
 
 class ActorProposalQuerySet(models.QuerySet):

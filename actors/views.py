@@ -42,14 +42,19 @@ class ActorProposalView(FormView):
         except RateLimited:
             form.add_error(
                 None,
-                "Vous avez déjà envoyé plusieurs propositions depuis une heure. "
-                "Réessayez plus tard : votre saisie est conservée ci-dessous.",
+                _(
+                    "Vous avez déjà envoyé plusieurs propositions depuis une heure. "
+                    "Réessayez plus tard : votre saisie est conservée ci-dessous."
+                ),
             )
             return self.render_to_response(self.get_context_data(form=form), status=429)
         messages.success(
             self.request,
-            f"Merci ! Votre proposition « {proposal.name} » a bien été reçue. Elle sera publiée "
-            "après vérification par l'équipe.",
+            _(
+                "Merci ! Votre proposition « %(name)s » a bien été reçue. Elle sera publiée "
+                "après vérification par l'équipe."
+            )
+            % {"name": proposal.name},
         )
         return redirect("actors:proposal_thanks")
 

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from essdir.core.forms import SearchForm
 from territories.filters import TerritoryField
 
@@ -5,4 +7,4 @@ from territories.filters import TerritoryField
 class SiteSearchForm(SearchForm):
     """The search page: words, and optionally where."""
 
-    territoire = TerritoryField(label="Territoire", required=False)
+    territoire = TerritoryField(label=_("Territoire"), required=False)

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
 from essdir.core.caching import bump_content_version
@@ -31,7 +32,7 @@ class Result:
     territory: Territory | None
     # (name, url) of the collectivités or structures that carry the record, and what they are.
     carriers: list[tuple[str, str]] = field(default_factory=list)
-    carriers_label: str = "Porté par"
+    carriers_label: str = _("Porté par")
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Kind:
     url: Callable
     carriers: Callable
     territory: Callable
-    carriers_label: str = "Porté par"
+    carriers_label: str = _("Porté par")
 
 
 def _link(record) -> tuple[str, str]:
@@ -54,8 +55,8 @@ def _link(record) -> tuple[str, str]:
 
 KINDS = [
     Kind(
-        "Collectivités",
-        "Collectivité",
+        _("Collectivités"),
+        _("Collectivité"),
         lambda: Collectivite.objects.published().for_search(),
         "territories:collectivite_list",
         title_of=lambda c: c.name,
@@ -65,8 +66,8 @@ KINDS = [
         territory=lambda c: c.territory,
     ),
     Kind(
-        "Dispositifs",
-        "Dispositif",
+        _("Dispositifs"),
+        _("Dispositif"),
         lambda: Scheme.objects.published().for_search(),
         "territories:scheme_list",
         title_of=lambda s: s.name,
@@ -76,8 +77,8 @@ KINDS = [
         territory=lambda s: s.territory,
     ),
     Kind(
-        "Acteurs",
-        "Acteur",
+        _("Acteurs"),
+        _("Acteur"),
         lambda: Actor.objects.published().for_search(),
         "actors:list",
         title_of=lambda a: a.name,
@@ -85,11 +86,11 @@ KINDS = [
         url=lambda a: a.get_absolute_url(),
         carriers=lambda a: [_link(c) for c in a.partner_of.all() if c.is_published],
         territory=lambda a: a.territory,
-        carriers_label="Partenaire de",
+        carriers_label=_("Partenaire de"),
     ),
     Kind(
-        "Événements",
-        "Événement",
+        _("Événements"),
+        _("Événement"),
         lambda: Event.objects.published().for_search(),
         "events:list",
         title_of=lambda e: e.title,
@@ -99,11 +100,11 @@ KINDS = [
             _link(link.party) for link in e.organiser_links if link.party.is_published
         ],
         territory=lambda e: e.territory,
-        carriers_label="Organisé par",
+        carriers_label=_("Organisé par"),
     ),
     Kind(
-        "Contacts",
-        "Contact",
+        _("Contacts"),
+        _("Contact"),
         lambda: Contact.objects.published().for_search(),
         None,
         title_of=lambda c: " — ".join(part for part in (c.name, c.title) if part),

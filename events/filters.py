@@ -3,6 +3,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, EventKind
 from territories.filters import BaseFilterSet
@@ -14,7 +15,7 @@ class PeriodForm(forms.Form):
         start, end = cleaned.get("du"), cleaned.get("au")
         if start and end and end < start:
             raise ValidationError(
-                "La date de fin (« au ») précède la date de début (« du ») : inversez-les.",
+                _("La date de fin (« au ») précède la date de début (« du ») : inversez-les."),
                 code="reversed_period",
             )
         return cleaned
@@ -40,23 +41,23 @@ class OrganiserFilter(django_filters.CharFilter):
 
 class EventFilterSet(BaseFilterSet):
     periode = django_filters.ChoiceFilter(
-        label="Période",
-        choices=[("a-venir", "À venir"), ("passe", "Passés"), ("tous", "Tous")],
+        label=_("Période"),
+        choices=[("a-venir", _("À venir")), ("passe", _("Passés")), ("tous", _("Tous"))],
         empty_label=None,
         method="filter_noop",
     )
     du = django_filters.DateFilter(
-        label="Du", field_name="start_date", lookup_expr="gte", widget=DateInput
+        label=_("Du"), field_name="start_date", lookup_expr="gte", widget=DateInput
     )
     au = django_filters.DateFilter(
-        label="Au", field_name="start_date", lookup_expr="lte", widget=DateInput
+        label=_("Au"), field_name="start_date", lookup_expr="lte", widget=DateInput
     )
     type = django_filters.ChoiceFilter(
-        label="Type", field_name="kind", choices=EventKind.choices, empty_label="Tous"
+        label=_("Type"), field_name="kind", choices=EventKind.choices, empty_label=_("Tous")
     )
-    organisateur = OrganiserFilter(label="Organisateur (identifiant)", max_length=120)
+    organisateur = OrganiserFilter(label=_("Organisateur (identifiant)"), max_length=120)
     mois_ess = django_filters.BooleanFilter(
-        label="Mois de l'ESS seulement", method="filter_mois_ess", widget=forms.CheckboxInput
+        label=_("Mois de l'ESS seulement"), method="filter_mois_ess", widget=forms.CheckboxInput
     )
 
     class Meta:

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from essdir.core.publication import PublicationStatus
@@ -18,36 +19,36 @@ from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet
 
 
 class EventKind(models.TextChoices):
-    FORUM = "forum", "Forum"
-    RENCONTRES_AFFAIRES = "rencontres_affaires", "Rendez-vous d'affaires"
-    CONFERENCE = "conference", "Conférence"
-    SEMINAIRE = "seminaire", "Séminaire"
-    WEBINAIRE = "webinaire", "Webinaire"
-    PORTES_OUVERTES = "portes_ouvertes", "Portes ouvertes et visites"
-    PETIT_DEJEUNER = "petit_dejeuner", "Petit-déjeuner"
-    REUNION_RESEAU = "reunion_reseau", "Rencontre de réseau"
-    LANCEMENT = "lancement", "Lancement"
-    APPEL_ACTION = "appel_action", "Appel à l'action"
-    ATELIER = "atelier", "Atelier"
-    AUTRE = "autre", "Autre"
+    FORUM = "forum", _("Forum")
+    RENCONTRES_AFFAIRES = "rencontres_affaires", _("Rendez-vous d'affaires")
+    CONFERENCE = "conference", _("Conférence")
+    SEMINAIRE = "seminaire", _("Séminaire")
+    WEBINAIRE = "webinaire", _("Webinaire")
+    PORTES_OUVERTES = "portes_ouvertes", _("Portes ouvertes et visites")
+    PETIT_DEJEUNER = "petit_dejeuner", _("Petit-déjeuner")
+    REUNION_RESEAU = "reunion_reseau", _("Rencontre de réseau")
+    LANCEMENT = "lancement", _("Lancement")
+    APPEL_ACTION = "appel_action", _("Appel à l'action")
+    ATELIER = "atelier", _("Atelier")
+    AUTRE = "autre", _("Autre")
 
 
 class DatePrecision(models.TextChoices):
-    DAY = "day", "Jour"
-    MONTH = "month", "Mois"
-    YEAR = "year", "Année"
-    UNKNOWN = "unknown", "Date incomplète"
+    DAY = "day", _("Jour")
+    MONTH = "month", _("Mois")
+    YEAR = "year", _("Année")
+    UNKNOWN = "unknown", _("Date incomplète")
 
 
 class Recurrence(models.TextChoices):
-    YEARLY = "yearly", "Tous les ans"
-    QUARTERLY = "quarterly", "Tous les trimestres"
-    MONTHLY = "monthly", "Tous les mois"
+    YEARLY = "yearly", _("Tous les ans")
+    QUARTERLY = "quarterly", _("Tous les trimestres")
+    MONTHLY = "monthly", _("Tous les mois")
 
 
 class ScheduleStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Programmé"
-    CANCELLED = "cancelled", "Annulé"
+    SCHEDULED = "scheduled", _("Programmé")
+    CANCELLED = "cancelled", _("Annulé")
 
 
 class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
@@ -279,8 +280,8 @@ class Event(SourcedRecord):
 
 
 class ParticipationRole(models.TextChoices):
-    ORGANISER = "organiser", "Organisateur"
-    PARTNER = "partner", "Partenaire"
+    ORGANISER = "organiser", _("Organisateur")
+    PARTNER = "partner", _("Partenaire")
 
 
 class EventParticipation(models.Model):

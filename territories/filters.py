@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from essdir.core.filters import AMBIGUOUS, FastFormFilterSet, SearchFilter
 from territories.models import (
@@ -47,7 +48,7 @@ class TerritoryField(forms.CharField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 250)
         kwargs.setdefault(
-            "help_text", "Commune, code postal, département, région ou intercommunalité."
+            "help_text", _("Commune, code postal, département, région ou intercommunalité.")
         )
         super().__init__(*args, **kwargs)
         self.matches: list[Territory] = []
@@ -64,14 +65,16 @@ class TerritoryField(forms.CharField):
         shown = value.strip()[:80]
         if not matches:
             raise ValidationError(
-                "Territoire inconnu : « %(value)s ». Indiquez une commune, un code postal, un "
-                "département (nom ou numéro), une région ou une intercommunalité.",
+                _(
+                    "Territoire inconnu : « %(value)s ». Indiquez une commune, un code postal, "
+                    "un département (nom ou numéro), une région ou une intercommunalité."
+                ),
                 params={"value": shown},
                 code="unknown_territory",
             )
         self.matches = matches[: self.max_choices]
         raise ValidationError(
-            "Plusieurs territoires correspondent à « %(value)s » : choisissez le vôtre.",
+            _("Plusieurs territoires correspondent à « %(value)s » : choisissez le vôtre."),
             params={"value": shown},
             code=AMBIGUOUS,
         )
@@ -90,7 +93,7 @@ class TerritoryFilter(django_filters.Filter):
 
 class BaseFilterSet(FastFormFilterSet):
     q = SearchFilter()
-    territoire = TerritoryFilter(label="Territoire")
+    territoire = TerritoryFilter(label=_("Territoire"))
 
     @property
     def territory(self) -> Territory | None:
@@ -102,21 +105,21 @@ class BaseFilterSet(FastFormFilterSet):
 
 class CollectiviteFilterSet(BaseFilterSet):
     kind = django_filters.ChoiceFilter(
-        label="Type", choices=CollectiviteKind.choices, empty_label="Tous"
+        label=_("Type"), choices=CollectiviteKind.choices, empty_label=_("Tous")
     )
     region = django_filters.ModelChoiceFilter(
-        label="Région",
+        label=_("Région"),
         queryset=Territory.objects.filter(kind=TerritoryKind.REGION).order_by("name"),
         to_field_name="code",
         method="filter_inside",
-        empty_label="Toutes",
+        empty_label=_("Toutes"),
     )
     departement = django_filters.ModelChoiceFilter(
-        label="Département",
+        label=_("Département"),
         queryset=Territory.objects.filter(kind=TerritoryKind.DEPARTEMENT).order_by("code"),
         to_field_name="code",
         method="filter_inside",
-        empty_label="Tous",
+        empty_label=_("Tous"),
     )
 
     class Meta:
@@ -129,24 +132,24 @@ class CollectiviteFilterSet(BaseFilterSet):
 
 class SchemeFilterSet(BaseFilterSet):
     funder = django_filters.ModelChoiceFilter(
-        label="Financeur",
+        label=_("Financeur"),
         queryset=Collectivite.objects.published().order_by("name"),
         to_field_name="slug",
         method="filter_funder",
-        empty_label="Tous",
+        empty_label=_("Tous"),
     )
     kind = django_filters.ChoiceFilter(
-        label="Nature", choices=SchemeKind.choices, empty_label="Toutes"
+        label=_("Nature"), choices=SchemeKind.choices, empty_label=_("Toutes")
     )
     theme = django_filters.ModelChoiceFilter(
-        label="Thème",
+        label=_("Thème"),
         queryset=Theme.objects.all(),
         to_field_name="slug",
         field_name="themes",
-        empty_label="Tous",
+        empty_label=_("Tous"),
     )
     ouvert = django_filters.BooleanFilter(
-        label="Candidatures ouvertes aujourd'hui",
+        label=_("Candidatures ouvertes aujourd'hui"),
         method="filter_open",
         widget=forms.CheckboxInput,
     )

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from essdir.core.publication import PublicationStatus, Publishable, PublishableQuerySet
@@ -69,18 +70,18 @@ class Theme(models.Model):
 
 
 class TerritoryKind(models.TextChoices):
-    REGION = "region", "Région"
-    DEPARTEMENT = "departement", "Département"
-    EPCI = "epci", "Intercommunalité (EPCI)"
-    EPT = "ept", "Établissement public territorial"
-    GROUPEMENT = "groupement", "Groupement de territoires"
-    COMMUNE = "commune", "Commune"
+    REGION = "region", _("Région")
+    DEPARTEMENT = "departement", _("Département")
+    EPCI = "epci", _("Intercommunalité (EPCI)")
+    EPT = "ept", _("Établissement public territorial")
+    GROUPEMENT = "groupement", _("Groupement de territoires")
+    COMMUNE = "commune", _("Commune")
 
 
 class GroupingType(models.TextChoices):
-    PAYS = "pays", "Pays"
-    PETR = "petr", "Pôle d'équilibre territorial et rural (PETR)"
-    TERRITOIRE_DEPARTEMENTAL = "territoire_departemental", "Territoire d'action départemental"
+    PAYS = "pays", _("Pays")
+    PETR = "petr", _("Pôle d'équilibre territorial et rural (PETR)")
+    TERRITOIRE_DEPARTEMENTAL = "territoire_departemental", _("Territoire d'action départemental")
 
 
 CODE_RE = re.compile(r"^(?:\d{5}|2[AaBb]\d{3})$")
@@ -477,15 +478,15 @@ class CollectiviteRecord(SourcedRecord):
 
 
 class CollectiviteKind(models.TextChoices):
-    REGION = "region", "Région"
-    DEPARTEMENT = "departement", "Département"
-    METROPOLE = "metropole", "Métropole"
-    COMMUNAUTE_URBAINE = "communaute_urbaine", "Communauté urbaine"
-    COMMUNAUTE_AGGLOMERATION = "communaute_agglomeration", "Communauté d'agglomération"
-    COMMUNAUTE_COMMUNES = "communaute_communes", "Communauté de communes"
-    COMMUNE = "commune", "Commune"
-    PETR = "petr", "PETR"
-    PAYS = "pays", "Pays"
+    REGION = "region", _("Région")
+    DEPARTEMENT = "departement", _("Département")
+    METROPOLE = "metropole", _("Métropole")
+    COMMUNAUTE_URBAINE = "communaute_urbaine", _("Communauté urbaine")
+    COMMUNAUTE_AGGLOMERATION = "communaute_agglomeration", _("Communauté d'agglomération")
+    COMMUNAUTE_COMMUNES = "communaute_communes", _("Communauté de communes")
+    COMMUNE = "commune", _("Commune")
+    PETR = "petr", _("PETR")
+    PAYS = "pays", _("Pays")
 
 
 class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
@@ -664,8 +665,8 @@ class Action(models.Model):
 
 class ContactRole(models.TextChoices):
     # Values sort officers before elected representatives.
-    OFFICER = "agent", "Agent·e"
-    ELECTED = "elu", "Élu·e"
+    OFFICER = "agent", _("Agent·e")
+    ELECTED = "elu", _("Élu·e")
 
 
 class ContactQuerySet(CollectiviteRecordQuerySet):
@@ -766,8 +767,8 @@ class Contact(CollectiviteRecord):
 
 
 class BudgetSection(models.TextChoices):
-    INVESTISSEMENT = "investissement", "Investissement"
-    FONCTIONNEMENT = "fonctionnement", "Fonctionnement"
+    INVESTISSEMENT = "investissement", _("Investissement")
+    FONCTIONNEMENT = "fonctionnement", _("Fonctionnement")
 
 
 class BudgetQuerySet(CollectiviteRecordQuerySet):
@@ -895,14 +896,14 @@ class BudgetLine(models.Model):
 
 
 class SchemeKind(models.TextChoices):
-    APPEL_A_PROJETS = "appel_a_projets", "Appel à projets"
-    AIDE_DIRECTE = "aide_directe", "Aide directe"
-    CONVENTION = "convention_partenariat", "Convention de partenariat"
-    LABEL = "label", "Label"
-    FONDS = "fonds", "Fonds"
-    ACCOMPAGNEMENT = "accompagnement", "Accompagnement"
-    PROGRAMME = "programme", "Programme ou projet"
-    RESEAU = "reseau", "Réseau ou démarche collective"
+    APPEL_A_PROJETS = "appel_a_projets", _("Appel à projets")
+    AIDE_DIRECTE = "aide_directe", _("Aide directe")
+    CONVENTION = "convention_partenariat", _("Convention de partenariat")
+    LABEL = "label", _("Label")
+    FONDS = "fonds", _("Fonds")
+    ACCOMPAGNEMENT = "accompagnement", _("Accompagnement")
+    PROGRAMME = "programme", _("Programme ou projet")
+    RESEAU = "reseau", _("Réseau ou démarche collective")
 
 
 class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):

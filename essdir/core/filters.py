@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from essdir.core.widgets import FastSelect
 
@@ -15,7 +16,7 @@ class SearchFilter(django_filters.CharFilter):
     """Free text, through the queryset's `search()`."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label", "Mots-clés")
+        kwargs.setdefault("label", _("Mots-clés"))
         kwargs.setdefault("max_length", settings.QUERY_MAX_LENGTH)
         super().__init__(*args, **kwargs)
 

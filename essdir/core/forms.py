@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from essdir.core.widgets import SearchInput
 
@@ -8,8 +9,8 @@ class SearchForm(forms.Form):
     """The one search box of the site (header, home page, /recherche/)."""
 
     q = forms.CharField(
-        label="Rechercher dans l'annuaire",
+        label=_("Rechercher dans l'annuaire"),
         max_length=settings.QUERY_MAX_LENGTH,
         required=False,
-        widget=SearchInput(attrs={"placeholder": "ex. économie circulaire"}),
+        widget=SearchInput(attrs={"placeholder": _("ex. économie circulaire")}),
     )

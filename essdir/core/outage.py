@@ -3,17 +3,20 @@
 An expected outage (a restart, a failover) is not an error of the site: it gets one warning
 line in the logs, never a traceback; anonymous pages that were served before are served
 again from the cache (stale-if-error), and everything else — writes included, which the
-transaction rolled back — answers 503 with Retry-After and a short French page. Once the
-database is back, the next request reconnects (CONN_HEALTH_CHECKS).
+transaction rolled back — answers 503 with Retry-After and a short page (in French, or in
+English under /en/). Once the database is back, the next request reconnects
+(CONN_HEALTH_CHECKS).
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from essdir.core.caching import stale_page
 
@@ -34,9 +37,12 @@ def outage_response(request) -> HttpResponse:
     if request.method in ("GET", "HEAD") and (page := stale_page(request.get_full_path())):
         page["Warning"] = '110 - "Response is Stale"'
         return page
-    response = HttpResponse(
-        render_to_string("503.html"), status=503, content_type="text/html; charset=utf-8"
-    )
+    # In the page's language, read from its address: the outage may strike before
+    # LocaleMiddleware has run.
+    language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        body = render_to_string("503.html")
+    response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     # Reported once, as a warning, by the middleware: not again as an error by Django.

@@ -7,6 +7,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 MAX_RESULTS = 10_000
 
@@ -37,7 +38,9 @@ def bounded_count(queryset, bound: int | None = None) -> int:
 def bounded_label(count: int, bound: int | None = None) -> str:
     """A count from `bounded_count()`: "plus de 1 000" past `bound`, else the number."""
     bound = settings.EXACT_COUNT_UP_TO if bound is None else bound
-    return f"plus de {intcomma(bound)}" if count > bound else intcomma(count)
+    if count > bound:
+        return _("plus de %(count)s") % {"count": intcomma(bound)}
+    return intcomma(count)
 
 
 class BoundedPaginator(Paginator):

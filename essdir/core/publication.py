@@ -11,14 +11,15 @@ import datetime
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 STALE_AFTER = datetime.timedelta(days=365)
 
 
 class PublicationStatus(models.TextChoices):
-    DRAFT = "draft", "Brouillon"
-    PUBLISHED = "published", "Publié"
-    ARCHIVED = "archived", "Archivé"
+    DRAFT = "draft", _("Brouillon")
+    PUBLISHED = "published", _("Publié")
+    ARCHIVED = "archived", _("Archivé")
 
 
 class PublishableQuerySet(models.QuerySet):

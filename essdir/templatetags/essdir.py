@@ -10,6 +10,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import conditional_escape, format_html, urlize
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from essdir.core.pagination import bounded_label
 
@@ -87,9 +88,11 @@ def _list(lines: list[str]) -> str:
 
 @register.filter
 def euros(value) -> str:
-    """28000 → "28 000 €" (non-breaking spaces)."""
+    """28000 → "28 000 €" in French (non-breaking spaces), "€28,000" in English."""
     if value is None or value == "":
         return ""
+    if get_language() == "en":
+        return f"€{intcomma(value)}"
     return f"{intcomma(value)}\u00a0€"
 
 
