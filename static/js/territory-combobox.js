@@ -34,10 +34,17 @@
 
   let counter = 0;
 
+  // The live region speaks the page's language (<html lang>): French, or English under /en/.
+  const MESSAGES = {
+    fr: { none: "Aucune suggestion", keys: "utilisez les flèches haut et bas" },
+    en: { none: "No suggestions", keys: "use the up and down arrows" },
+  };
+
   function announcement(count) {
-    if (count === 0) return "Aucune suggestion";
+    const messages = MESSAGES[document.documentElement.lang] || MESSAGES.fr;
+    if (count === 0) return messages.none;
     const noun = count > 1 ? "suggestions" : "suggestion";
-    return `${count} ${noun}, utilisez les flèches haut et bas`;
+    return `${count} ${noun}, ${messages.keys}`;
   }
 
   function enhance(input) {

@@ -49,3 +49,16 @@ def test_language_switcher_goes_to_the_same_page_in_the_other_language(seeded_li
 
     expect(page).to_have_url(re.compile(r"/territoires/commune-54528-toul/$"))
     expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+
+def test_territory_suggestions_speak_english_on_english_pages(seeded_live, page: Page):
+    page.goto(f"{seeded_live}/en/acteurs/")
+    field = page.locator("#id_territoire")
+    expect(field).to_have_accessible_name("Territory")
+
+    field.fill("Toul")
+
+    expect(page.get_by_role("status")).to_have_text(
+        re.compile(r"^\d+ suggestions?, use the up and down arrows$")
+    )
+    expect(page.get_by_role("listbox").get_by_role("option").first).to_contain_text("Toul")

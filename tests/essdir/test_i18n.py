@@ -4,6 +4,7 @@ The unmarked-strings check of the templates is in test_i18n_templates.py.
 """
 
 import datetime
+import logging
 import re
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,6 +12,7 @@ from xml.etree import ElementTree
 import polib
 import pytest
 from django.conf import settings
+from django.db import OperationalError, connection
 from django.template import Context, Template
 from django.utils import translation
 
@@ -134,6 +136,19 @@ def test_english_dates_numbers_and_amounts_follow_the_language(client):
     assert "<dd>jeudi 3 décembre 2026, 14h30" in french
     assert "<dt>Amount</dt><dd>€28,000</dd>" in english_scheme
     assert "<dt>Montant</dt><dd>28\u00a0000\u00a0€</dd>" in french_scheme
+
+
+def test_outage_page_of_an_english_address_is_in_english(client, caplog):
+    def unreachable(execute, sql, params, many, context):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+    with connection.execute_wrapper(unreachable), caplog.at_level(logging.WARNING):
+        response = client.get("/en/acteurs/", {"q": "never seen"})
+
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "<h1>The directory is temporarily unavailable</h1>" in html
 
 
 # --- Language from the URL only ------------------------------------------------------------------
