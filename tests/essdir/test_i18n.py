@@ -16,7 +16,10 @@ from django.db import OperationalError, connection
 from django.template import Context, Template
 from django.utils import translation
 
+from actors.models import Actor
 from essdir.core.caching import content_version
+from events.models import Event
+from territories.models import Collectivite, Scheme
 from tests.factories import (
     ActorFactory,
     CollectiviteFactory,
@@ -24,6 +27,7 @@ from tests.factories import (
     SchemeFactory,
     ThemeFactory,
 )
+from tests.html import report, validate_html
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +153,37 @@ def test_outage_page_of_an_english_address_is_in_english(client, caplog):
     html = response.content.decode()
     assert '<html lang="en">' in html
     assert "<h1>The directory is temporarily unavailable</h1>" in html
+
+
+def test_english_pages_are_valid_html(client, seed, settings, territory):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    # The French addresses of the records, prefixed.
+    with translation.override("fr"):
+        urls = [
+            "/en/",
+            "/en/recherche/?q=emploi",
+            "/en/collectivites/",
+            f"/en{Collectivite.objects.get(slug='meurthe-et-moselle').get_absolute_url()}",
+            f"/en{territory('commune-54528').get_absolute_url()}",
+            f"/en{territory('departement-54').get_absolute_url()}",
+            "/en/dispositifs/",
+            f"/en{Scheme.objects.published().first().get_absolute_url()}",
+            "/en/acteurs/",
+            f"/en{Actor.objects.published().first().get_absolute_url()}",
+            "/en/acteurs/referencer/",
+            "/en/evenements/",
+            f"/en{Event.objects.published().first().get_absolute_url()}",
+            "/en/contacts/?q=54200",
+            "/en/nulle-part/",
+        ]
+    responses = {url: client.get(url) for url in urls}
+
+    statuses = {url: response.status_code for url, response in responses.items()}
+    assert statuses == {url: 404 if url == "/en/nulle-part/" else 200 for url in urls}
+    pages = {url: r.content.decode(r.charset) for url, r in responses.items()}
+    assert all('<html lang="en">' in page for page in pages.values())
+    errors = validate_html(pages)
+    assert errors == {url: [] for url in pages}, report(errors)
 
 
 # --- Language from the URL only ------------------------------------------------------------------
