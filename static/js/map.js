@@ -6,8 +6,8 @@
  * zone, asked again after every move (`bbox=west,south,east,north&zoom=z`, the zone
  * widened to whole tiles so that nearby views share one cached answer):
  * establishments one by one, or the server's grid clusters when there are many. The first
- * view is the zone in `data-map-bbox` (a list narrowed by a cluster), or else the extent of
- * what matches (the collection's `bbox`), or else France.
+ * view is the zone in `data-map-bbox` (a list narrowed by a cluster); else, for a filtered
+ * list, the extent of what matches (the collection's `bbox`); else France.
  *
  * Keyboard and screen readers: every marker and cluster is a real link (Tab reaches it,
  * Enter follows it), named by its structure or by its count. A structure's marker opens
@@ -156,8 +156,13 @@
       load();
     }
 
+    // Unfiltered, the whole directory: France at once, without asking for its extent
+    // (which would group every establishment once more).
+    const filtered = [...endpoint.searchParams].some(([key, value]) => key !== "tri" && value);
     if (data.mapBbox) {
       start(zoneBounds(data.mapBbox));
+    } else if (!filtered) {
+      start(null);
     } else {
       // First the extent of everything that matches, then the clusters of that view.
       fetchCollection({})

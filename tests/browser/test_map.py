@@ -33,11 +33,14 @@ class Stub:
         self.live_host = urlsplit(live_url).netloc
         self.tiles: list[str] = []
         self.refused: list[str] = []
+        self.geojson: list[str] = []
 
     def __call__(self, route: Route) -> None:
         url = route.request.url
         host = urlsplit(url).netloc
         if host == self.live_host:
+            if urlsplit(url).path == "/acteurs/carte.geojson":
+                self.geojson.append(urlsplit(url).query)
             route.continue_()
         elif TILE_HOST.match(host):
             self.tiles.append(url)
@@ -93,6 +96,8 @@ def test_map_loads_tiles_from_the_stub_and_shows_each_establishment(live, page: 
     assert stub.tiles
     assert all(urlsplit(url).path.startswith("/osmfr/") for url in stub.tiles)
     assert stub.refused == []
+    # Unfiltered, the map starts on France: no request for the extent of everything.
+    assert stub.geojson and all(query.startswith("bbox=") for query in stub.geojson)
     markers = page.locator("[data-map] a.map-point")
     expect(markers).to_have_count(5)
     expect(markers.filter(has_text="Jardin de Toul")).to_have_attribute(
@@ -116,12 +121,15 @@ def test_markers_are_reached_with_tab_and_opened_with_enter(live, page: Page):
 
 def test_click_on_a_cluster_narrows_the_list(live, page: Page, settings):
     settings.MAP_CLUSTER_THRESHOLD = 3
-    open_map(page, f"{live}/acteurs/")
+    # Filtered: the map first fits the extent of what matches (Toul to Nancy).
+    open_map(page, f"{live}/acteurs/?territoire=departement-54")
     cluster = page.get_by_role("link", name=CLUSTER_NAME)
 
     cluster.click()
 
-    expect(page).to_have_url(f"{live}/acteurs/?bbox=5.88999%2C48.62499%2C5.89001%2C48.62501")
+    expect(page).to_have_url(
+        f"{live}/acteurs/?territoire=departement-54&bbox=5.88999%2C48.62499%2C5.89001%2C48.62501"
+    )
     expect(page.get_by_role("heading", level=2, name="2 acteurs")).to_be_visible()
     expect(page.locator(".grid h3")).to_have_text(["Jardin de Toul", "Recyclerie de Toul"])
     expect(page.get_by_role("link", name="Retirer cette zone")).to_be_visible()
