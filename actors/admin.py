@@ -121,6 +121,7 @@ class ActorAdmin(ScopedAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         actor, user = form.instance, request.user
+        services.refresh_actor_places(actor_ids=[actor.pk])
         if not access.in_scope(user, actor):
             # Keep the editor in charge of what they created: attach it to their collectivité.
             collectivite = Collectivite.objects.get(pk=min(access.collectivite_ids(user)))

@@ -48,6 +48,18 @@ class ActorProposalForm(forms.ModelForm):
             "submitter_email",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        # The models' verbose names, capitalised as forms show them, for translation.
+        labels = {
+            "name": _("Nom de la structure"),
+            "short_description": _("Présentation courte"),
+            "description": _("Description"),
+            "family": _("Famille de l'ESS"),
+            "legal_form": _("Forme juridique"),
+            "email": _("Courriel public"),
+            "phone": _("Téléphone public"),
+            "submitter_name": _("Votre nom"),
+            "submitter_email": _("Votre courriel"),
+        }
         help_texts = {
             "short_description": _("Une phrase sur ce que fait la structure."),
             "submitter_email": _("Pour vous répondre ; il ne sera pas publié."),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Floor
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from actors import sirene
+from actors.panorama import NAF_SECTIONS, SIZE_GROUPS, UNKNOWN, Bar, Chart, per_thousand
 from actors.validators import validate_siren, validate_siret
 from essdir.core.pagination import bounded_count, bounded_label
 from essdir.core.publication import PublicationStatus
@@ -81,9 +83,6 @@ ANNUAIRE_ENTREPRISES_URL = "https://annuaire-entreprises.data.gouv.fr/entreprise
 # The counts the home page and the territory pages show stop at this bound ("plus de …").
 COUNT_BOUND = 10_000
 
-# From this population on (the régions, Paris' …), see ActorQuerySet.in_territory().
-LARGE_TERRITORY_POPULATION = 2_000_000
-
 
 def employees_band_label(code: str) -> str:
     """The label of an INSEE employee band ("11" → "10 à 19 salariés"), "" if unknown."""
@@ -102,27 +101,8 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
 
     def in_territory(self, territory: Territory):
         """Actors acting inside `territory`: their territory of action lies inside it, or one
-        of their active establishments does.
-
-        Two SQL shapes, both semi-joins, chosen by the territory's size: for a large one
-        (LARGE_TERRITORY_POPULATION), each condition on its own, which lets PostgreSQL walk
-        the list's order and test the actors one by one until a page is full; elsewhere,
-        one semi-join on the union of both sets of ids, small enough to collect first (the
-        actors are then fetched by key). Either alone is several times slower on the other
-        kind of territory.
-        """
-        inside = communes_inside(territory)
-        by_establishment = Establishment.objects.active().filter(commune__in=inside)
-        if (territory.population or 0) >= LARGE_TERRITORY_POPULATION:
-            return self.filter(
-                Q(territory__in=inside) | Q(pk__in=by_establishment.order_by().values("actor_id"))
-            )
-        by_territory = Actor.objects.filter(territory__in=inside)
-        return self.filter(
-            pk__in=by_territory.order_by()
-            .values("pk")
-            .union(by_establishment.order_by().values("actor_id"))
-        )
+        of their active establishments does (read from ActorPlace, kept by the services)."""
+        return self.filter(pk__in=ActorPlace.objects.filter(territory=territory).values("actor_id"))
 
     def around(self, territory: Territory):
         """Actors whose territory contains `territory` or lies inside it (what acts there), or
@@ -422,12 +402,15 @@ class EstablishmentList:
 
 @dataclass(frozen=True)
 class BoundedTally:
-    """A count made by `bounded_count()` up to `bound`: "plus de 10 000" beyond."""
+    """A count, made by `bounded_count()` up to `bound` ("plus de 10 000" beyond), or
+    exact when `bound` is None."""
 
     value: int
-    bound: int = COUNT_BOUND
+    bound: int | None = COUNT_BOUND
 
     def __str__(self) -> str:
+        if self.bound is None:
+            return intcomma(self.value)
         return bounded_label(self.value, self.bound)
 
     @property
@@ -435,9 +418,20 @@ class BoundedTally:
         return self.value > 1
 
 
-def directory_counts(territory: Territory | None = None) -> dict[str, BoundedTally]:
+def directory_counts(
+    territory: Territory | None = None, panorama: TerritoryPanorama | None = None
+) -> dict[str, BoundedTally]:
     """How many ESS structures and active establishments the directory shows, in all or
-    inside `territory`: {"structures": …, "establishments": …}, bounded counts."""
+    inside `territory`: {"structures": …, "establishments": …}.
+
+    Exact from the territory's `panorama` when given (one row read, whatever the size of
+    the territory); counted up to COUNT_BOUND otherwise (before panoramas are computed).
+    """
+    if panorama is not None:
+        return {
+            "structures": BoundedTally(panorama.structures, None),
+            "establishments": BoundedTally(panorama.establishments, None),
+        }
     actors = Actor.objects.published()
     establishments = Establishment.objects.public()
     if territory is not None:
@@ -735,3 +729,210 @@ class ActorProposal(models.Model):
 
     def is_owned_by(self, collectivite_ids: set[int]) -> bool:
         return territory_is_owned(self.territory_id, collectivite_ids)
+
+
+class ActorPlace(models.Model):
+    """`actor` acts inside `territory`: its territory of action, or one of its active
+    establishments' communes, lies inside it (TerritoryInclusion).
+
+    Derived data, rebuilt by `actors.services.refresh_actor_places()` whenever an actor's
+    territory or establishments change: listing the actors of a région then reads one index
+    instead of joining the containment table with every actor and establishment.
+    """
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="places")
+
+    class Meta:
+        verbose_name = "lieu d'action"
+        verbose_name_plural = "lieux d'action"
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "actor"], name="actor_place_unique"),
+        ]
+        indexes = [models.Index(fields=["actor"], name="actor_place_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} ⊂ {self.territory_id}"
+
+
+class PanoramaQuerySet(models.QuerySet):
+    def national(self):
+        """The panorama of the whole directory (France)."""
+        return self.filter(national=True)
+
+    def compared_with(
+        self, territory: Territory | None, containers: list[Territory] | None = None
+    ) -> PanoramaComparison:
+        """The panorama of `territory`, then those of its département, its région and
+        France (of France alone for None): the columns of the panorama table, none until
+        the panoramas were computed. `containers`: the territory's, when already read.
+
+        A territory where the directory counts nothing has no row of its own: it gets a
+        zero panorama, dated as the national one.
+        """
+        wanted = []
+        if territory is not None:
+            if containers is None:
+                containers = Territory.objects.containers_of(territory).only("kind")
+            containers = {container.kind: container.pk for container in containers}
+            wanted = [territory.pk]
+            wanted += [containers[kind] for kind in ("departement", "region") if kind in containers]
+        rows = {
+            row.territory_id: row
+            for row in self.filter(Q(territory__in=wanted) | Q(national=True)).select_related(
+                "territory"
+            )
+        }
+        if None not in rows:
+            return PanoramaComparison([])
+        if territory is not None and territory.pk not in rows:
+            rows[territory.pk] = TerritoryPanorama.empty(territory, rows[None].computed_at)
+        return PanoramaComparison([rows[key] for key in [*wanted, None] if key in rows])
+
+
+@dataclass
+class PanoramaComparison:
+    """Panoramas side by side, the territory's own first (see compared_with())."""
+
+    columns: list[TerritoryPanorama]
+
+    @property
+    def here(self) -> TerritoryPanorama | None:
+        return self.columns[0] if self.columns else None
+
+    @property
+    def family_rows(self) -> list[dict]:
+        """One row per family present in any column: its label and structures per column."""
+        return [
+            {
+                "label": label,
+                "values": [column.family_structures(family) for column in self.columns],
+            }
+            for family, label in Family.choices
+            if any(column.family_structures(family) for column in self.columns)
+        ]
+
+
+class TerritoryPanorama(models.Model):
+    """The ESS figures of one territory (of France when `territory` is empty), computed
+    from the directory's published structures and active establishments by
+    `actors.services.refresh_panoramas()`.
+
+    `by_family` maps a family to {"structures": n, "establishments": n}; `by_section` a NAF
+    section (actors.panorama.NAF_SECTIONS) to establishments; `by_size` a size group
+    (actors.panorama.SIZE_GROUPS) to employer establishments.
+    """
+
+    territory = models.OneToOneField(
+        Territory, on_delete=models.CASCADE, null=True, blank=True, related_name="panorama"
+    )
+    national = models.BooleanField("France entière", default=False)
+    population = models.PositiveIntegerField("population", null=True, blank=True)
+    structures = models.PositiveIntegerField("structures")
+    establishments = models.PositiveIntegerField("établissements ouverts")
+    employer_establishments = models.PositiveIntegerField("établissements employeurs")
+    by_family = models.JSONField("par famille", default=dict)
+    by_section = models.JSONField("par section d'activité", default=dict)
+    by_size = models.JSONField("par taille", default=dict)
+    computed_at = models.DateTimeField("calculé le")
+
+    objects = PanoramaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "panorama de l'ESS"
+        verbose_name_plural = "panoramas de l'ESS"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["national"],
+                condition=Q(national=True),
+                name="panorama_one_national",
+                violation_error_message="Il ne peut y avoir qu'un panorama national.",
+            ),
+            models.CheckConstraint(
+                condition=Q(national=True, territory__isnull=True)
+                | Q(national=False, territory__isnull=False),
+                name="panorama_national_or_territory",
+                violation_error_message="Un panorama est national ou celui d'un territoire.",
+            ),
+            models.CheckConstraint(
+                condition=Q(employer_establishments__lte=models.F("establishments")),
+                name="panorama_employers_within_establishments",
+                violation_error_message="Plus d'établissements employeurs que d'établissements.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Panorama {self.name}"
+
+    @classmethod
+    def empty(cls, territory: Territory, computed_at) -> TerritoryPanorama:
+        """The panorama of a territory where the directory counts nothing."""
+        return cls(
+            territory=territory,
+            population=territory.population,
+            structures=0,
+            establishments=0,
+            employer_establishments=0,
+            computed_at=computed_at,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.territory.name if self.territory else "France"
+
+    def per_thousand(self, count: int | None) -> float | None:
+        return per_thousand(count, self.population)
+
+    @property
+    def structures_per_thousand(self) -> float | None:
+        return self.per_thousand(self.structures)
+
+    @property
+    def establishments_per_thousand(self) -> float | None:
+        return self.per_thousand(self.establishments)
+
+    @property
+    def employer_share(self) -> float | None:
+        """The share of employers among the establishments, in percent."""
+        if not self.establishments:
+            return None
+        return round(100 * self.employer_establishments / self.establishments, 1)
+
+    def family_structures(self, family: str) -> int:
+        return self.by_family.get(family, {}).get("structures", 0)
+
+    def family_establishments(self, family: str) -> int:
+        return self.by_family.get(family, {}).get("establishments", 0)
+
+    def charts(self) -> list[Chart]:
+        """The panorama's three bar charts: structures by family, establishments by NAF
+        section and employer establishments by size; empty categories left out."""
+        families = [
+            Bar(family, label, self.family_structures(family))
+            for family, label in Family.choices
+            if self.family_structures(family)
+        ]
+        sections = [
+            Bar(section, f"{section} – {label}", self.by_section.get(section, 0))
+            for section, (_span, label) in NAF_SECTIONS.items()
+            if self.by_section.get(section)
+        ]
+        if self.by_section.get(UNKNOWN):
+            sections.append(Bar(UNKNOWN, "Activité non précisée", self.by_section[UNKNOWN]))
+        sizes = [
+            Bar(group, label, self.by_size.get(group, 0))
+            for group, (_bands, label) in SIZE_GROUPS.items()
+            if self.by_size.get(group)
+        ]
+        return [
+            Chart("familles", "Structures par famille de l'ESS", "structures", families),
+            Chart(
+                "activites",
+                "Établissements par secteur d'activité (NAF)",
+                "établissements",
+                sections,
+            ),
+            Chart(
+                "tailles", "Établissements employeurs par effectif salarié", "établissements", sizes
+            ),
+        ]

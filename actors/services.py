@@ -17,20 +17,25 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.text import slugify
 
 from actors import sirene
 from actors.models import (
     Actor,
+    ActorPlace,
     ActorProposal,
     Establishment,
     Family,
     ProposalStatus,
     SireneState,
+    TerritoryPanorama,
 )
+from actors.panorama import NON_EMPLOYER_BANDS, naf_section, size_group
 from essdir.core.caching import bump_content_version
-from territories.models import PublicationStatus, Territory, TerritoryKind
+from territories.models import PublicationStatus, Territory, TerritoryInclusion, TerritoryKind
 
 PROPOSALS_PER_ADDRESS = 3
 PROPOSAL_WINDOW = timedelta(hours=1)
@@ -93,6 +98,7 @@ def approve_proposal(*, proposal: ActorProposal, moderator: AbstractBaseUser) ->
     )
     actor.themes.set(proposal.themes.all())
     Actor.objects.filter(pk=actor.pk).refresh_search_context()
+    refresh_actor_places(actor_ids=[actor.pk])
     proposal.status = ProposalStatus.APPROVED
     proposal.actor = actor
     proposal.moderated_at = timezone.now()
@@ -795,8 +801,154 @@ def import_sirene(
             for chunk in _chunks(sorted(run.refresh), BATCH_SIZE):
                 Actor.objects.filter(pk__in=chunk).refresh_search_context()
         if report.changes:
-            # Bulk writes send no signals: cached pages follow here.
+            # Where actors act and the panoramas follow the new establishments; bulk
+            # writes send no signals: cached pages follow here.
+            refresh_actor_places()
+            refresh_panoramas()
             bump_content_version()
     report.seconds["fin"] = (clock() - finish_started).total_seconds()
     report.seconds["total"] = (clock() - started).total_seconds()
     return report
+
+
+# --- Derived data: where actors act, and the panorama of every territory -----------------
+
+
+def _places_sql(actor_filter: str) -> str:
+    place, actor = ActorPlace._meta.db_table, Actor._meta.db_table
+    establishment, inclusion = Establishment._meta.db_table, TerritoryInclusion._meta.db_table
+    return (
+        f"INSERT INTO {place} (territory_id, actor_id) "
+        f"SELECT i.container_id, a.id FROM {actor} a "
+        f"JOIN {inclusion} i ON i.member_id = a.territory_id WHERE {actor_filter.format('a.id')} "
+        f"UNION "
+        f"SELECT i.container_id, e.actor_id FROM {establishment} e "
+        f"JOIN {inclusion} i ON i.member_id = e.commune_id "
+        f"WHERE e.is_active AND {actor_filter.format('e.actor_id')}"
+    )
+
+
+@transaction.atomic
+def refresh_actor_places(*, actor_ids: Iterable[int] | None = None) -> int:
+    """Rebuild where actors act (ActorPlace) from their territory and active establishments
+    and the containment rule: for `actor_ids`, or for every actor when None. Returns how
+    many places the actors now have.
+
+    Called wherever an actor's territory or establishments change (the admin, the proposal
+    moderation, the SIRENE import, the seed), and after the geography is reloaded.
+    """
+    with connection.cursor() as cursor:
+        if actor_ids is None:
+            ActorPlace.objects.all()._raw_delete(ActorPlace.objects.db)
+            cursor.execute(_places_sql("1 = 1"))
+            return ActorPlace.objects.count()
+        total = 0
+        for chunk in _chunks(sorted(set(actor_ids)), BATCH_SIZE):
+            ActorPlace.objects.filter(actor_id__in=chunk)._raw_delete(ActorPlace.objects.db)
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(_places_sql(f"{{}} IN ({marks})"), [*chunk, *chunk])
+            total += ActorPlace.objects.filter(actor_id__in=chunk).count()
+        return total
+
+
+def _fold_counts(rows, key_of) -> dict[int | None, Counter]:
+    folded: dict[int | None, Counter] = {}
+    for territory_id, value, count in rows:
+        folded.setdefault(territory_id, Counter())[key_of(value)] += count
+    return folded
+
+
+@transaction.atomic
+def refresh_panoramas() -> int:
+    """Recompute the ESS panorama of every territory and of France from the published
+    structures and their active establishments; returns how many panoramas were written.
+
+    A handful of grouped aggregate queries over the whole directory (seconds at national
+    scale), run after an import, the seed, and nightly: the territory pages then read one
+    row per territory instead of counting hundreds of thousands of rows per request.
+    """
+    actors = Actor.objects.published()
+    places = ActorPlace.objects.filter(actor__in=actors)
+    establishments = Establishment.objects.public().exclude(commune=None)
+    inside = "commune__container_links__container"
+    employer = ~Q(employees_band__in=NON_EMPLOYER_BANDS)
+
+    structures = _fold_counts(
+        places.values_list("territory", "actor__family").annotate(n=Count("id")).order_by(),
+        str,
+    )
+    structures[None] = Counter(
+        dict(actors.values_list("family").annotate(n=Count("id")).order_by())
+    )
+    by_family = _fold_counts(
+        establishments.values_list(inside, "actor__family").annotate(n=Count("id")).order_by(),
+        str,
+    )
+    by_family[None] = Counter(
+        dict(establishments.values_list("actor__family").annotate(n=Count("id")).order_by())
+    )
+    division = Substr("naf_code", 1, 2)
+    by_section = _fold_counts(
+        establishments.annotate(division=division)
+        .values_list(inside, "division")
+        .annotate(n=Count("id"))
+        .order_by(),
+        naf_section,
+    )
+    by_section[None] = Counter()
+    for value, count in (
+        establishments.annotate(division=division)
+        .values_list("division")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        by_section[None][naf_section(value)] += count
+    employers = establishments.filter(employer)
+    by_size = _fold_counts(
+        employers.values_list(inside, "employees_band").annotate(n=Count("id")).order_by(),
+        size_group,
+    )
+    by_size[None] = Counter()
+    for band, count in employers.values_list("employees_band").annotate(n=Count("id")).order_by():
+        by_size[None][size_group(band)] += count
+
+    populations = dict(
+        Territory.objects.filter(pk__in=[key for key in structures if key is not None]).values_list(
+            "pk", "population"
+        )
+    )
+    populations[None] = Territory.objects.filter(kind=TerritoryKind.COMMUNE).aggregate(
+        total=Sum("population")
+    )["total"]
+    now = timezone.now()
+    rows = []
+    for territory_id in structures.keys() | by_family.keys():
+        families = {
+            family: {
+                "structures": structures.get(territory_id, Counter())[family],
+                "establishments": by_family.get(territory_id, Counter())[family],
+            }
+            for family in Family.values
+            if structures.get(territory_id, Counter())[family]
+            or by_family.get(territory_id, Counter())[family]
+        }
+        sizes = by_size.get(territory_id, Counter())
+        sizes.pop(None, None)
+        rows.append(
+            TerritoryPanorama(
+                territory_id=territory_id,
+                national=territory_id is None,
+                population=populations.get(territory_id),
+                structures=sum(structures.get(territory_id, Counter()).values()),
+                establishments=sum(by_family.get(territory_id, Counter()).values()),
+                employer_establishments=sum(sizes.values()),
+                by_family=families,
+                by_section=dict(by_section.get(territory_id, Counter())),
+                by_size=dict(sizes),
+                computed_at=now,
+            )
+        )
+    TerritoryPanorama.objects.all().delete()
+    TerritoryPanorama.objects.bulk_create(rows, batch_size=2000)
+    transaction.on_commit(bump_content_version)
+    return len(rows)

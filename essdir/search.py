@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from actors.models import Actor
 from essdir.core.caching import bump_content_version
 from essdir.core.pagination import bounded_count
-from essdir.core.search import highlight
+from essdir.core.search import best_candidates, highlight
 from events.models import Event
 from territories.models import Collectivite, Contact, Scheme, Territory
 
@@ -140,7 +140,7 @@ def search_everything(query: str, territory: Territory | None = None) -> dict:
         matches = kind.queryset()
         if territory is not None:
             matches = matches.around(territory)
-        matches = matches.search(query)  # last: it orders by relevance
+        matches = best_candidates(matches.search(query))  # last: it orders by relevance
         params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
         groups.append(
             {

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView, View
 
-from actors.models import Actor, SchemeRole, directory_counts
+from actors.models import Actor, SchemeRole, TerritoryPanorama, directory_counts
 from actors.structured_data import actor_ld
 from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.forms import SearchForm
@@ -39,7 +39,7 @@ class HomeView(PublicPageCacheMixin, TemplateView):
             collectivites=collectivites[: self.max_collectivites],
             collectivite_count=collectivites.count(),
             events=Event.objects.published().upcoming(timezone.localdate()).for_list()[:UPCOMING],
-            counts=directory_counts(),
+            counts=directory_counts(panorama=TerritoryPanorama.objects.national().first()),
             **kwargs,
         )
 
@@ -82,6 +82,7 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             partner_actor_count=partners.count(),
             upcoming_events=events.upcoming(today).for_list()[:UPCOMING],
             past_events=events.past(today).for_list()[:10],
+            computed_panorama=TerritoryPanorama.objects.compared_with(collectivite.territory),
             **kwargs,
         )
 
@@ -107,13 +108,16 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
         children = Territory.objects.children_of(territory)
         actors = Actor.objects.published().in_territory(territory)
         events = Event.objects.published().in_territory(territory)
+        containers = list(Territory.objects.containers_of(territory))
+        panorama = TerritoryPanorama.objects.compared_with(territory, containers)
         return super().get_context_data(
-            containers=list(Territory.objects.containers_of(territory)),
+            containers=containers,
             children=children[: self.max_children],
             children_count=children.count(),
             collectivites=Collectivite.objects.published().around(territory).for_list(),
             actors=actors.for_list().order_by("name", "pk")[:10],
-            counts=directory_counts(territory),
+            counts=directory_counts(territory, panorama.here),
+            panorama=panorama,
             upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],
             **services_for(territory),
             **kwargs,

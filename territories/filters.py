@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from essdir.core.filters import AMBIGUOUS, FastFormFilterSet, SearchFilter
+from essdir.core.search import best_candidates
 from territories.models import (
     SLUG_RE,
     Collectivite,
@@ -94,6 +95,10 @@ class TerritoryFilter(django_filters.Filter):
 class BaseFilterSet(FastFormFilterSet):
     q = SearchFilter()
     territoire = TerritoryFilter(label=_("Territoire"))
+
+    def filter_queryset(self, queryset):
+        # Once every filter applied: what a search ranks stays bounded (best_candidates).
+        return best_candidates(super().filter_queryset(queryset))
 
     @property
     def territory(self) -> Territory | None:

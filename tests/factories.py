@@ -6,6 +6,7 @@ import factory
 from django.utils.text import slugify
 
 from actors.models import Actor, Establishment
+from actors.services import refresh_actor_places
 from events.models import Event, EventParticipation
 from territories.models import (
     Budget,
@@ -109,6 +110,13 @@ class ActorFactory(factory.django.DjangoModelFactory):
     territory = factory.LazyFunction(lambda: territory("commune-54528"))
     status = PublicationStatus.PUBLISHED
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        # As the services do after every write: where the actor acts.
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            refresh_actor_places(actor_ids=[instance.pk])
+
 
 class EstablishmentFactory(factory.django.DjangoModelFactory):
     """An open establishment; give it `longitude` and `latitude` to put it on the map."""
@@ -119,6 +127,13 @@ class EstablishmentFactory(factory.django.DjangoModelFactory):
     actor = factory.SubFactory(ActorFactory)
     siret = factory.Sequence(lambda n: f"{n:014d}")
     nic = factory.LazyAttribute(lambda o: o.siret[-5:])
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        # As the SIRENE import does: the establishment's commune is where its actor acts.
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            refresh_actor_places(actor_ids=[instance.actor_id])
 
 
 class EventFactory(factory.django.DjangoModelFactory):

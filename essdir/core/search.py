@@ -24,7 +24,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.expressions import Case, RawSQL, When
+from django.db.models.expressions import Case, Expression, When
 from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -72,34 +72,98 @@ def search_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
+# At most this many matches whose title holds the words, and as many others, are ranked
+# (see best_candidates()).
+SEARCH_CANDIDATES = 1_000
+
+
 def text_search(queryset: QuerySet, query: str, fields: list[tuple[str, str]]) -> QuerySet:
     """Rows matching `query`, annotated with `search_rank` and ordered by it.
 
-    `fields` lists (field, weight) pairs, weight "A" for titles: on PostgreSQL they are
-    the columns of the generated search vector; on SQLite they are matched one by one.
+    `fields` lists (field, weight) pairs, weight "A" for titles, the first of which is the
+    title: on PostgreSQL they are the columns of the generated search vector; on SQLite
+    they are matched one by one.
     """
     if not search_terms(query):
         return queryset
     if connection.vendor == "postgresql":
-        return _fulltext(queryset, query)
+        title = next(field for field, weight in fields if weight == "A")
+        return _fulltext(queryset, query, title)
     return _folded(queryset, query, fields)
 
 
-def _fulltext(queryset: QuerySet, query: str) -> QuerySet:
-    table = queryset.model._meta.db_table
+def best_candidates(queryset: QuerySet) -> QuerySet:
+    """Restrict a `text_search()` result, once every other filter is applied, to the rows
+    worth ranking: up to SEARCH_CANDIDATES matches whose title holds the words, and as many
+    of the others.
+
+    Ranking reads every match's search vector, so its cost grows with the number of
+    matches ("insertion" matches tens of thousands of structures); this bounds it while
+    keeping the title matches, which rank first. Beyond, a visitor refines the search. No
+    change on SQLite or for a queryset that was not searched.
+    """
+    if "_title_matches" not in queryset.query.annotations:
+        return queryset
+    keys = queryset.order_by().values("pk")
+    titled = keys.filter(_title_matches=True)[:SEARCH_CANDIDATES]
+    return queryset.filter(pk__in=titled.union(keys[:SEARCH_CANDIDATES]))
+
+
+def title_vector_sql(column: str) -> str:
+    """The title's own text vector: the expression of the index `title_index_operation`
+    creates, which the title matches of best_candidates() read."""
+    return f"to_tsvector('{CONFIG}'::regconfig, coalesce({column}, ''))"
+
+
+def title_index_operation(table: str, column: str):
+    """A migration operation adding (or, backwards, dropping) the GIN index of `table`'s
+    title vector; PostgreSQL only, and idempotent."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{table}_title_gin" ON "{table}" '
+                f"USING GIN ({title_vector_sql(chr(34) + column + chr(34))})"
+            )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{table}_title_gin"')
+
+    return migrations.RunPython(forwards, backwards)
+
+
+class TableSQL(Expression):
+    """SQL over the query's own table, named `{table}` in `sql`: unlike RawSQL, it follows
+    the alias the table gets inside a subquery (U0…), as best_candidates() needs."""
+
+    def __init__(self, sql: str, params: tuple, output_field):
+        super().__init__(output_field=output_field)
+        self.sql, self.params = sql, params
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return self.sql.format(table=table), self.params
+
+
+def _fulltext(queryset: QuerySet, query: str, title: str) -> QuerySet:
+    column = queryset.model._meta.get_field(title).column
     tsquery = f"websearch_to_tsquery('{CONFIG}'::regconfig, %s)"
+    title_vector = title_vector_sql(f'{{table}}."{column}"')
     return (
         queryset.alias(
-            _matches=RawSQL(
-                f'"{table}"."search_vector" @@ {tsquery}', (query,), output_field=BooleanField()
-            )
+            _matches=TableSQL(
+                f"{{table}}.search_vector @@ {tsquery}", (query,), output_field=BooleanField()
+            ),
+            _title_matches=TableSQL(
+                f"{title_vector} @@ {tsquery}", (query,), output_field=BooleanField()
+            ),
         )
         .filter(_matches=True)
         .annotate(
-            search_rank=RawSQL(
-                f'ts_rank("{table}"."search_vector", {tsquery})',
-                (query,),
-                output_field=FloatField(),
+            search_rank=TableSQL(
+                f"ts_rank({{table}}.search_vector, {tsquery})", (query,), output_field=FloatField()
             )
         )
         .order_by("-search_rank", "pk")

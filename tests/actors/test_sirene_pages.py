@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actors.models import Actor, ActorPartnership, Establishment
-from actors.services import import_sirene, set_hidden
+from actors.services import import_sirene, refresh_actor_places, set_hidden
 from actors.sirene_synthetic import (
     establishment_row,
     synthetic_siren,
@@ -200,6 +200,7 @@ def test_actor_list_finds_a_structure_through_its_establishment(tmp_path, client
 def test_actor_list_ignores_a_closed_establishment(tmp_path, client):
     jardins(tmp_path)
     Establishment.objects.filter(is_head_office=False).update(is_active=False)
+    refresh_actor_places()  # as the import does once it closed establishments
 
     listed = client.get("/acteurs/", {"territoire": "departement-57"}).context["object_list"]
 

@@ -7,10 +7,12 @@ from xml.etree import ElementTree
 import pytest
 from django.urls import reverse
 
+from actors.services import refresh_panoramas
 from tests.factories import (
     ActorFactory,
     CollectiviteFactory,
     ContactFactory,
+    EstablishmentFactory,
     EventFactory,
     SchemeFactory,
 )
@@ -50,20 +52,35 @@ def linked(response, records) -> list:
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_home_query_count_is_constant(client, django_assert_num_queries, time_machine, count):
+def test_home_query_count_is_constant(
+    client, django_assert_num_queries, time_machine, territory, count
+):
     time_machine.move_to(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC))
     collectivites = [CollectiviteFactory(name=f"Collectivité {n}") for n in range(count)]
     events = [
         EventFactory(title=f"Rencontre {n}", start_date=datetime.date(2026, 12, 1 + n))
         for n in range(count)
     ]
+    actors = ActorFactory.create_batch(count)
+    EstablishmentFactory(actor=actors[0], commune=territory("commune-54528"))
+    refresh_panoramas()
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(reverse("site:home"))
 
     assert linked(response, collectivites) == collectivites
     assert linked(response, events) == events
     assert [e.title for e in response.context["events"]] == [e.title for e in events]
+    counts = response.context["counts"]
+    assert (str(counts["structures"]), str(counts["establishments"])) == (str(count), "1")
+
+
+def test_home_counts_live_before_the_panoramas_are_computed(client):
+    ActorFactory.create_batch(2)
+
+    counts = client.get(reverse("site:home")).context["counts"]
+
+    assert (str(counts["structures"]), str(counts["establishments"])) == ("2", "0")
 
 
 @pytest.mark.parametrize("count", [1, 3])

@@ -1,9 +1,11 @@
 import pytest
 from django.urls import reverse
 
+from actors.services import refresh_panoramas
 from essdir.core import publication
 from territories.models import GroupingType, PublicationStatus, Territory, TerritoryKind
 from tests.factories import (
+    ActorFactory,
     BudgetFactory,
     BudgetLineFactory,
     CollectiviteFactory,
@@ -81,7 +83,8 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
         budget = BudgetFactory(collectivite=collectivite)
         BudgetLineFactory(budget=budget, scheme=scheme)
 
-    with django_assert_num_queries(17):
+    # With its computed panorama beside the source's: the containers, the panorama rows.
+    with django_assert_num_queries(19):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
@@ -226,11 +229,20 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
     for _ in range(count):
         collectivite = CollectiviteFactory(territory=territory("departement-54"))
         ContactFactory(collectivite=collectivite)
+        ActorFactory()
+    refresh_panoramas()
 
     with django_assert_num_queries(15):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
+    columns = response.context["panorama"].columns
+    assert [(c.name, c.structures) for c in columns] == [
+        ("Toul", count),
+        ("Meurthe-et-Moselle", count),
+        ("Grand Est", count),
+        ("France", count),
+    ]
 
 
 def test_territory_detail_shows_containers_and_children(client):

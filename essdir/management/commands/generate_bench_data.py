@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from actors.services import refresh_actor_places, refresh_panoramas
 from essdir.benchdata import NotAGeneratedDatabase, generate
 from essdir.core.caching import bump_content_version
 from essdir.search import refresh_search_contexts
@@ -45,6 +46,8 @@ class Command(BaseCommand):
             ) from error
         # Bulk writes send no signals: what records are found by, and cached pages, follow.
         refresh_search_contexts()
+        refresh_actor_places()
+        refresh_panoramas()
         bump_content_version()
         self.stdout.write(
             self.style.SUCCESS(

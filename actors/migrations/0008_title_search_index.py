@@ -1,0 +1,14 @@
+# The title's own full-text index, for the title matches that search ranks first
+# (essdir.core.search.best_candidates).
+
+from django.db import migrations
+
+from essdir.core.search import title_index_operation
+
+
+class Migration(migrations.Migration):
+    dependencies = [("actors", "0007_places_and_panoramas")]
+
+    operations = [
+        title_index_operation("actors_actor", "name"),
+    ]

@@ -1,0 +1,119 @@
+"""The ESS panorama of a territory: what the directory counts there, by family, activity and
+size, computed for every territory by `actors.services.refresh_panoramas()`.
+
+The activity sections are those of INSEE's French classification of activities, NAF rév. 2
+(https://www.insee.fr/fr/information/2120875): a NAF code's first two digits (its
+division) give its section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+# NAF rév. 2: the divisions (first two digits) each section spans, and its label.
+NAF_SECTIONS = {
+    "A": ((1, 3), _("Agriculture, sylviculture et pêche")),
+    "B": ((5, 9), _("Industries extractives")),
+    "C": ((10, 33), _("Industrie manufacturière")),
+    "D": ((35, 35), _("Production et distribution d'électricité, de gaz, de vapeur et d'air")),
+    "E": ((36, 39), _("Eau, assainissement, gestion des déchets et dépollution")),
+    "F": ((41, 43), _("Construction")),
+    "G": ((45, 47), _("Commerce ; réparation d'automobiles et de motocycles")),
+    "H": ((49, 53), _("Transports et entreposage")),
+    "I": ((55, 56), _("Hébergement et restauration")),
+    "J": ((58, 63), _("Information et communication")),
+    "K": ((64, 66), _("Activités financières et d'assurance")),
+    "L": ((68, 68), _("Activités immobilières")),
+    "M": ((69, 75), _("Activités spécialisées, scientifiques et techniques")),
+    "N": ((77, 82), _("Activités de services administratifs et de soutien")),
+    "O": ((84, 84), _("Administration publique")),
+    "P": ((85, 85), _("Enseignement")),
+    "Q": ((86, 88), _("Santé humaine et action sociale")),
+    "R": ((90, 93), _("Arts, spectacles et activités récréatives")),
+    "S": ((94, 96), _("Autres activités de services")),
+    "T": ((97, 98), _("Activités des ménages en tant qu'employeurs")),
+    "U": ((99, 99), _("Activités extra-territoriales")),
+}
+UNKNOWN = "?"
+
+# INSEE's bands grouped for reading: an establishment is an employer when its band is known
+# and is not "NN" (no employee); "00" had employees during the year, as INSEE's "caractère
+# employeur" counts it.
+SIZE_GROUPS = {
+    "0": (("00",), _("Aucun salarié au 31 décembre")),
+    "1-9": (("01", "02", "03"), _("1 à 9 salariés")),
+    "10-49": (("11", "12"), _("10 à 49 salariés")),
+    "50-249": (("21", "22", "31"), _("50 à 249 salariés")),
+    "250+": (("32", "41", "42", "51", "52", "53"), _("250 salariés et plus")),
+}
+NON_EMPLOYER_BANDS = ("", "NN")
+
+_SECTION_OF_DIVISION = {
+    division: section
+    for section, ((first, last), _label) in NAF_SECTIONS.items()
+    for division in range(first, last + 1)
+}
+_GROUP_OF_BAND = {band: group for group, (bands, _label) in SIZE_GROUPS.items() for band in bands}
+
+
+def naf_section(naf_code: str) -> str:
+    """The NAF section of a code ("88.99B" → "Q"), UNKNOWN when it is not a NAF code."""
+    digits = (naf_code or "")[:2]
+    if not digits.isdigit():
+        return UNKNOWN
+    return _SECTION_OF_DIVISION.get(int(digits), UNKNOWN)
+
+
+def size_group(band: str) -> str | None:
+    """The size group of an employer's INSEE band, None for a non-employer or unknown band."""
+    return _GROUP_OF_BAND.get(band or "")
+
+
+ROW_HEIGHT = 28
+
+
+@dataclass
+class Bar:
+    """One bar of a chart: a label, its figure and its share of the largest bar (0–100)."""
+
+    key: str
+    label: str
+    value: int
+    share: float = 0.0
+    # Where the SVG draws the row's label and bar (pixels from the top).
+    label_y: int = 0
+    bar_y: int = 0
+
+
+@dataclass
+class Chart:
+    """A bar chart of one dimension of the panorama, rendered as SVG and as a table."""
+
+    slug: str
+    title: str
+    unit: str
+    bars: list[Bar] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        largest = max((bar.value for bar in self.bars), default=0)
+        for row, bar in enumerate(self.bars):
+            bar.share = round(100 * bar.value / largest, 1) if largest else 0.0
+            bar.label_y, bar.bar_y = ROW_HEIGHT * row + 12, ROW_HEIGHT * row + 16
+
+    @property
+    def total(self) -> int:
+        return sum(bar.value for bar in self.bars)
+
+    @property
+    def height(self) -> int:
+        """The SVG's height: one row per bar."""
+        return ROW_HEIGHT * len(self.bars)
+
+
+def per_thousand(count: int | None, population: int | None) -> float | None:
+    """`count` per 1 000 inhabitants, None when the population is unknown."""
+    if count is None or not population:
+        return None
+    return round(1000 * count / population, 2)
