@@ -95,6 +95,8 @@ class BBoxField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
+        if len(value) > self.max_length:
+            raise ValidationError(self.error_messages["format"], code="format")
         try:
             numbers = [float(part) for part in value.split(",")]
         except ValueError:
@@ -115,7 +117,7 @@ class BBoxField(forms.CharField):
             raise ValidationError(self.error_messages["required"], code="required")
 
     def run_validators(self, value):
-        # The length validators apply to the text, which to_python() already read.
+        # The value is a BBox: to_python() checked the text's length before reading it.
         pass
 
 

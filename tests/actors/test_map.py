@@ -201,6 +201,7 @@ def test_actor_list_bbox_filter_keeps_actors_with_an_establishment_inside(client
         ("5,48,6,91", "Les latitudes de la zone doivent être comprises entre -90 et 90."),
         ("6,48,5,49", "L'ouest de la zone doit être inférieur à l'est, et le sud au nord."),
         ("5,49,6,49", "L'ouest de la zone doit être inférieur à l'est, et le sud au nord."),
+        ("5," + "0" * 200 + ",6,49", "La zone doit être quatre nombres séparés par des virgules"),
     ],
 )
 def test_actor_list_bad_bbox_answers_400(client, bbox, message):
