@@ -96,9 +96,13 @@ class BaseFilterSet(FastFormFilterSet):
     q = SearchFilter()
     territoire = TerritoryFilter(label=_("Territoire"))
 
-    def filter_queryset(self, queryset):
-        # Once every filter applied: what a search ranks stays bounded (best_candidates).
-        return best_candidates(super().filter_queryset(queryset))
+    @property
+    def qs(self):
+        # Once every filter and the order applied: what a search ranks by relevance stays
+        # bounded (best_candidates).
+        if not hasattr(self, "_bounded_qs"):
+            self._bounded_qs = best_candidates(super().qs)
+        return self._bounded_qs
 
     @property
     def territory(self) -> Territory | None:
@@ -170,3 +174,27 @@ class SchemeFilterSet(BaseFilterSet):
         if not value:
             return queryset
         return queryset.open_on(timezone.localdate())
+
+
+class BudgetComparisonFilterSet(FastFormFilterSet):
+    """The budgets compared, by collectivité type and territory. No free-text search: its
+    ranking would reorder the rows, which stay by name (never a ranking by amount)."""
+
+    type = django_filters.ChoiceFilter(
+        label=_("Type de collectivité"),
+        choices=CollectiviteKind.choices,
+        field_name="kind",
+        empty_label=_("Tous"),
+    )
+    territoire = TerritoryFilter(label=_("Territoire"))
+
+    class Meta:
+        model = Collectivite
+        fields = ["type", "territoire"]
+
+    @property
+    def territory(self) -> Territory | None:
+        """The territory the comparison is filtered on, once the filters are valid."""
+        if not (self.is_bound and self.form.is_valid()):
+            return None
+        return self.form.cleaned_data.get("territoire")

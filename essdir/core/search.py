@@ -100,9 +100,12 @@ def best_candidates(queryset: QuerySet) -> QuerySet:
     Ranking reads every match's search vector, so its cost grows with the number of
     matches ("insertion" matches tens of thousands of structures); this bounds it while
     keeping the title matches, which rank first. Beyond, a visitor refines the search. No
-    change on SQLite or for a queryset that was not searched.
+    change on SQLite, for a queryset that was not searched, or one that is not listed by
+    relevance.
     """
-    if "_title_matches" not in queryset.query.annotations:
+    query = queryset.query
+    if "_title_matches" not in query.annotations or query.order_by[:1] != ("-search_rank",):
+        # Not searched, or listed in another order (by date, by name): every match counts.
         return queryset
     keys = queryset.order_by().values("pk")
     titled = keys.filter(_title_matches=True)[:SEARCH_CANDIDATES]
