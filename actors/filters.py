@@ -46,14 +46,15 @@ class ActorFilterSet(BaseFilterSet):
         queryset=Actor.objects.published()
         .filter(members__isnull=False)
         .distinct()
-        .order_by("name"),
+        .order_by("name")
+        .only("pk", "slug", "name"),
         to_field_name="slug",
         field_name="member_of",
         empty_label=_("Tous"),
     )
     partenaire = django_filters.ModelChoiceFilter(
         label=_("Partenaire de"),
-        queryset=Collectivite.objects.published().order_by("name"),
+        queryset=Collectivite.objects.published().order_by("name").only("pk", "slug", "name"),
         to_field_name="slug",
         field_name="partner_of",
         empty_label=_("Toutes"),

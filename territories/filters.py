@@ -118,14 +118,18 @@ class CollectiviteFilterSet(BaseFilterSet):
     )
     region = django_filters.ModelChoiceFilter(
         label=_("Région"),
-        queryset=Territory.objects.filter(kind=TerritoryKind.REGION).order_by("name"),
+        queryset=Territory.objects.filter(kind=TerritoryKind.REGION)
+        .order_by("name")
+        .only("pk", "kind", "code", "name"),
         to_field_name="code",
         method="filter_inside",
         empty_label=_("Toutes"),
     )
     departement = django_filters.ModelChoiceFilter(
         label=_("Département"),
-        queryset=Territory.objects.filter(kind=TerritoryKind.DEPARTEMENT).order_by("code"),
+        queryset=Territory.objects.filter(kind=TerritoryKind.DEPARTEMENT)
+        .order_by("code")
+        .only("pk", "kind", "code", "name"),
         to_field_name="code",
         method="filter_inside",
         empty_label=_("Tous"),
@@ -142,7 +146,7 @@ class CollectiviteFilterSet(BaseFilterSet):
 class SchemeFilterSet(BaseFilterSet):
     funder = django_filters.ModelChoiceFilter(
         label=_("Financeur"),
-        queryset=Collectivite.objects.published().order_by("name"),
+        queryset=Collectivite.objects.published().order_by("name").only("pk", "slug", "name"),
         to_field_name="slug",
         method="filter_funder",
         empty_label=_("Tous"),
