@@ -19,6 +19,7 @@ class StaticSitemap(BilingualSitemap):
         return [
             "site:home",
             "territories:collectivite_list",
+            "territories:budget_comparison",
             "territories:scheme_list",
             "territories:contact_finder",
             "actors:list",

@@ -18,6 +18,7 @@ from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
 from events.models import Event
+from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
 from territories.forms import ContactFinderForm
 from territories.models import Budget, Collectivite, Contact, Scheme, Territory
@@ -76,6 +77,7 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
         return super().get_context_data(
             contacts=Contact.objects.published().of(collectivite).for_list().by_importance(),
             budgets=Budget.objects.published().of(collectivite).for_detail(),
+            budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
             schemes=Scheme.objects.published().of(collectivite).for_list(),
             funded_schemes=Scheme.objects.published().co_funded_by(collectivite).for_list(),
             partner_actors=partners[: settings.PAGE_SIZE],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -489,6 +489,15 @@ class CollectiviteKind(models.TextChoices):
     PAYS = "pays", _("Pays")
 
 
+def kind_order(field: str = "kind") -> models.Case:
+    """An ordering on a collectivité type `field`, from the région down (CollectiviteKind)."""
+    return models.Case(
+        *(models.When(**{field: kind}, then=rank) for rank, kind in enumerate(CollectiviteKind)),
+        default=len(CollectiviteKind),
+        output_field=models.PositiveSmallIntegerField(),
+    )
+
+
 class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def owned_by(self, collectivites):
         """A collectivité owns its own record."""
@@ -543,6 +552,21 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def for_detail(self):
         return self.select_related("territory").prefetch_related(
             "sources", "key_figures", "axes", "actions__themes"
+        )
+
+    def for_budget_comparison(self):
+        """Collectivités with a published budget, by type then name, each with its published
+        budgets in `compared_budgets` (Budget.objects.for_comparison(): oldest year first)."""
+        budgets = Budget.objects.published()
+        return (
+            self.filter(models.Exists(budgets.filter(collectivite=models.OuterRef("pk"))))
+            .select_related("territory")
+            .prefetch_related(
+                models.Prefetch(
+                    "budgets", queryset=budgets.for_comparison(), to_attr="compared_budgets"
+                )
+            )
+            .order_by(kind_order(), "name", "pk")
         )
 
 
@@ -779,6 +803,52 @@ class BudgetQuerySet(CollectiviteRecordQuerySet):
             models.F("year").desc(nulls_last=True), "label", "pk"
         )
 
+    def for_comparison(self, first: Collectivite | None = None):
+        """Budgets side by side: with the census population of their collectivité's territory
+        and their lines, by collectivité type, then name, then year (oldest first, undated
+        last) so that a collectivité's years follow each other. Never ordered by amount.
+        The budgets of `first`, when given, come before all others."""
+        ordering = [
+            kind_order("collectivite__kind"),
+            "collectivite__name",
+            "collectivite_id",
+            models.F("year").asc(nulls_last=True),
+            "label",
+            "pk",
+        ]
+        if first is not None:
+            ordering.insert(0, models.Case(models.When(collectivite=first, then=0), default=1))
+        return (
+            self.select_related("collectivite__territory")
+            .prefetch_related("lines")
+            .order_by(*ordering)
+        )
+
+    def comparison_facts(self):
+        """(collectivité type, year, label, has a note, sections with an amount, approximate)
+        of each budget, what a comparison's notes depend on, in one aggregate query."""
+        with_amount = Q(lines__amount__isnull=False)
+
+        def lines(condition: Q) -> models.Count:
+            return models.Count("lines", filter=with_amount & condition)
+
+        return self.annotate(
+            operating_lines=lines(Q(lines__section=BudgetSection.FONCTIONNEMENT)),
+            investment_lines=lines(Q(lines__section=BudgetSection.INVESTISSEMENT)),
+            unspecified_lines=lines(Q(lines__section="")),
+            approximate_lines=lines(Q(lines__approximate=True)),
+            has_note=models.ExpressionWrapper(~Q(note=""), output_field=models.BooleanField()),
+        ).values_list(
+            "collectivite__kind",
+            "year",
+            "label",
+            "has_note",
+            "operating_lines",
+            "investment_lines",
+            "unspecified_lines",
+            "approximate_lines",
+        )
+
 
 class Budget(CollectiviteRecord):
     """What a collectivité devotes to the ESS, for a year when the source gives one."""
@@ -819,18 +889,71 @@ class Budget(CollectiviteRecord):
     def _lines(self):
         return list(self.lines.all())
 
-    def section_totals(self) -> list[tuple[str, int, bool]]:
-        """(section label, total, approximate) for each section present, in a stable order."""
-        totals: dict[str, list] = {}
+    def amounts_by_section(self) -> dict[str, tuple[int, bool]]:
+        """{section ("" when the source gives none): (total, approximate)} of the amounts."""
+        totals: dict[str, tuple[int, bool]] = {}
         for line in self._lines():
             if line.amount is None:
                 continue
-            entry = totals.setdefault(line.section, [0, False])
-            entry[0] += line.amount
-            entry[1] = entry[1] or line.approximate
+            amount, approximate = totals.get(line.section, (0, False))
+            totals[line.section] = (amount + line.amount, approximate or line.approximate)
+        return totals
+
+    def section_totals(self) -> list[tuple[str, int, bool]]:
+        """(section label, total, approximate) for each section present, in a stable order."""
+        totals = self.amounts_by_section()
         order = [BudgetSection.INVESTISSEMENT, BudgetSection.FONCTIONNEMENT, ""]
         labels = dict(BudgetSection.choices) | {"": "Section non précisée"}
         return [(labels[s], totals[s][0], totals[s][1]) for s in order if s in totals]
+
+    def section_columns(self) -> list[tuple[int, bool] | None]:
+        """(total, approximate) of fonctionnement, investissement and of the amounts without
+        a section, in that order; None for what the source does not give."""
+        totals = self.amounts_by_section()
+        order = [BudgetSection.FONCTIONNEMENT, BudgetSection.INVESTISSEMENT, ""]
+        return [totals.get(section) for section in order]
+
+    @property
+    def population(self) -> int | None:
+        """The census population of the collectivité's territory (INSEE, population
+        municipale summed over its communes), the one budgets are compared on."""
+        return self.collectivite.territory.population
+
+    @property
+    def per_inhabitant(self) -> Decimal | None:
+        """The total in euros per inhabitant, to the cent; None without total or population."""
+        total, population = self.total, self.population
+        if total is None or not population:
+            return None
+        return (Decimal(total) / population).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def _share(self, section: str) -> Decimal | None:
+        totals = self.amounts_by_section()
+        # A split is only told when the source gives both sections: "100 % fonctionnement"
+        # would say the collectivité invests nothing, when the source is merely silent.
+        if not (BudgetSection.FONCTIONNEMENT in totals and BudgetSection.INVESTISSEMENT in totals):
+            return None
+        amount = totals.get(section, (0, False))[0]
+        total = sum(amount for amount, _approximate in totals.values())
+        if not total:
+            return None
+        return (Decimal(100 * amount) / total).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def operating_share(self) -> Decimal | None:
+        """Fonctionnement's share of the total, in % (one decimal), when both sections are given."""
+        return self._share(BudgetSection.FONCTIONNEMENT)
+
+    @property
+    def investment_share(self) -> Decimal | None:
+        """Investissement's share of the total, in % (one decimal), when both sections are given."""
+        return self._share(BudgetSection.INVESTISSEMENT)
+
+    @property
+    def unspecified_share(self) -> Decimal | None:
+        """The share of amounts the source gives no section for, in %, as for the others."""
+        share = self._share("")
+        return share or None
 
     @property
     def total(self) -> int | None:

@@ -5,6 +5,11 @@ from territories import views
 app_name = "territories"
 urlpatterns = [
     path("collectivites/", views.CollectiviteListView.as_view(), name="collectivite_list"),
+    path(
+        "collectivites/budgets/",
+        views.BudgetComparisonView.as_view(),
+        name="budget_comparison",
+    ),
     path("territoires/", views.TerritoryListView.as_view(), name="territory_list"),
     path(
         "territoires/suggestions/",

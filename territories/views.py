@@ -8,11 +8,12 @@ from essdir.core.caching import PublicPageCacheMixin
 from essdir.core.exports import ExportView
 from essdir.core.pagination import BoundedPaginator, bounded_count
 from essdir.core.views import FilteredListView, QueryFormMixin
+from territories.budgets import comparison_groups
 from territories.exports import COLLECTIVITES, SCHEMES
-from territories.filters import CollectiviteFilterSet, SchemeFilterSet
+from territories.filters import BudgetComparisonFilterSet, CollectiviteFilterSet, SchemeFilterSet
 from territories.finder import answer_for
 from territories.forms import ContactFinderForm, TerritorySearchForm
-from territories.models import Collectivite, Scheme, Territory, TerritoryKind
+from territories.models import Budget, Collectivite, Scheme, Territory, TerritoryKind
 
 
 def services_for(territory: Territory) -> dict:
@@ -33,6 +34,32 @@ class CollectiviteListView(FilteredListView):
 
     def get_queryset(self):
         return Collectivite.objects.published().for_list()
+
+
+class BudgetComparisonView(FilteredListView):
+    """The ESS budgets of the collectivités side by side, same type together, by name.
+
+    Paginated by collectivité so that its budgets stay together; the notes of each type
+    are computed from all its budgets, on this page or another.
+    """
+
+    filterset_class = BudgetComparisonFilterSet
+    template_name = "territories/budget_comparison.html"
+
+    def get_queryset(self):
+        return Collectivite.objects.published().for_budget_comparison()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        collectivites = context["object_list"]
+        kinds = {collectivite.kind for collectivite in collectivites}
+        facts = Budget.objects.published().filter(
+            collectivite__in=self.object_list.order_by().values("pk"), collectivite__kind__in=kinds
+        )
+        context["groups"] = (
+            comparison_groups(collectivites, facts.comparison_facts()) if kinds else []
+        )
+        return context
 
 
 class TerritoryListView(PublicPageCacheMixin, QueryFormMixin, ListView):

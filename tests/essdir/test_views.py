@@ -132,7 +132,15 @@ def test_sitemap_query_count_is_constant(client, django_assert_num_queries, coun
         response = client.get(reverse("sitemap"))
 
     locations = [loc.text for loc in ElementTree.fromstring(response.content).iter(f"{SITEMAP}loc")]
-    pages = ["/", "/collectivites/", "/dispositifs/", "/contacts/", "/acteurs/", "/evenements/"]
+    pages = [
+        "/",
+        "/collectivites/",
+        "/collectivites/budgets/",
+        "/dispositifs/",
+        "/contacts/",
+        "/acteurs/",
+        "/evenements/",
+    ]
     urls = pages + [record.get_absolute_url() for record in records]
     expected = [f"https://testserver{prefix}{url}" for url in urls for prefix in ("", "/en")]
     assert locations == expected

@@ -83,8 +83,9 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
         budget = BudgetFactory(collectivite=collectivite)
         BudgetLineFactory(budget=budget, scheme=scheme)
 
-    # With its computed panorama beside the source's: the containers, the panorama rows.
-    with django_assert_num_queries(19):
+    # With its computed panorama beside the source's: the containers, the panorama rows;
+    # its budgets beside those of its type: the budgets and their lines.
+    with django_assert_num_queries(21):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
