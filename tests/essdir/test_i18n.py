@@ -311,6 +311,17 @@ def test_sitemap_lists_both_languages_with_alternates(client):
     ]
 
 
+def test_robots_keep_crawlers_out_of_the_search_in_both_languages(client):
+    response = client.get("/robots.txt")
+
+    assert response.content.decode().splitlines() == [
+        "User-agent: *",
+        "Disallow: /recherche/",
+        "Disallow: /en/recherche/",
+        "Sitemap: https://testserver/sitemap.xml",
+    ]
+
+
 # --- Page cache -------------------------------------------------------------------------------
 
 
