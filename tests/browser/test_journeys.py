@@ -18,6 +18,7 @@ FINDER_LABEL = "Code postal, commune ou code INSEE"
 PAGES = [
     "/",
     "/collectivites/",
+    "/collectivites/budgets/",
     "/collectivites/meurthe-et-moselle/",
     "/territoires/commune-54528-toul/",
     "/dispositifs/",

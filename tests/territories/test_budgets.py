@@ -4,14 +4,23 @@ block of each collectivité's page (territories/budgets.py, BudgetComparisonView
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from territories.budgets import BudgetFacts, evolution, group_notes
 from territories.models import Budget, Collectivite, PublicationStatus, Territory
 from tests.factories import BudgetFactory, BudgetLineFactory, CollectiviteFactory, territory
+from tests.html import report, validate_html
 
 pytestmark = pytest.mark.django_db
 
 URL = "/collectivites/budgets/"
+
+
+@pytest.fixture(autouse=True)
+def _french():
+    """The notes are written in the active language: French, whatever a test before did."""
+    with translation.override("fr"):
+        yield
 
 
 def with_population(short_slug: str, population: int | None) -> Territory:
@@ -414,3 +423,37 @@ def test_collectivite_page_shows_a_bounded_number_of_peers(client, settings):
     assert [b.collectivite.name for b in comparison.rows][:2] == ["Zeta", "Pair 00"]
     assert len(comparison.rows) == 10
     assert comparison.more is True
+
+
+# --- In English ---------------------------------------------------------------------------------
+
+
+def test_english_comparison_is_translated_valid_and_keeps_french_content_marked(client, settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    here = CollectiviteFactory(name="Alpha", territory=with_population("departement-54", 700_000))
+    budget_with(here, 2020, "Budget ESS", [("fonctionnement", 40_000, False)])
+    budget_with(
+        here,
+        2022,
+        "Budget consacré à l'ESS",
+        [("fonctionnement", 35_000, True), ("investissement", 15_000, False)],
+    )
+    budget_with(CollectiviteFactory(name="Beta"), None, "", [("", 1_000, False)])
+
+    page = f"/en{here.get_absolute_url()}"  # before the English requests activate English
+
+    pages = {url: client.get(url) for url in (f"/en{URL}", page)}
+
+    assert {url: r.status_code for url, r in pages.items()} == dict.fromkeys(pages, 200)
+    html = {url: r.content.decode() for url, r in pages.items()}
+    comparison = html[f"/en{URL}"].replace("&nbsp;", "\u00a0")
+    assert "<h1>ESS budgets compared</h1>" in comparison
+    assert "The years differ: 2020, 2022." in comparison
+    assert "1 budget whose source gives no year." in comparison
+    assert '<td class="num">about €0.07</td>' in comparison
+    assert "<td>operating 70.0%, investment 30.0%</td>" in comparison
+    assert "+25.0% since 2020" in comparison
+    assert '<span lang="fr">Budget consacré à l&#x27;ESS</span>' in comparison
+    assert "Compare the budgets of the local authorities of type" in html[page]
+    errors = validate_html(html)
+    assert errors == {url: [] for url in html}, report(errors)
