@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actors.models import Actor, ActorPartnership, Establishment
-from actors.services import import_sirene, refresh_actor_places, set_hidden
+from actors.models import Actor, ActorPartnership, Establishment, TerritoryPanorama
+from actors.services import import_sirene, refresh_actor_places, refresh_panoramas, set_hidden
 from actors.sirene_synthetic import (
     establishment_row,
     synthetic_siren,
@@ -237,6 +237,7 @@ def test_search_with_territory_finds_a_structure_through_its_establishment(tmp_p
 def test_territory_page_counts_structures_and_establishments(tmp_path, client):
     jardins(tmp_path, branches=2)
     ActorFactory(territory=territory("commune-57463"))
+    refresh_panoramas()  # as the nightly refresh does after staff edits
 
     page = text(client.get(territory("departement-57").get_absolute_url()))
 
@@ -253,6 +254,7 @@ def test_territory_page_counts_leave_hidden_structures_out(tmp_path, client):
     actor = jardins(tmp_path, branches=2)
     set_hidden(actors=[actor], hidden=True)
     ActorFactory(territory=territory("commune-57463"))
+    refresh_panoramas()
 
     page = text(client.get(territory("departement-57").get_absolute_url()))
 
@@ -265,6 +267,7 @@ def test_territory_page_counts_leave_hidden_structures_out(tmp_path, client):
 def test_home_page_counts_structures_and_establishments(tmp_path, client):
     jardins(tmp_path, branches=2)
     ActorFactory()
+    refresh_panoramas()
 
     page = text(client.get("/"))
 
@@ -345,3 +348,11 @@ def test_seed_keeps_a_siren_staff_attached_and_the_official_facts(tmp_path, seed
         "groupement-pays-tdl",
     )
     assert Actor.objects.filter(siren=SIREN_A).count() == 1
+
+
+def test_import_computes_the_panoramas(tmp_path):
+    jardins(tmp_path, branches=2)
+
+    panorama = TerritoryPanorama.objects.get(territory=territory("departement-57"))
+
+    assert (panorama.structures, panorama.establishments) == (1, 2)
