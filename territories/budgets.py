@@ -207,7 +207,9 @@ class ComparisonGroup:
     budget_count: int = 0
 
 
-def comparison_groups(collectivites: Iterable[Collectivite], facts: Iterable[Sequence]) -> list:
+def comparison_groups(
+    collectivites: Iterable[Collectivite], facts: Iterable[Sequence]
+) -> list[ComparisonGroup]:
     """The groups of a page of `Collectivite.objects.for_budget_comparison()`, in order, with
     notes computed from `facts` (rows of `Budget.objects.comparison_facts()`, the type first)
     of every budget of the group, on this page or another."""
