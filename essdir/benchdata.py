@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import random
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -300,6 +301,25 @@ def generate(
     )
 
 
+def synthetic_lambert(commune_code: str, salt: int) -> dict[str, str]:
+    """Made-up Lambert-93 coordinates for a generated establishment, so that the map is
+    measured on located points: spread over metropolitan France's extent by a hash of the
+    commune's code (the geography carries no coordinates), a few hundred metres apart.
+    Overseas communes, whose INSEE columns use other projections, stay unlocated."""
+    if commune_code.startswith("97"):
+        return {
+            "coordonneeLambertAbscisseEtablissement": "",
+            "coordonneeLambertOrdonneeEtablissement": "",
+        }
+    spot = zlib.crc32(commune_code.encode())
+    x = 150_000 + spot % 1_000_000 + (salt * 37) % 800
+    y = 6_150_000 + (spot // 1_000_000) % 900_000 + (salt * 53) % 800
+    return {
+        "coordonneeLambertAbscisseEtablissement": f"{x:.1f}",
+        "coordonneeLambertOrdonneeEtablissement": f"{y:.1f}",
+    }
+
+
 def generate_actors(*, count, rng, communes, weights, themes, partners) -> int:
     """National structures through the SIRENE import: write official-layout stock files
     (one ESS unit per structure, its head office in a commune drawn in proportion to
@@ -348,9 +368,7 @@ def generate_actors(*, count, rng, communes, weights, themes, partners) -> int:
                     libelleCommuneEtablissement=commune_name.upper(),
                     trancheEffectifsEtablissement=EMPLOYEES_BANDS[(i + rank) % 10],
                     numeroVoieEtablissement=str(1 + (i + rank) % 120),
-                    # Communes only: the generated places have no coordinates.
-                    coordonneeLambertAbscisseEtablissement="",
-                    coordonneeLambertOrdonneeEtablissement="",
+                    **synthetic_lambert(codes[commune_id], i + rank),
                     identifiantAdresseEtablissement="",
                 )
 
