@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from actors.map import BBox, BBoxField
@@ -60,7 +61,8 @@ class ActorFilterSet(BaseFilterSet):
         empty_label=_("Toutes"),
     )
     # Set by a click on a cluster of the map (actors/map.py): "west,south,east,north".
-    bbox = BBoxFilter(label=_("Zone de la carte (ouest,sud,est,nord)"))
+    # Set by a click on a map cluster, shown as "Retirer cette zone", kept by the form.
+    bbox = BBoxFilter(label=_("Zone de la carte (ouest,sud,est,nord)"), widget=forms.HiddenInput)
     tri = django_filters.OrderingFilter(
         label=_("Trier par"),
         fields=(("name", "nom"), ("created_at", "recent"), ("id", "id")),

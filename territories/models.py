@@ -477,6 +477,10 @@ class CollectiviteRecord(SourcedRecord):
 # --- Collectivités ----------------------------------------------------------------------------
 
 
+# Paths under /collectivites/ that are pages of their own, never a collectivité's slug.
+RESERVED_COLLECTIVITE_SLUGS = ["budgets"]
+
+
 class CollectiviteKind(models.TextChoices):
     REGION = "region", _("Région")
     DEPARTEMENT = "departement", _("Département")
@@ -612,6 +616,12 @@ class Collectivite(SourcedRecord):
                 condition=Q(rtes_membership_year__isnull=True)
                 | Q(rtes_membership_year__gte=1990, rtes_membership_year__lte=2100),
                 name="collectivite_rtes_year_plausible",
+            ),
+            # /collectivites/budgets/ is the budgets' comparison, not a collectivité.
+            models.CheckConstraint(
+                condition=~Q(slug__in=RESERVED_COLLECTIVITE_SLUGS),
+                name="collectivite_slug_not_reserved",
+                violation_error_message="Cet identifiant est réservé à une page de l'annuaire.",
             ),
         ]
 

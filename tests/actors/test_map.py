@@ -190,6 +190,14 @@ def test_actor_list_bbox_filter_keeps_actors_with_an_establishment_inside(client
     )
 
 
+def test_actor_list_keeps_the_zone_as_a_hidden_field(client, lorraine):
+    response = client.get("/acteurs/", {"bbox": "6.0,48.6,6.3,48.8", "famille": "cooperative"})
+
+    text = html.unescape(response.content.decode())
+    assert '<input type="hidden" name="bbox" value="6.0,48.6,6.3,48.8" id="id_bbox">' in text
+    assert "Zone de la carte (ouest,sud,est,nord)</label>" not in text
+
+
 @pytest.mark.parametrize(
     ("bbox", "message"),
     [

@@ -3,7 +3,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from territories.models import Contact, Territory
-from tests.factories import BudgetFactory, BudgetLineFactory, CollectiviteFactory, SchemeFactory
+from tests.factories import (
+    BudgetFactory,
+    BudgetLineFactory,
+    CollectiviteFactory,
+    SchemeFactory,
+    territory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +131,12 @@ def test_scheme_window_cannot_close_before_it_opens():
     with pytest.raises(ValidationError) as error:
         scheme.full_clean()
     assert "closes_on" in error.value.message_dict
+
+
+def test_collectivite_slug_reserved_for_a_page_is_refused():
+    collectivite = CollectiviteFactory.build(slug="budgets", territory=territory("departement-54"))
+
+    with pytest.raises(ValidationError) as error:
+        collectivite.full_clean()
+
+    assert error.value.messages == ["Cet identifiant est réservé à une page de l'annuaire."]
