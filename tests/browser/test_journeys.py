@@ -21,6 +21,8 @@ PAGES = [
     "/collectivites/budgets/",
     "/collectivites/meurthe-et-moselle/",
     "/territoires/commune-54528-toul/",
+    # The panorama's charts (SVG) and its table beside the département's, région's, France's.
+    "/territoires/departement-54-meurthe-et-moselle/",
     "/dispositifs/",
     "/dispositifs/agiren54/",
     "/contacts/?q=Toul",

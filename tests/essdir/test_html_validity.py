@@ -51,5 +51,7 @@ def test_every_page_type_is_valid_html(client, seed, settings, territory):
     statuses = {name: response.status_code for name, response in responses.items()}
     assert statuses == {**urls, empty_proposal: 400}
     pages = {name: r.content.decode(r.charset) for name, r in responses.items()}
+    # The panorama's SVG charts are among what is validated.
+    assert '<svg role="img"' in pages[territory("departement-54").get_absolute_url()]
     errors = validate_html(pages)
     assert errors == {name: [] for name in pages}, report(errors)
