@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 from actors import sirene
 from actors.panorama import NAF_SECTIONS, SIZE_GROUPS, UNKNOWN, Bar, Chart, per_thousand
 from actors.validators import validate_siren, validate_siret
+from essdir.core.choices import ChoiceLabelsMixin
 from essdir.core.pagination import bounded_count, bounded_label
 from essdir.core.publication import PublicationStatus
 from essdir.core.search import refresh_search_context, text_search
@@ -623,7 +624,7 @@ class SchemeRoleQuerySet(models.QuerySet):
         )
 
 
-class SchemeRole(models.Model):
+class SchemeRole(ChoiceLabelsMixin, models.Model):
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="scheme_roles")
     scheme = models.ForeignKey(
         "territories.Scheme", on_delete=models.CASCADE, related_name="actor_roles"
@@ -667,7 +668,7 @@ class ActorProposalQuerySet(models.QuerySet):
         )
 
 
-class ActorProposal(models.Model):
+class ActorProposal(ChoiceLabelsMixin, models.Model):
     """A structure proposed by the public; never shown before staff approve it."""
 
     name = models.CharField("nom de la structure", max_length=300)
@@ -936,3 +937,72 @@ class TerritoryPanorama(models.Model):
                 "tailles", "Établissements employeurs par effectif salarié", "établissements", sizes
             ),
         ]
+
+
+class MapCellQuerySet(models.QuerySet):
+    def in_bbox(self, bbox: BBox):
+        """Cells whose members' mean position lies inside `bbox` (edges included)."""
+        return self.filter(
+            lat__gte=bbox.south, lat__lte=bbox.north, lon__gte=bbox.west, lon__lte=bbox.east
+        )
+
+    def grid_clusters(self, cell_lon: float, cell_lat: float):
+        """The cells regrouped by a coarser grid of `cell_lon` × `cell_lat` degrees (`cx`,
+        `cy`): `total` establishments, the sums of their positions (`lon_sum`, `lat_sum`) and
+        the bounding box of the members; unordered."""
+        return (
+            self.order_by()
+            .values(
+                cx=Floor(models.F("lon") / models.Value(cell_lon)),
+                cy=Floor(models.F("lat") / models.Value(cell_lat)),
+            )
+            .annotate(
+                total=models.Sum("count"),
+                lon_sum=models.Sum(models.F("lon") * models.F("count")),
+                lat_sum=models.Sum(models.F("lat") * models.F("count")),
+                west=models.Min("west"),
+                south=models.Min("south"),
+                east=models.Max("east"),
+                north=models.Max("north"),
+            )
+        )
+
+
+class MapCell(models.Model):
+    """The located, active establishments of the structures the public sees, counted by
+    cells of MAP_CELL_DEGREES, for the map's wide views (a country, a région): regrouping
+    a few thousand cells instead of scanning 200 000 establishments per request.
+
+    Derived data, rebuilt by `actors.services.refresh_map_cells()` with the panoramas.
+    """
+
+    gx = models.IntegerField("colonne")
+    gy = models.IntegerField("ligne")
+    count = models.PositiveIntegerField("établissements")
+    lon = models.FloatField("longitude moyenne")
+    lat = models.FloatField("latitude moyenne")
+    west = models.FloatField("ouest")
+    south = models.FloatField("sud")
+    east = models.FloatField("est")
+    north = models.FloatField("nord")
+
+    objects = MapCellQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "cellule de la carte"
+        verbose_name_plural = "cellules de la carte"
+        constraints = [
+            models.UniqueConstraint(fields=["gx", "gy"], name="map_cell_unique"),
+            models.CheckConstraint(
+                condition=Q(count__gt=0),
+                name="map_cell_not_empty",
+                violation_error_message="Une cellule de la carte compte au moins un établissement.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gx}, {self.gy}: {self.count}"
+
+
+# The side of the map's precomputed cells, in degrees (about 5 km by 4 in France).
+MAP_CELL_DEGREES = 0.05

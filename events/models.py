@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from essdir.core.choices import ChoiceLabelsMixin
 from essdir.core.publication import PublicationStatus
 from essdir.core.search import refresh_search_context, text_search
 from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
@@ -284,7 +285,7 @@ class ParticipationRole(models.TextChoices):
     PARTNER = "partner", _("Partenaire")
 
 
-class EventParticipation(models.Model):
+class EventParticipation(ChoiceLabelsMixin, models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participations")
     role = models.CharField("rôle", max_length=10, choices=ParticipationRole.choices)
     collectivite = models.ForeignKey(

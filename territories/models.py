@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from essdir.core.choices import ChoiceLabelsMixin
 from essdir.core.publication import PublicationStatus, Publishable, PublishableQuerySet
 from essdir.core.search import refresh_search_context, text_search
 from essdir.core.text import normalize
@@ -243,7 +244,7 @@ class TerritoryQuerySet(models.QuerySet):
         return communes.distinct().order_by("search_name", "code")
 
 
-class Territory(models.Model):
+class Territory(ChoiceLabelsMixin, models.Model):
     kind = models.CharField("type", max_length=12, choices=TerritoryKind.choices)
     code = models.CharField(
         "code", max_length=30, help_text="Code INSEE, SIREN ou code du groupement."
@@ -988,7 +989,7 @@ class BudgetLineQuerySet(models.QuerySet):
         )
 
 
-class BudgetLine(models.Model):
+class BudgetLine(ChoiceLabelsMixin, models.Model):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")
     section = models.CharField("section", max_length=20, choices=BudgetSection.choices, blank=True)
     label = models.CharField("libellé", max_length=400)

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from essdir.core.choices import ChoiceLabelsMixin
+
 STALE_AFTER = datetime.timedelta(days=365)
 
 
@@ -32,7 +34,7 @@ class PublishableQuerySet(models.QuerySet):
         return self.filter(Q(checked_at__isnull=True) | Q(checked_at__lt=today - STALE_AFTER))
 
 
-class Publishable(models.Model):
+class Publishable(ChoiceLabelsMixin, models.Model):
     """Fields shared by every record the public pages show."""
 
     status = models.CharField(
