@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from actors.models import Establishment
+from actors.models import MAP_CELL_DEGREES, Establishment, MapCell
 
 # Decimals of the coordinates written in the GeoJSON and in zones (about 1 m).
 DECIMALS = 5
@@ -32,6 +32,9 @@ MAX_CELLS_ACROSS = 64
 CELLS_PER_TILE = 4
 # Below this cosine the grid's cells stop getting flatter towards the poles.
 MIN_COSINE = 0.05
+# A wide view regroups the precomputed cells once its own are this many of them across:
+# the clusters' counts stay exact, their positions and zones within a precomputed cell.
+PRECOMPUTED_FROM = 10
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,8 @@ def establishments_geojson(
         features, extent = _establishment_features(rows)
         clustered = False
     else:
-        features, extent = _cluster_features(located, bbox, zoom, cluster_url)
+        cells = _cells(located, bbox, zoom, precomputed=actors is None)
+        features, extent = _cluster_features(cells, cluster_url)
         clustered = True
     collection = {"type": "FeatureCollection"}
     if extent:
@@ -213,10 +217,36 @@ def _establishment_features(rows) -> tuple[list[dict], list[float] | None]:
     return features, [min(longitudes), min(latitudes), max(longitudes), max(latitudes)]
 
 
-def _cluster_features(located, bbox: BBox, zoom: int | None, cluster_url):
+def _cells(located, bbox: BBox, zoom: int | None, *, precomputed: bool) -> list[dict]:
+    """The clusters of `located` inside `bbox` at `zoom`, sorted. A wide view of every public
+    establishment (`precomputed`) regroups the precomputed cells (MapCell) when its cells
+    hold at least PRECOMPUTED_FROM of them across; until they are first computed, and for
+    narrower or filtered views, the establishments themselves are grouped."""
+    cell_lon, cell_lat = grid_cells(bbox, zoom)
+    cells = []
+    if precomputed and cell_lon >= PRECOMPUTED_FROM * MAP_CELL_DEGREES:
+        cells = [
+            {
+                "gx": cell["cx"],
+                "gy": cell["cy"],
+                "count": cell["total"],
+                "lon": cell["lon_sum"] / cell["total"],
+                "lat": cell["lat_sum"] / cell["total"],
+                "west": cell["west"],
+                "south": cell["south"],
+                "east": cell["east"],
+                "north": cell["north"],
+            }
+            for cell in MapCell.objects.in_bbox(bbox).grid_clusters(cell_lon, cell_lat)
+        ]
+    if not cells:
+        cells = list(located.grid_clusters(cell_lon, cell_lat))
+    return sorted(cells, key=itemgetter("gx", "gy"))
+
+
+def _cluster_features(cells: list[dict], cluster_url):
     features = []
     extent = None
-    cells = sorted(located.grid_clusters(*grid_cells(bbox, zoom)), key=itemgetter("gx", "gy"))
     for cell in cells:
         members = BBox.around(cell["west"], cell["south"], cell["east"], cell["north"])
         features.append(

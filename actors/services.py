@@ -24,11 +24,13 @@ from django.utils.text import slugify
 
 from actors import sirene
 from actors.models import (
+    MAP_CELL_DEGREES,
     Actor,
     ActorPlace,
     ActorProposal,
     Establishment,
     Family,
+    MapCell,
     ProposalStatus,
     SireneState,
     TerritoryPanorama,
@@ -803,8 +805,7 @@ def import_sirene(
         if report.changes:
             # Where actors act and the panoramas follow the new establishments; bulk
             # writes send no signals: cached pages follow here.
-            refresh_actor_places()
-            refresh_panoramas()
+            refresh_derived_data()
             bump_content_version()
     report.seconds["fin"] = (clock() - finish_started).total_seconds()
     report.seconds["total"] = (clock() - started).total_seconds()
@@ -952,3 +953,43 @@ def refresh_panoramas() -> int:
     TerritoryPanorama.objects.bulk_create(rows, batch_size=2000)
     transaction.on_commit(bump_content_version)
     return len(rows)
+
+
+@transaction.atomic
+def refresh_map_cells() -> int:
+    """Recount the map's precomputed cells (MapCell) from the located, active
+    establishments of the structures the public sees; returns how many cells."""
+    cells = (
+        Establishment.objects.active()
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .of_public_actors()
+        .grid_clusters(MAP_CELL_DEGREES, MAP_CELL_DEGREES)
+    )
+    rows = [
+        MapCell(
+            gx=cell["gx"],
+            gy=cell["gy"],
+            count=cell["count"],
+            lon=cell["lon"],
+            lat=cell["lat"],
+            west=cell["west"],
+            south=cell["south"],
+            east=cell["east"],
+            north=cell["north"],
+        )
+        for cell in cells
+    ]
+    MapCell.objects.all().delete()
+    MapCell.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def refresh_derived_data() -> dict[str, int]:
+    """Rebuild everything computed from the directory as a whole: where actors act, the
+    panorama of every territory and the map's cells. Run after an import, by the seed, and
+    nightly (`manage.py refresh_panoramas`); returns how many rows of each."""
+    return {
+        "places": refresh_actor_places(),
+        "panoramas": refresh_panoramas(),
+        "map cells": refresh_map_cells(),
+    }

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from actors import seed as actors_seed
-from actors.services import refresh_actor_places, refresh_panoramas
+from actors.services import refresh_derived_data
 from essdir.core.publication import PublicationStatus
 from essdir.core.seedkit import Loader, SeedReport
 from essdir.search import refresh_search_contexts
@@ -28,6 +28,5 @@ def load_seed(
     for app_seed in (territories_seed, actors_seed, events_seed):
         app_seed.load(loader)
     refresh_search_contexts()
-    refresh_actor_places()
-    refresh_panoramas()
+    refresh_derived_data()
     return loader.report

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from actors.map import BBox, grid_cells
-from actors.models import Establishment
+from actors.models import Establishment, MapCell
+from actors.services import refresh_map_cells
 from essdir.settings import tile_origins
 from tests.factories import ActorFactory, EstablishmentFactory, ThemeFactory, territory
 
@@ -375,3 +376,53 @@ def test_csp_allows_the_tiles_host_only(client):
 )
 def test_tile_origins_are_the_tiles_hosts(url, origins):
     assert tile_origins(url) == origins
+
+
+def clusters(collection) -> list[tuple[int, list[float], list[float]]]:
+    return [
+        (f["properties"]["count"], f["geometry"]["coordinates"], f["bbox"])
+        for f in collection["features"]
+    ]
+
+
+def test_wide_view_regroups_the_precomputed_cells_as_the_live_grid_does(client, lorraine, settings):
+    settings.MAP_CLUSTER_THRESHOLD = 5
+    live = geojson(client, bbox="-5.5,41.2,9.8,51.2", zoom=5)  # cells of 2.8°: 56 × 0.05°
+    assert MapCell.objects.count() == 0
+
+    assert refresh_map_cells() == 5  # Toul's three establishments share one 0.05° cell
+    precomputed = geojson(client, bbox="-5.5,41.2,9.8,51.2", zoom=5, q="")
+
+    assert clusters(precomputed) == clusters(live)
+    assert [count for count, _position, _zone in clusters(precomputed)] == [3, 3]
+    assert precomputed["total"] == 6
+
+
+def test_precomputed_cells_leave_out_what_the_public_does_not_see(lorraine):
+    lorraine["coop"].hidden = True
+    lorraine["coop"].save()
+
+    refresh_map_cells()
+
+    assert sorted(MapCell.objects.values_list("count", flat=True)) == [1, 1, 1, 2]
+
+
+def test_narrow_or_filtered_views_group_the_establishments_themselves(client, lorraine, settings):
+    settings.MAP_CLUSTER_THRESHOLD = 2
+    refresh_map_cells()
+    MapCell.objects.update(count=99)  # would show if the cells were read
+
+    narrow = geojson(client, bbox=GRAND_EST, zoom=8)
+    filtered = geojson(client, bbox="-5.5,41.2,9.8,51.2", zoom=5, famille="association")
+
+    assert (narrow["total"], filtered["total"]) == (6, 0)
+
+
+def test_wide_view_reads_the_precomputed_cells(client, lorraine, settings):
+    settings.MAP_CLUSTER_THRESHOLD = 5
+    refresh_map_cells()
+    MapCell.objects.update(count=10)
+
+    collection = geojson(client, bbox="-5.5,41.2,9.8,51.2", zoom=5)
+
+    assert collection["total"] == 50

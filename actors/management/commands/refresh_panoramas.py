@@ -2,21 +2,17 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from actors.services import refresh_actor_places, refresh_panoramas
+from actors.services import refresh_derived_data
 
 
 class Command(BaseCommand):
     help = (
-        "Rebuild where every actor acts and recompute the ESS panorama of every territory "
-        "(run nightly, and after reloading the geography)."
+        "Rebuild where every actor acts, the ESS panorama of every territory and the map's "
+        "cells (run nightly, and after reloading the geography)."
     )
 
     def handle(self, *args, **options):
         started = time.monotonic()
-        places = refresh_actor_places()
-        panoramas = refresh_panoramas()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{places} places, {panoramas} panoramas in {time.monotonic() - started:.1f} s."
-            )
-        )
+        counts = refresh_derived_data()
+        written = ", ".join(f"{count} {name}" for name, count in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"{written} in {time.monotonic() - started:.1f} s."))

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from actors.services import refresh_actor_places, refresh_panoramas
+from actors.services import refresh_derived_data
 from essdir.benchdata import NotAGeneratedDatabase, generate
 from essdir.core.caching import bump_content_version
 from essdir.search import refresh_search_contexts
@@ -47,8 +47,7 @@ class Command(BaseCommand):
             ) from error
         # Bulk writes send no signals: what records are found by, and cached pages, follow.
         refresh_search_contexts()
-        refresh_actor_places()
-        refresh_panoramas()
+        refresh_derived_data()
         bump_content_version()
         if connection.vendor == "postgresql":
             # As autovacuum would, in time: statistics for the derived tables, and the
