@@ -740,8 +740,12 @@ def build(results: Path) -> tuple[str, bool]:
     return "\n".join(out) + "\n", bool(invalid)
 
 
-# Sections that other benchmarks write into the same file (bench/import): kept as they are.
-KEPT_SECTIONS = [("<!-- bench-import:start -->", "<!-- bench-import:end -->")]
+# Sections written by other benchmarks (bench/import) or by hand (the analysis of a run):
+# kept as they are.
+KEPT_SECTIONS = [
+    ("<!-- analysis:start -->", "<!-- analysis:end -->"),
+    ("<!-- bench-import:start -->", "<!-- bench-import:end -->"),
+]
 
 
 def keep_other_sections(path: Path, text: str) -> str:
