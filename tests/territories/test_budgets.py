@@ -447,7 +447,7 @@ def test_english_comparison_is_translated_valid_and_keeps_french_content_marked(
     assert {url: r.status_code for url, r in pages.items()} == dict.fromkeys(pages, 200)
     html = {url: r.content.decode() for url, r in pages.items()}
     comparison = html[f"/en{URL}"].replace("&nbsp;", "\u00a0")
-    assert "<h1>ESS budgets compared</h1>" in comparison
+    assert "<h1>SSE budgets compared</h1>" in comparison
     assert "The years differ: 2020, 2022." in comparison
     assert "1 budget whose source gives no year." in comparison
     assert '<td class="num">about €0.07</td>' in comparison
