@@ -125,14 +125,17 @@ def test_english_bad_filter_answers_400_with_an_english_message(client):
 
 def test_english_proposal_form_labels_and_errors_are_in_english(client):
     form = client.get("/en/acteurs/referencer/").content.decode()
-    response = client.post("/en/acteurs/referencer/", {"commune": "nulle part du tout"})
+    response = client.post(
+        "/en/acteurs/referencer/", {"commune": "nulle part du tout", "siren": "123"}
+    )
 
     assert '<label for="id_name">Name of the organisation *</label>' in form
     assert '<label for="id_submitter_email">Your e-mail *</label>' in form
     assert '<button type="submit">Send the proposal</button>' in form
     assert response.status_code == 400
     html = response.content.decode()
-    assert "<p>The form contains 6 errors: correct the fields marked below.</p>" in html
+    assert "<p>The form contains 7 errors: correct the fields marked below.</p>" in html
+    assert "<p>A SIREN has exactly 9 digits.</p>" in html
     assert "<p>This field is required.</p>" in html
     assert "<p>No municipality matches. Enter a name or a postcode.</p>" in html
 
