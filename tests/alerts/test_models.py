@@ -28,7 +28,7 @@ def test_one_alert_per_address_and_search():
     ("fields", "message"),
     [
         (
-            {"frequency": "monthly"},
+            {"frequency": "yearly"},  # within the column: the check constraint answers
             "Fréquence inconnue : choisissez chaque jour ou chaque semaine.",
         ),
         ({"search_list": "membres"}, "Liste inconnue."),
