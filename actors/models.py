@@ -919,22 +919,25 @@ class TerritoryPanorama(models.Model):
             if self.by_section.get(section)
         ]
         if self.by_section.get(UNKNOWN):
-            sections.append(Bar(UNKNOWN, "Activité non précisée", self.by_section[UNKNOWN]))
+            sections.append(Bar(UNKNOWN, _("Activité non précisée"), self.by_section[UNKNOWN]))
         sizes = [
             Bar(group, label, self.by_size.get(group, 0))
             for group, (_bands, label) in SIZE_GROUPS.items()
             if self.by_size.get(group)
         ]
         return [
-            Chart("familles", "Structures par famille de l'ESS", "structures", families),
+            Chart("familles", _("Structures par famille de l'ESS"), _("structures"), families),
             Chart(
                 "activites",
-                "Établissements par secteur d'activité (NAF)",
-                "établissements",
+                _("Établissements par secteur d'activité (NAF)"),
+                _("établissements"),
                 sections,
             ),
             Chart(
-                "tailles", "Établissements employeurs par effectif salarié", "établissements", sizes
+                "tailles",
+                _("Établissements employeurs par effectif salarié"),
+                _("établissements"),
+                sizes,
             ),
         ]
 

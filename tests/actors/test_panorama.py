@@ -194,3 +194,10 @@ def test_naf_section(code, section):
 )
 def test_size_group(band, group):
     assert size_group(band) == group
+
+
+def test_panorama_charts_are_translated_on_english_pages(directory, client):
+    html = client.get("/en/territoires/departement-54-meurthe-et-moselle/").content.decode()
+
+    assert "<figcaption>Organisations by SSE family</figcaption>" in html
+    assert "<figcaption>Establishments by sector of activity (NAF)</figcaption>" in html
