@@ -838,17 +838,20 @@ def refresh_actor_places(*, actor_ids: Iterable[int] | None = None) -> int:
     Called wherever an actor's territory or establishments change (the admin, the proposal
     moderation, the SIRENE import, the seed), and after the geography is reloaded.
     """
+    # One DELETE statement, whatever the rows: delete() would first fetch the million
+    # places of a national refresh to send their signals.
+    database = ActorPlace.objects.db
     with connection.cursor() as cursor:
         if actor_ids is None:
-            ActorPlace.objects.all()._raw_delete(ActorPlace.objects.db)
+            ActorPlace.objects.all()._raw_delete(database)
             cursor.execute(_places_sql("1 = 1"))
-            return ActorPlace.objects.count()
+            return cursor.rowcount
         total = 0
         for chunk in _chunks(sorted(set(actor_ids)), BATCH_SIZE):
-            ActorPlace.objects.filter(actor_id__in=chunk)._raw_delete(ActorPlace.objects.db)
+            ActorPlace.objects.filter(actor_id__in=chunk)._raw_delete(database)
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(_places_sql(f"{{}} IN ({marks})"), [*chunk, *chunk])
-            total += ActorPlace.objects.filter(actor_id__in=chunk).count()
+            total += cursor.rowcount
         return total
 
 
@@ -913,11 +916,7 @@ def refresh_panoramas() -> int:
     for band, count in employers.values_list("employees_band").annotate(n=Count("id")).order_by():
         by_size[None][size_group(band)] += count
 
-    populations = dict(
-        Territory.objects.filter(pk__in=[key for key in structures if key is not None]).values_list(
-            "pk", "population"
-        )
-    )
+    populations = dict(Territory.objects.values_list("pk", "population"))
     populations[None] = Territory.objects.filter(kind=TerritoryKind.COMMUNE).aggregate(
         total=Sum("population")
     )["total"]
