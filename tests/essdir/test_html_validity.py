@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_every_page_type_is_valid_html(client, seed, settings, territory):
     settings.CACHE_MIDDLEWARE_SECONDS = 0
     epci = Territory.objects.filter(kind="epci").first()
+    departement = territory("departement-54").get_absolute_url()
     # One page of each public type, with the status it must answer with.
     urls = {
         "/": 200,
@@ -26,7 +27,7 @@ def test_every_page_type_is_valid_html(client, seed, settings, territory):
         "/territoires/": 200,
         "/territoires/?q=Toul": 200,
         territory("region-44").get_absolute_url(): 200,
-        territory("departement-54").get_absolute_url(): 200,
+        departement: 200,
         epci.get_absolute_url(): 200,
         territory("groupement-pays-tdl").get_absolute_url(): 200,
         territory("commune-54528").get_absolute_url(): 200,
@@ -52,6 +53,6 @@ def test_every_page_type_is_valid_html(client, seed, settings, territory):
     assert statuses == {**urls, empty_proposal: 400}
     pages = {name: r.content.decode(r.charset) for name, r in responses.items()}
     # The panorama's SVG charts are among what is validated.
-    assert '<svg role="img"' in pages[territory("departement-54").get_absolute_url()]
+    assert '<svg role="img"' in pages[departement]
     errors = validate_html(pages)
     assert errors == {name: [] for name in pages}, report(errors)
