@@ -87,10 +87,26 @@ AUTHENTICATION_BACKENDS = [
 ROOT_URLCONF = "essdir.urls"
 WSGI_APPLICATION = "essdir.wsgi.application"
 
+# The site renders with Jinja2, chosen by measurement (essdir/templating.py); the admin
+# needs Django's engine, which reads its overrides from templates/django/.
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "essdir.templating.Jinja2",
+        "NAME": "jinja2",
         "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "essdir.templating.environment",
+            "context_processors": [
+                "django.template.context_processors.i18n",
+                "django.contrib.messages.context_processors.messages",
+                "essdir.context_processors.site_search",
+            ],
+        },
+    },
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates" / "django"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -4,6 +4,7 @@ import html
 import json
 import re
 
+import markupsafe
 import pytest
 
 from actors.map import BBox, grid_cells
@@ -330,7 +331,7 @@ def test_actor_list_shows_the_map_block(client, settings):
     assert 'role="region" aria-label="Carte des établissements"' in block
     assert 'data-map-geojson="/acteurs/carte.geojson?theme=&amp;q=insertion&amp;tri=nom"' in block
     assert f'data-map-tiles="{settings.MAP_TILES_URL}"' in block
-    assert f'data-map-attribution="{html.escape(settings.MAP_ATTRIBUTION)}"' in block
+    assert f'data-map-attribution="{markupsafe.escape(settings.MAP_ATTRIBUTION)}"' in block
     assert "data-map-bbox" not in block
     assert "La liste ci-dessous en est l'alternative textuelle" in html.unescape(text)
 

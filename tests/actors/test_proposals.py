@@ -87,7 +87,7 @@ def test_pending_proposal_is_not_public(client):
     ("field", "value", "message"),
     [
         ("name", "", "Ce champ est obligatoire."),
-        ("siren", "123456789", "Ce SIREN n&#x27;est pas valide (clé de contrôle)."),
+        ("siren", "123456789", "Ce SIREN n&#39;est pas valide (clé de contrôle)."),
         ("website", "pas une adresse", "Saisissez une URL valide."),
         ("submitter_email", "camille@", "Saisissez une adresse de courriel valide."),
         ("commune", "Atlantide", "Aucune commune ne correspond."),

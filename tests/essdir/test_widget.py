@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils.html import escape
+from markupsafe import escape
 
 from territories.models import PublicationStatus
 from tests.essdir.test_views import Page

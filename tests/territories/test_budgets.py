@@ -453,7 +453,7 @@ def test_english_comparison_is_translated_valid_and_keeps_french_content_marked(
     assert '<td class="num">about €0.07</td>' in comparison
     assert "<td>operating 70.0%, investment 30.0%</td>" in comparison
     assert "+25.0% since 2020" in comparison
-    assert '<span lang="fr">Budget consacré à l&#x27;ESS</span>' in comparison
+    assert '<span lang="fr">Budget consacré à l&#39;ESS</span>' in comparison
     assert "Compare the budgets of the local authorities of type" in html[page]
     errors = validate_html(html)
     assert errors == {url: [] for url in html}, report(errors)
