@@ -120,6 +120,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets render with Jinja2 too, but for the admin's own (essdir/templating.py).
+FORM_RENDERER = "essdir.templating.FormRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

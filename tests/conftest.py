@@ -69,10 +69,15 @@ def seed(db):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Pages cached by one test are not seen by the next. (The shared "default" cache lives
-    in the database, which each test rolls back.)"""
+    """Pages cached by one test are not seen by the next, nor the option lists memoized by
+    content version (a test's writes do not move the version: nothing commits). (The shared
+    "default" cache lives in the database, which each test rolls back.)"""
     from django.core.cache import caches
 
+    from essdir.core import caching
+
     caches["pages"].clear()
+    caching._memo.clear()
     yield
     caches["pages"].clear()
+    caching._memo.clear()

@@ -71,6 +71,28 @@ def content_version() -> str | None:
     return _safely("version", read)
 
 
+# What memoize_by_content() keeps in this process: key -> (content version, value).
+_memo: dict = {}
+
+
+def memoize_by_content(key, build, version: str | None):
+    """`build()`, kept in this process while the directory's content `version` (read by the
+    caller with content_version(), once for all its keys) stays the same.
+
+    For values every request needs and only a write to the directory can change, such as
+    the option lists of the filter forms. Without a version (shared cache unreachable), it
+    builds every time.
+    """
+    if version is None:
+        return build()
+    kept = _memo.get(key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    value = build()
+    _memo[key] = (version, value)
+    return value
+
+
 def _new_version() -> None:
     # A fresh random token, never a counter: a version key lost to eviction or a restart can
     # never come back to a value that older cached pages were stored under.

@@ -3,8 +3,12 @@
 import django_filters
 from django import forms
 from django.conf import settings
+from django.utils import translation
+from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from essdir.core.caching import content_version, memoize_by_content
 from essdir.core.widgets import FastSelect
 
 # The code of a validation error that asks the visitor to choose among candidates: the
@@ -27,13 +31,40 @@ class SearchFilter(django_filters.CharFilter):
 
 
 class FastFormFilterSet(django_filters.FilterSet):
-    """A FilterSet whose selects render without a template per option (see FastSelect)."""
+    """A FilterSet whose selects render without a template per option (see FastSelect), and
+    whose options from the database (themes, collectivités…) are read once per content
+    version rather than on every page: they change only when the directory does."""
 
     @property
     def form(self):
         if not hasattr(self, "_form"):
             form = super().form
-            for field in form.fields.values():
-                if type(field.widget) is forms.Select:
-                    field.widget = FastSelect(attrs=field.widget.attrs, choices=field.choices)
+            for name, field in form.fields.items():
+                if type(field.widget) is not forms.Select:
+                    continue
+                choices = field.choices
+                if isinstance(field, forms.ModelChoiceField):
+                    choices = _MemoizedOptions(self, name, field)
+                field.widget = FastSelect(attrs=field.widget.attrs, choices=choices)
         return self._form
+
+    @cached_property
+    def content_version(self) -> str | None:
+        """The directory's content version, read once for all the form's option lists."""
+        return content_version()
+
+
+class _MemoizedOptions(BaseChoiceIterator):
+    """The options of a model choice field, read when the form renders (a page that only
+    validates the filters reads none), as plain strings kept per content version."""
+
+    def __init__(self, filterset: FastFormFilterSet, name: str, field: forms.ModelChoiceField):
+        self.filterset, self.name, self.field = filterset, name, field
+
+    def __iter__(self):
+        key = (type(self.filterset), self.name, translation.get_language())
+        options = memoize_by_content(key, self._build, self.filterset.content_version)
+        return iter(options)
+
+    def _build(self) -> list[tuple[str, str]]:
+        return [(str(value), str(label)) for value, label in self.field.choices]

@@ -1,7 +1,8 @@
 import pytest
 
 from essdir.core.caching import content_version
-from tests.factories import CollectiviteFactory
+from territories.models import Theme
+from tests.factories import CollectiviteFactory, ThemeFactory
 from tests.geo import load_test_geography
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,22 @@ def test_an_edit_from_another_process_is_seen_at_once(client):
     )
 
     assert "Nouveau nom" in client.get("/collectivites/metz-test/").content.decode()
+
+
+def test_filter_options_follow_a_change_at_once(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0  # the options' memo alone, not the page cache
+    ThemeFactory(name="Réemploi")
+    assert '<option value="reemploi">Réemploi</option>' in client.get("/acteurs/").content.decode()
+
+    # Unchanged content: the memoized options, read from the database no more.
+    Theme.objects.filter(slug="reemploi").update(name="Sans effet tant que rien ne change")
+    assert "Sans effet" not in client.get("/acteurs/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ThemeFactory(name="Alimentation durable")
+
+    options = client.get("/acteurs/").content.decode()
+    assert '<option value="alimentation-durable">Alimentation durable</option>' in options
+    assert "Sans effet tant que rien ne change" in options
