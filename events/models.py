@@ -6,7 +6,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -74,10 +74,19 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
 
     def upcoming(self, today: datetime.date):
         """Dated events that end today or later, soonest first."""
-        # start/end compared separately (not through COALESCE) so that indexes serve.
+        # The agenda's index is in start order, and past events come first in it: without
+        # a lower bound, finding the next 20 walked every past event (12 ms on 20 000). The
+        # bound is the start of the earliest event still running (its end date indexed),
+        # or today, so that the scan begins where the agenda does.
+        still_running = (
+            self.model.objects.filter(end_date__gte=today, start_date__lt=today)
+            .order_by("start_date")
+            .values("start_date")[:1]
+        )
         return self.filter(
             Q(start_date__gte=today) | Q(end_date__gte=today),
             date_precision=DatePrecision.DAY,
+            start_date__gte=Coalesce(Subquery(still_running), Value(today)),
         ).order_by("start_date", "start_time", "pk")
 
     def past(self, today: datetime.date):
@@ -248,6 +257,12 @@ class Event(SourcedRecord):
             models.Index(fields=["status", "start_date"], name="event_status_start"),
             models.Index(fields=["start_date", "start_time", "id"], name="event_agenda_order"),
             models.Index(fields=["end_date"], name="event_end_date"),
+            # "Dates à préciser" on the agenda: a few dozen rows among thousands.
+            models.Index(
+                fields=["title"],
+                condition=Q(start_date__isnull=True) | Q(date_precision=DatePrecision.UNKNOWN),
+                name="event_undated_title",
+            ),
         ]
 
     def __str__(self) -> str:
