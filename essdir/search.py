@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
 from essdir.core.caching import bump_content_version
-from essdir.core.pagination import bounded_count
+from essdir.core.pagination import bounded_count, bounded_label
 from essdir.core.search import best_candidates, highlight
 from events.models import Event
 from territories.models import Collectivite, Contact, Scheme, Territory
@@ -21,6 +22,12 @@ from territories.models import Collectivite, Contact, Scheme, Territory
 PER_GROUP = 5
 PLACES = 5
 EXCERPT = 220
+# The search page shows 5 results of each kind, and links to the full list: it counts
+# each kind up to 100 ("plus de 100") and ranks the best 100 title matches and 100 others,
+# where a list counts to 1 000 and ranks 1 000 of each (a tenth of the work, "insertion"
+# matching 14 000 structures).
+COUNT_UP_TO = 100
+CANDIDATES = 100
 
 
 @dataclass
@@ -140,21 +147,29 @@ def search_everything(query: str, territory: Territory | None = None) -> dict:
         matches = kind.queryset()
         if territory is not None:
             matches = matches.around(territory)
-        matches = best_candidates(matches.search(query))  # last: it orders by relevance
+        matches = matches.search(query)
+        best = best_candidates(matches, limit=CANDIDATES)  # last: it orders by relevance
         params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
+        count = bounded_count(matches, bound=COUNT_UP_TO)
         groups.append(
             {
                 "title": kind.title,
-                "count": bounded_count(matches),
-                "results": [result(kind, record, query) for record in matches[:PER_GROUP]],
+                "count": count,
+                "count_label": bounded_label(count, bound=COUNT_UP_TO),
+                "results": [result(kind, record, query) for record in best[:PER_GROUP]],
                 "list_url": f"{reverse(kind.list_url)}?{urlencode(params)}"
                 if kind.list_url
                 else "",
             }
         )
+    total = sum(min(group["count"], COUNT_UP_TO) for group in groups)
+    more = any(group["count"] > COUNT_UP_TO for group in groups)
     return {
         "groups": groups,
-        "total": sum(group["count"] for group in groups),
+        "total": total,
+        "total_label": _("plus de %(count)s") % {"count": intcomma(total)}
+        if more
+        else intcomma(total),
         "places": list(Territory.objects.matching_place(query)[:PLACES]),
     }
 

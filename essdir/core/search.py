@@ -92,10 +92,10 @@ def text_search(queryset: QuerySet, query: str, fields: list[tuple[str, str]]) -
     return _folded(queryset, query, fields)
 
 
-def best_candidates(queryset: QuerySet) -> QuerySet:
+def best_candidates(queryset: QuerySet, limit: int = SEARCH_CANDIDATES) -> QuerySet:
     """Restrict a `text_search()` result, once every other filter is applied, to the rows
-    worth ranking: up to SEARCH_CANDIDATES matches whose title holds the words, and as many
-    of the others.
+    worth ranking: up to `limit` matches whose title holds the words, and as many of the
+    others.
 
     Ranking reads every match's search vector, so its cost grows with the number of
     matches ("insertion" matches tens of thousands of structures); this bounds it while
@@ -108,8 +108,8 @@ def best_candidates(queryset: QuerySet) -> QuerySet:
         # Not searched, or listed in another order (by date, by name): every match counts.
         return queryset
     keys = queryset.order_by().values("pk")
-    titled = keys.filter(_title_matches=True)[:SEARCH_CANDIDATES]
-    return queryset.filter(pk__in=titled.union(keys[:SEARCH_CANDIDATES]))
+    titled = keys.filter(_title_matches=True)[:limit]
+    return queryset.filter(pk__in=titled.union(keys[:limit]))
 
 
 def title_vector_sql(column: str) -> str:

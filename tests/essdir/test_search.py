@@ -1,8 +1,11 @@
 """Search behaves the same for users on SQLite and PostgreSQL (full-text on the latter)."""
 
+import html
+
 import pytest
 from django.db import connection
 
+import essdir.search
 from actors.models import Actor
 from events.models import Event
 from territories.models import Scheme
@@ -68,6 +71,28 @@ def test_search_page_groups_results_and_links_to_each_filtered_list(client):
     assert groups["Acteurs"]["count"] == 1
     assert groups["Acteurs"]["list_url"] == "/acteurs/?q=solidaire"
     assert groups["Collectivités"]["count"] == 1
+
+
+def test_search_page_counts_each_kind_up_to_its_bound_and_keeps_the_best(client, monkeypatch):
+    monkeypatch.setattr(essdir.search, "COUNT_UP_TO", 2)
+    monkeypatch.setattr(essdir.search, "CANDIDATES", 2)
+    ActorFactory(name="Atelier", description="Insertion par le vélo.")
+    ActorFactory(name="Bâtiment", description="Insertion par le bâtiment.")
+    ActorFactory(name="Chantier d'insertion")
+    EventFactory(title="Forum de l'insertion")
+
+    response = client.get("/recherche/", {"q": "insertion"})
+
+    groups = {g["title"]: g for g in response.context["groups"]}
+    assert groups["Acteurs"]["count_label"] == "plus de 2"
+    assert groups["Événements"]["count_label"] == "1"
+    # The title match ranks first whatever the bound on the others.
+    assert (
+        html.unescape(groups["Acteurs"]["results"][0].title) == "Chantier d'<mark>insertion</mark>"
+    )
+    text = html.unescape(response.content.decode())
+    assert "Plus de 3 résultats pour « insertion »" in text
+    assert 'Acteurs <span class="muted">(plus de 2)</span>' in text
 
 
 def test_list_q_orders_by_relevance(client):
