@@ -105,6 +105,14 @@ class BaseFilterSet(FastFormFilterSet):
         return self._bounded_qs
 
     @property
+    def ranked_matches(self):
+        """Every row matching the filters when `qs` holds only the best candidates of a
+        search ranked by relevance (so that the list can say "plus de"), else None."""
+        bounded = self.qs
+        matches = super().qs
+        return matches if bounded is not matches else None
+
+    @property
     def territory(self) -> Territory | None:
         """The territory the list is filtered on, once the filters are valid."""
         if not (self.is_bound and self.form.is_valid()):

@@ -55,11 +55,23 @@ class BoundedPaginator(Paginator):
     max_results = MAX_RESULTS
     truncated = False
 
+    def __init__(self, *args, matches=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A list ranked by relevance pages through the best candidates of its matches
+        # (essdir.core.search.best_candidates): `matches` are all of them.
+        self.matches = matches
+
     @cached_property
     def count(self) -> int:
         object_list = self.object_list
         if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
             return len(object_list)
+        if self.matches is not None:
+            # Every candidate is listed (a few thousand at most); "plus de" when more
+            # matched than were ranked.
+            found = bounded_count(object_list, self.max_results)
+            self.truncated = bounded_count(self.matches, found) > found
+            return found
         found = bounded_count(object_list)
         if found <= settings.EXACT_COUNT_UP_TO:
             return found

@@ -92,10 +92,10 @@ def text_search(queryset: QuerySet, query: str, fields: list[tuple[str, str]]) -
     return _folded(queryset, query, fields)
 
 
-def best_candidates(queryset: QuerySet, limit: int = SEARCH_CANDIDATES) -> QuerySet:
+def best_candidates(queryset: QuerySet, limit: int | None = None) -> QuerySet:
     """Restrict a `text_search()` result, once every other filter is applied, to the rows
-    worth ranking: up to `limit` matches whose title holds the words, and as many of the
-    others.
+    worth ranking: up to `limit` (SEARCH_CANDIDATES) matches whose title holds the words,
+    and as many of the others.
 
     Ranking reads every match's search vector, so its cost grows with the number of
     matches ("insertion" matches tens of thousands of structures); this bounds it while
@@ -107,6 +107,7 @@ def best_candidates(queryset: QuerySet, limit: int = SEARCH_CANDIDATES) -> Query
     if "_title_matches" not in query.annotations or query.order_by[:1] != ("-search_rank",):
         # Not searched, or listed in another order (by date, by name): every match counts.
         return queryset
+    limit = SEARCH_CANDIDATES if limit is None else limit
     keys = queryset.order_by().values("pk")
     titled = keys.filter(_title_matches=True)[:limit]
     return queryset.filter(pk__in=titled.union(keys[:limit]))

@@ -97,6 +97,10 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
     def has_invalid_input(self) -> bool:
         return has_invalid_input(self.filterset.form)
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        matches = getattr(self.filterset, "ranked_matches", None)
+        return super().get_paginator(queryset, per_page, matches=matches, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["query_string"] = query_string(self.request.GET)

@@ -5,6 +5,7 @@ import html
 import pytest
 from django.db import connection
 
+import essdir.core.search
 import essdir.search
 from actors.models import Actor
 from events.models import Event
@@ -93,6 +94,27 @@ def test_search_page_counts_each_kind_up_to_its_bound_and_keeps_the_best(client,
     text = html.unescape(response.content.decode())
     assert "Plus de 3 résultats pour « insertion »" in text
     assert 'Acteurs <span class="muted">(plus de 2)</span>' in text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="candidates bound PostgreSQL")
+def test_list_ranked_by_relevance_says_more_matched_than_it_ranks(client, monkeypatch):
+    monkeypatch.setattr(essdir.core.search, "SEARCH_CANDIDATES", 1)
+    ActorFactory(name="Atelier", description="Insertion par le vélo.")
+    ActorFactory(name="Bâtiment", description="Insertion par le bâtiment.")
+    ActorFactory(name="Chantier d'insertion")
+
+    ranked = client.get("/acteurs/", {"q": "insertion"})
+    by_name = client.get("/acteurs/", {"q": "insertion", "tri": "nom"})
+
+    # One title match and one other are ranked, the title match first; the heading says
+    # more matched.
+    listed = [a.name for a in ranked.context["object_list"]]
+    assert listed[0] == "Chantier d'insertion"
+    assert len(listed) == 2
+    assert "Plus de 2 acteurs" in html.unescape(ranked.content.decode())
+    # Listed by name, every match is counted.
+    assert by_name.context["paginator"].count == 3
+    assert "3 acteurs" in html.unescape(by_name.content.decode())
 
 
 def test_list_q_orders_by_relevance(client):
