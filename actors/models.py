@@ -310,6 +310,13 @@ class Actor(SourcedRecord):
         indexes = [
             # The list's orderings (by name, by recency), walked in index order.
             models.Index(fields=["name", "id"], name="actor_name_id"),
+            # The public list by name holds every column it filters on: deep pages walk it
+            # without reading the table (see BoundedPaginator.page).
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(status="published", hidden=False),
+                name="actor_public_name_id",
+            ),
             models.Index(fields=["-created_at", "-id"], name="actor_recent"),
             # The SIRENE import looks actors up by SIREN, a few thousand at a time.
             models.Index(fields=["siren"], name="actor_siren"),

@@ -2,6 +2,8 @@ import datetime
 import html
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from actors.models import ActorPartnership, SchemeRole
 from tests.factories import (
@@ -211,3 +213,23 @@ def test_long_lists_count_up_to_a_bound_and_stop_deep_paging(client, monkeypatch
     assert (paginator.count, paginator.truncated, paginator.num_pages) == (25, True, 2)
     assert "Plus de 25 acteurs" in first.content.decode()
     assert deep.status_code == 404
+
+
+@pytest.mark.parametrize("tri", ["nom", "-nom", "recent"])
+def test_deep_pages_read_their_keys_first_and_list_the_same_rows(
+    client, monkeypatch, settings, tri
+):
+    from essdir.core.pagination import BoundedPaginator
+
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    ActorFactory.create_batch(settings.PAGE_SIZE + 5)
+    offset_pages = [client.get("/acteurs/", {"tri": tri, "page": n}) for n in (1, 2)]
+
+    monkeypatch.setattr(BoundedPaginator, "deferred_from", 1)
+    with CaptureQueriesContext(connection) as queries:
+        keyed_pages = [client.get("/acteurs/", {"tri": tri, "page": n}) for n in (1, 2)]
+
+    assert [names(page) for page in keyed_pages] == [names(page) for page in offset_pages]
+    assert len(names(keyed_pages[1])) == 5
+    # Page 2 read its keys in a subquery, then those rows.
+    assert any("IN (SELECT" in q["sql"] and "OFFSET" in q["sql"] for q in queries.captured_queries)

@@ -37,7 +37,9 @@ def test_draft_collectivite_is_not_public(client):
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_collectivite_list_query_count_is_constant(client, django_assert_num_queries, settings, count):
+def test_collectivite_list_query_count_is_constant(
+    client, django_assert_num_queries, settings, count
+):
     CollectiviteFactory.create_batch(count)
 
     # The first view reads the region and département options (memoized by content version).
