@@ -102,3 +102,30 @@ def test_feed_with_bad_parameters_is_a_400(client):
 
     assert response.status_code == 400
     assert "Paramètres invalides" in response.content.decode()
+
+
+def test_feed_is_what_the_library_writes_for_the_whole_calendar(client, settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    EventFactory(title="Atelier", start_date=datetime.date(2030, 3, 2), start_time=datetime.time(9))
+    EventFactory(
+        title="Salon", start_date=datetime.date(2030, 4, 1), end_date=datetime.date(2030, 4, 2)
+    )
+
+    body = client.get("/evenements/agenda.ics").content
+    reparsed = Calendar.from_ical(body)
+
+    # Each event's text is kept between exports: the assembled feed stays the library's own
+    # serialisation of one calendar, its time zone first.
+    assert reparsed.to_ical() == body
+    assert [c.name for c in reparsed.subcomponents] == ["VTIMEZONE", "VEVENT", "VEVENT"]
+
+
+def test_feed_shows_an_edit_at_once(client, settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    event = EventFactory(title="Avant", start_date=datetime.date(2030, 3, 2))
+    assert [e["summary"] for e in parse(client.get("/evenements/agenda.ics"))] == ["Avant"]
+
+    event.title = "Après"
+    event.save()
+
+    assert [e["summary"] for e in parse(client.get("/evenements/agenda.ics"))] == ["Après"]
