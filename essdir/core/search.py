@@ -73,8 +73,9 @@ def search_terms(query: str) -> list[str]:
 
 
 # At most this many matches whose title holds the words, and as many others, are ranked
-# (see best_candidates()).
-SEARCH_CANDIDATES = 1_000
+# (see best_candidates()): 30 pages of a list, best first. With 1 000, "insertion" on
+# 200 000 structures cost 37 ms a page; with 300, 28.
+SEARCH_CANDIDATES = 300
 
 
 def text_search(queryset: QuerySet, query: str, fields: list[tuple[str, str]]) -> QuerySet:
