@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Profile the slowest pages of a bench run in-process: where does the time go?
 
-    python bench/profiles.py RESULTS_DIR [--pages 6] [--runs 30] [--max-seconds 30]
+    python bench/profiles.py RESULTS_DIR [--pages 6] [--missed] [--runs 30] [--max-seconds 30]
     python bench/profiles.py RESULTS_DIR --path '/acteurs/?q=insertion' [--path …]
 
 bench/run calls it after the run without cache, with the benchmark's environment
 (DATABASE_URL of the benchmark database, SECRET_KEY…); it forces DEBUG off and the page
 cache off (CACHE_SECONDS=0). The pages are the --pages slowest of RESULTS_DIR/nocache (by
-req/s), or the --path given. Each page goes through Django's WSGI handler, every middleware
-included, as gunicorn would call it:
+req/s; with --missed, of those that miss the target), or the --path given. Each page goes
+through Django's WSGI handler, every middleware included, as gunicorn would call it:
 
 1. a few warm-up requests;
 2. --runs requests timed without profiler: the total, and the SQL, i.e. the time inside the
@@ -58,13 +58,16 @@ SQL_FUNCTIONS = {"execute", "executemany", "_execute", "_executemany", "_execute
 
 
 # ---- the pages ---------------------------------------------------------------------------------
-def slowest_pages(results: Path, count: int) -> list[dict]:
-    """The `count` pages of the run without cache with the fewest req/s (valid ones only)."""
+def slowest_pages(results: Path, count: int, missed: bool = False) -> list[dict]:
+    """The `count` pages of the run without cache with the fewest req/s (valid ones only);
+    with `missed`, only those that miss the target (ratio or p95)."""
     measures = report.load_run(results / "nocache")
+    report.compare(measures)
     pages = [
         m
         for m in measures
         if m.valid and m.rps and not m.is_bare_floor and not m.is_middleware_floor
+        and (not missed or report.verdict("nocache", m)[1] is False)
     ]
     pages.sort(key=lambda m: m.rps)
     return [
@@ -338,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", help="a bench/results/<stamp> folder")
     parser.add_argument("--pages", type=int, default=6, help="how many of the slowest pages")
+    parser.add_argument(
+        "--missed", action="store_true", help="only the pages that miss the uncached target"
+    )
     parser.add_argument("--path", action="append", default=[], help="profile this path instead")
     parser.add_argument("--runs", type=int, default=30, help="requests per page and per pass")
     parser.add_argument("--max-seconds", type=float, default=30.0, help="per page and per pass")
@@ -359,8 +365,13 @@ def main(argv: list[str] | None = None) -> int:
 
     pages = [{"label": path, "path": path} for path in args.path]
     if not pages:
-        pages = slowest_pages(results, args.pages)
-    summary: dict = {"runs": args.runs, "warmup": args.warmup, "pages": []}
+        pages = slowest_pages(results, args.pages, missed=args.missed)
+    summary: dict = {
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "selection": "missed" if args.missed and not args.path else "slowest",
+        "pages": [],
+    }
     failed = False
     try:
         import django

@@ -475,7 +475,12 @@ def profile_section(results: Path, summary: dict) -> list[str]:
     pages = summary.get("pages", [])
     out = [
         "",
-        f"## Where the time goes: the {len(pages)} slowest pages without cache",
+        (
+            f"## Where the time goes: every page that misses its target without cache "
+            f"({len(pages)}, slowest first)"
+            if summary.get("selection") == "missed"
+            else f"## Where the time goes: the {len(pages)} slowest pages without cache"
+        ),
         "",
         f"Profiled after the run without cache by `bench/profiles.py`, in-process against the "
         f"same database (DEBUG off, cache off), through Django's WSGI handler with every "
