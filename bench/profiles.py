@@ -66,7 +66,10 @@ def slowest_pages(results: Path, count: int, missed: bool = False) -> list[dict]
     pages = [
         m
         for m in measures
-        if m.valid and m.rps and not m.is_bare_floor and not m.is_middleware_floor
+        if m.valid
+        and m.rps
+        and not m.is_bare_floor
+        and not m.is_middleware_floor
         and (not missed or report.verdict("nocache", m)[1] is False)
     ]
     pages.sort(key=lambda m: m.rps)
