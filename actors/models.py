@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Floor
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +21,7 @@ from actors.validators import validate_siren, validate_siret
 from essdir.core.choices import ChoiceLabelsMixin
 from essdir.core.pagination import bounded_count, bounded_label
 from essdir.core.publication import PublicationStatus
+from essdir.core.routing import cached_reverse
 from essdir.core.search import refresh_search_context, text_search
 from territories.models import (
     OwnedQuerySet,
@@ -339,7 +339,7 @@ class Actor(SourcedRecord):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("site:actor", kwargs={"slug": self.slug})
+        return cached_reverse("site:actor", slug=self.slug)
 
     def clean(self) -> None:
         if self.siren and self.siret and not self.siret.startswith(self.siren):

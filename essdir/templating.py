@@ -7,8 +7,8 @@ admin needs Django's engine, which reads its overrides from `templates/django/`.
 
 Differences from Django's engine that the templates follow:
 - methods are called explicitly: `actor.get_absolute_url()`, `actor.themes.all()`;
-- partials take their variables as macro arguments, or through `{% with %}` around an
-  `{% include %}` (Jinja2 has no `only`);
+- partials take their variables from a `{% with %}` around the `{% include %}` (Jinja2 has
+  no `only`);
 - numbers, dates and times are localised on output, as Django's engine does (`_finalize`).
 """
 
@@ -35,11 +35,10 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import localize
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from essdir.templatetags import essdir as essdir_tags
-from essdir.templatetags import languages
+from essdir import languages, presentation
+from essdir.core.routing import cached_reverse
 
 _LOCALISED = (float, Decimal, datetime.date, datetime.time)
 
@@ -56,7 +55,7 @@ def _finalize(value: Any) -> Any:
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
     """`{% url %}`: the path of a named route, in the active language."""
-    return reverse(name, args=args or None, kwargs=kwargs or None)
+    return cached_reverse(name, *args, **kwargs)
 
 
 def url_fr(name: str, *args: Any, **kwargs: Any) -> str:
@@ -72,14 +71,6 @@ def querystring(context, params=None, **changes: Any) -> str:
     if params is None:
         params = context["request"].GET
     return _querystring(None, params, **changes)
-
-
-def french(content: str) -> str:
-    """French text from the sources inside a sentence of the interface: wrapped in
-    `<span lang="fr">` on the pages of another language, unchanged on French pages."""
-    if translation.get_language() == settings.LANGUAGE_CODE or not content:
-        return content
-    return format_html('<span lang="{}">{}</span>', settings.LANGUAGE_CODE, content)
 
 
 def default(value: Any, fallback: Any) -> Any:
@@ -104,28 +95,22 @@ def regroup_by_date(items, attribute: str, date_format: str) -> list[Group]:
     ]
 
 
-def page_languages(request) -> list[languages.Alternate]:
-    """The current page in every language (see essdir.templatetags.languages); none on a
-    page rendered without a request (the server error page)."""
-    return languages.page_languages({"request": request}) if request else []
-
-
 FILTERS: dict[str, Callable] = {
     "add": defaultfilters.add,
-    "bounded": essdir_tags.bounded,
+    "bounded": presentation.bounded,
     "capfirst": defaultfilters.capfirst,
     "clock": languages.clock,
     "cut": defaultfilters.cut,
     "date": defaultfilters.date,
     "default": default,
-    "euros": essdir_tags.euros,
+    "euros": presentation.euros,
     "floatformat": defaultfilters.floatformat,
-    "french": french,
+    "french": languages.french,
     "intcomma": intcomma,
     "linebreaksbr": defaultfilters.linebreaksbr,
     "plural_number": languages.plural_number,
     "regroup_by_date": regroup_by_date,
-    "rich_text": essdir_tags.rich_text,
+    "rich_text": presentation.rich_text,
     "stringformat": defaultfilters.stringformat,
     "truncatewords": defaultfilters.truncatewords,
     "unlocalize": unlocalize,
@@ -134,8 +119,8 @@ FILTERS: dict[str, Callable] = {
 
 GLOBALS: dict[str, Callable] = {
     "get_language": translation.get_language,
-    "json_ld": essdir_tags.json_ld,
-    "page_languages": page_languages,
+    "json_ld": presentation.json_ld,
+    "page_languages": languages.page_languages,
     "querystring": querystring,
     "source_lang": languages.source_lang,
     "static": static,

@@ -8,13 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from essdir.core.choices import ChoiceLabelsMixin
 from essdir.core.publication import PublicationStatus
+from essdir.core.routing import cached_reverse
 from essdir.core.search import refresh_search_context, text_search
 from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
 
@@ -269,7 +269,7 @@ class Event(SourcedRecord):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("events:detail", kwargs={"slug": self.slug})
+        return cached_reverse("events:detail", slug=self.slug)
 
     def clean(self) -> None:
         if self.end_date and self.start_date and self.end_date < self.start_date:

@@ -15,13 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from essdir.core.choices import ChoiceLabelsMixin
 from essdir.core.publication import PublicationStatus, Publishable, PublishableQuerySet
+from essdir.core.routing import cached_reverse
 from essdir.core.search import refresh_search_context, text_search
 from essdir.core.text import normalize
 from territories import access
@@ -312,7 +312,7 @@ class Territory(ChoiceLabelsMixin, models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("site:territory", kwargs={"slug": self.slug})
+        return cached_reverse("site:territory", slug=self.slug)
 
     def refresh_derived_fields(self) -> None:
         """Fill the stored columns that indexes need (also called before bulk imports)."""
@@ -630,7 +630,7 @@ class Collectivite(SourcedRecord):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("site:collectivite", kwargs={"slug": self.slug})
+        return cached_reverse("site:collectivite", slug=self.slug)
 
     def is_owned_by(self, collectivite_ids: set[int]) -> bool:
         return self.pk in collectivite_ids
@@ -1199,7 +1199,7 @@ class Scheme(CollectiviteRecord):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("site:scheme", kwargs={"slug": self.slug})
+        return cached_reverse("site:scheme", slug=self.slug)
 
     def clean(self) -> None:
         if self.opens_on and self.closes_on and self.closes_on < self.opens_on:

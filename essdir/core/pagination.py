@@ -55,7 +55,7 @@ class BoundedPaginator(Paginator):
     max_results = MAX_RESULTS
     truncated = False
     # From this row on, a page's keys are read first (see page()).
-    deferred_from = 1_000
+    deferred_from = 200
 
     def __init__(self, *args, matches=None, **kwargs):
         super().__init__(*args, **kwargs)

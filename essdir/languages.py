@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.dateformat import time_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-
-register = template.Library()
 
 
 @dataclass(frozen=True)
@@ -24,15 +21,14 @@ class Alternate:
     current: bool
 
 
-@register.simple_tag(takes_context=True)
-def page_languages(context) -> list[Alternate]:
+def page_languages(request) -> list[Alternate]:
     """The current page in every language, or [] when the page has no translation.
 
     The admin, the API, feeds and error pages for unknown addresses are in French only: an
-    address that resolves to the same path in every language is not a bilingual page.
+    address that resolves to the same path in every language is not a bilingual page. None
+    either on a page rendered without a request (the server error page).
     """
-    request = context.get("request")
-    if request is None:
+    if not request:
         return []
     current = translation.get_language()
     path = request.get_full_path()
@@ -51,7 +47,6 @@ def page_languages(context) -> list[Alternate]:
     ]
 
 
-@register.simple_tag
 def source_lang() -> str:
     """` lang="fr"` on an element showing French content from the sources, in another
     language's page (names, descriptions, themes stay as the sources wrote them)."""
@@ -64,7 +59,6 @@ def source_lang() -> str:
 _CLOCK_FORMATS = {"fr": "H\\hi"}
 
 
-@register.filter
 def clock(value) -> str:
     """A time of day as the current language writes it: 14h30 in French, 14:30 in English."""
     if value in (None, ""):
@@ -72,31 +66,18 @@ def clock(value) -> str:
     return time_format(value, _CLOCK_FORMATS.get(translation.get_language(), "H:i"))
 
 
-class _FrenchNode(template.Node):
-    def __init__(self, nodelist):
-        self.nodelist = nodelist
-
-    def render(self, context):
-        content = self.nodelist.render(context)
-        if translation.get_language() == settings.LANGUAGE_CODE or not content:
-            return content
-        return format_html('<span lang="{}">{}</span>', settings.LANGUAGE_CODE, content)
+def french(content: str) -> str:
+    """`{% filter french %}…{% endfilter %}`: French text from the sources inside a sentence
+    of the interface; wrapped in `<span lang="fr">` on the pages of another language,
+    unchanged on French pages."""
+    if translation.get_language() == settings.LANGUAGE_CODE or not content:
+        return content
+    return format_html('<span lang="{}">{}</span>', settings.LANGUAGE_CODE, content)
 
 
-@register.tag
-def french(parser, token):
-    """`{% french %}…{% endfrench %}`: French text from the sources inside a sentence of the
-    interface; wrapped in `<span lang="fr">` on the pages of another language, unchanged on
-    French pages."""
-    nodelist = parser.parse(("endfrench",))
-    parser.delete_first_token()
-    return _FrenchNode(nodelist)
-
-
-@register.filter
 def plural_number(count) -> int:
     """The number that picks the plural form of a count (an int or a bounded tally) in
-    `{% blocktranslate count %}`: French writes 0 in the singular ("0 établissement
+    `{% trans %}…{% pluralize %}`: French writes 0 in the singular ("0 établissement
     ouvert"), which gettext's default rule for untranslated French does not."""
     value = int(getattr(count, "value", count))
     if value == 0 and translation.get_language() == "fr":

@@ -1,4 +1,5 @@
-"""Presentation helpers: source text as paragraphs and lists, amounts in euros."""
+"""Presentation helpers of the templates: source text as paragraphs and lists, amounts in
+euros, bounded counts, JSON-LD (registered as filters and globals by essdir.templating)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,12 @@ import functools
 import json
 import re
 
-from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import conditional_escape, format_html, urlize
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from essdir.core.pagination import bounded_label
-
-register = template.Library()
 
 _BULLET = re.compile(r"^(\s*)(?:[-•*▸►]|\d+[.)])\s+")
 
@@ -26,7 +24,6 @@ def _inline(text: str) -> str:
     return conditional_escape(text)
 
 
-@register.filter
 def rich_text(value: str | None) -> str:
     """Blank-line separated paragraphs; lines starting with "- " become (nested) lists."""
     if not value:
@@ -86,7 +83,6 @@ def _list(lines: list[str]) -> str:
     return "".join(out)
 
 
-@register.filter
 def euros(value) -> str:
     """28000 → "28 000 €" in French (non-breaking spaces), "€28,000" in English."""
     if value is None or value == "":
@@ -96,7 +92,6 @@ def euros(value) -> str:
     return f"{intcomma(value)}\u00a0€"
 
 
-@register.filter
 def bounded(count: int) -> str:
     """A count from `bounded_count()`: "plus de 1 000" past the exact bound, else the number."""
     return bounded_label(count)
@@ -105,7 +100,6 @@ def bounded(count: int) -> str:
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
-@register.simple_tag
 def json_ld(data: dict) -> str:
     """`data` (schema.org) as a JSON-LD data block: no code, so the strict CSP allows it."""
     payload = json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
