@@ -15,7 +15,7 @@ through Django's WSGI handler, every middleware included, as gunicorn would call
    database cursor's execute (`connection.execute_wrapper`), per statement;
 3. --runs requests under cProfile. Each function's own time goes to the innermost layer it
    runs in — SQL (below the cursor's execute), ORM (django.db, rows fetched and converted
-   after the execute included), templates (django.template, template tags), middleware (the
+   after the execute included), templates (Jinja2 or Django's engine), middleware (the
    modules of settings.MIDDLEWARE), other (the handler, the view, URL routing, the response,
    serialisation) — following cProfile's caller edges;
    those shares split the rest of the total (total − SQL) of step 2, so that the profiler's
@@ -161,7 +161,12 @@ class Layers:
             return "sql"
         if "/django/db/" in path or "/django/contrib/postgres/" in path:
             return "orm"
-        if "/django/template/" in path or "/templatetags/" in path:
+        if (
+            "/django/template/" in path
+            or "/templatetags/" in path
+            or "/jinja2/" in path
+            or path.endswith("/essdir/templating.py")
+        ):
             return "template"
         if path in self.middleware_files or (
             path.endswith("/django/utils/deprecation.py") and function in {"__call__", "__acall__"}

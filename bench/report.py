@@ -465,7 +465,7 @@ def middleware_cost(measures: list[Measure]) -> str | None:
 CATEGORIES = [
     ("sql", "SQL (inside the cursor's execute)"),
     ("orm", "ORM (Python in django.db, outside SQL)"),
-    ("template", "templates (django.template, tags, filters)"),
+    ("template", "templates (Jinja2 or Django's engine, filters, form widgets)"),
     ("middleware", "middleware"),
     ("other", "view, URL routing, response & serialisation, other"),
 ]
