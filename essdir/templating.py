@@ -7,8 +7,8 @@ admin needs Django's engine, which reads its overrides from `templates/django/`.
 
 Differences from Django's engine that the templates follow:
 - methods are called explicitly: `actor.get_absolute_url()`, `actor.themes.all()`;
-- partials take their variables from a `{% with %}` around the `{% include %}` (Jinja2 has
-  no `only`);
+- an `{% include %}` sees the page's variables (Jinja2 has no `only`); a `{% with %}`
+  around it names those the partial calls differently;
 - numbers, dates and times are localised on output, as Django's engine does (`_finalize`).
 """
 

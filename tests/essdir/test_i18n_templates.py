@@ -14,6 +14,7 @@ and this test is what keeps it complete.
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -100,6 +101,7 @@ def test_untranslated_flags_unmarked_text_attributes_and_literals():
     assert untranslated(source) == ["Trouver", "non précisé", "Une", "aide", "Au", "revoir"]
 
 
+@functools.cache
 def _catalogue() -> dict[tuple[str | None, str], str]:
     import polib
 
