@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from actors.models import Actor
-from essdir.core.exports import Export
+from core.exports import Export
 
 SOURCE = "essdir"
 # data·inclusion's `reseaux_porteurs`, from the structure's type or its networks' names.

@@ -18,11 +18,11 @@ from simple_history.models import HistoricalRecords
 from actors import sirene
 from actors.panorama import NAF_SECTIONS, SIZE_GROUPS, UNKNOWN, Bar, Chart, per_thousand
 from actors.validators import validate_siren, validate_siret
-from essdir.core.choices import ChoiceLabelsMixin
-from essdir.core.pagination import bounded_count, bounded_label
-from essdir.core.publication import PublicationStatus
-from essdir.core.routing import cached_reverse
-from essdir.core.search import refresh_search_context, text_search
+from core.choices import ChoiceLabelsMixin
+from core.pagination import bounded_count, bounded_label
+from core.publication import PublicationStatus
+from core.routing import cached_reverse
+from core.search import refresh_search_context, text_search
 from territories.models import (
     OwnedQuerySet,
     SourcedRecord,
@@ -138,7 +138,7 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         )
 
     def search(self, query: str):
-        """Actors matching `query`, best first (see essdir.core.search)."""
+        """Actors matching `query`, best first (see core.search)."""
         return text_search(
             self,
             query,

@@ -1,11 +1,11 @@
-"""Seed loading for actors, after territories (see essdir.core.seedkit)."""
+"""Seed loading for actors, after territories (see core.seedkit)."""
 
 from __future__ import annotations
 
 from django.utils.text import slugify
 
 from actors.models import Actor, ActorPartnership, Family, SchemeRole, SireneState
-from essdir.core.seedkit import Loader, SeedError, read_yaml, url
+from core.seedkit import Loader, SeedError, read_yaml, url
 from territories.seed import territory
 
 

@@ -36,7 +36,7 @@ from actors.models import (
     TerritoryPanorama,
 )
 from actors.panorama import NON_EMPLOYER_BANDS, naf_section, size_group
-from essdir.core.caching import bump_content_version
+from core.caching import bump_content_version
 from territories.models import PublicationStatus, Territory, TerritoryInclusion, TerritoryKind
 
 PROPOSALS_PER_ADDRESS = 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from essdir.core.structured_data import CONTEXT, clean, place
+from core.structured_data import CONTEXT, clean, place
 
 # The schema.org type that fits each ESS family best.
 ACTOR_TYPES = {"association": "NGO", "fondation": "NGO"}

@@ -11,9 +11,9 @@ from actors.forms import ActorProposalForm
 from actors.map import BBox, MapForm, establishments_geojson
 from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
-from essdir.core.caching import PublicPageCacheMixin
-from essdir.core.exports import ExportView
-from essdir.core.views import FilteredListView, query_string
+from core.caching import PublicPageCacheMixin
+from core.exports import ExportView
+from core.views import FilteredListView, query_string
 
 
 class ActorListView(FilteredListView):

@@ -13,7 +13,7 @@ from alerts.forms import DeleteForm, SubscriptionForm
 from alerts.models import Subscription
 from alerts.searches import InvalidSearch, ListForm, page_url, saved_search
 from alerts.services import RateLimited, confirm, subscribe, unsubscribe
-from essdir.core.views import query_string
+from core.views import query_string
 
 
 def client_address(request) -> str:

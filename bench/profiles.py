@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["DEBUG"] = "0"
     os.environ["CACHE_SECONDS"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "essdir.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 

@@ -11,7 +11,7 @@ request (NN-label.probe: status, bytes, seconds; NN-label.headers), and profile/
 bench/profiles.py's summary.json.
 
 Every page is compared with the *bare floor* of the nearest size (index.tsv's server column
-"bare": essdir.bench_settings, no middleware): ratio = floor req/s ÷ page req/s. The
+"bare": bench.bare_settings, no middleware): ratio = floor req/s ÷ page req/s. The
 *middleware floor* (the "floor" line of bench/urls.txt) is a page like the others, the
 reference that shows the middleware's cost.
 
@@ -733,7 +733,7 @@ def build(results: Path) -> tuple[str, bool]:
         "requests; any makes the row INVALID.",
         "- **floor KiB, floor req/s**: the bare floor the page is compared with: "
         "`/bench/floor/?kb=N` served beside the site by the same gunicorn settings with "
-        "essdir.bench_settings (no middleware), rendering N KiB of list items with the "
+        "bench.bare_settings (no middleware), rendering N KiB of list items with the "
         "site's templates and no query; measured at the ladder's sizes nearest to the pages' "
         "sizes, at the start and at the end of each run (the mean of the two is used), and "
         "each page is compared with the nearest size.",

@@ -16,7 +16,7 @@ from ninja.throttling import AnonRateThrottle
 from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.models import Actor
-from essdir.core.views import invalid_parameters
+from core.views import invalid_parameters
 from events.exports import EVENTS
 from events.filters import EventFilterSet
 from events.models import Event

@@ -16,9 +16,9 @@ class EssdirConfig(AppConfig):
     verbose_name = "essdir"
 
     def ready(self) -> None:
+        from core.caching import on_change
+        from core.search import register_sqlite_functions
         from essdir import checks  # noqa: F401 (registers the system checks)
-        from essdir.core.caching import on_change
-        from essdir.core.search import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="essdir_sqlite_fold")
         # essdir has no models, so post_migrate is not sent for it: listen to every app's

@@ -29,7 +29,7 @@ def scoped_models() -> set[type]:
     back-office scopes to a user (its ScopedAdmin and the admins that call `scoped()`)."""
     from django.contrib import admin
 
-    from essdir.core.publication import Publishable
+    from core.publication import Publishable
 
     found = {model for model in apps.get_models() if issubclass(model, Publishable)}
     found |= {

@@ -1,4 +1,4 @@
-from essdir.core.forms import SearchForm
+from core.forms import SearchForm
 
 
 def site_search(request) -> dict:

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from essdir.core.forms import SearchForm
+from core.forms import SearchForm
 from territories.filters import TerritoryField
 
 

@@ -7,7 +7,7 @@ import datetime
 from django.urls import reverse
 
 from actors.models import Actor
-from essdir.core.publication import PublicationStatus
+from core.publication import PublicationStatus
 from events.models import Event
 from territories.models import Budget, Collectivite, Contact, Scheme
 

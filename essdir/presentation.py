@@ -12,7 +12,7 @@ from django.utils.html import conditional_escape, format_html, urlize
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from essdir.core.pagination import bounded_label
+from core.pagination import bounded_label
 
 _BULLET = re.compile(r"^(\s*)(?:[-•*▸►]|\d+[.)])\s+")
 

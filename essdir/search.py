@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
-from essdir.core.caching import bump_content_version
-from essdir.core.pagination import bounded_count, bounded_label
-from essdir.core.search import best_candidates, highlight
+from core.caching import bump_content_version
+from core.pagination import bounded_count, bounded_label
+from core.search import best_candidates, highlight
 from events.models import Event
 from territories.models import Collectivite, Contact, Scheme, Territory
 

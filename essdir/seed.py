@@ -9,8 +9,8 @@ from django.db import transaction
 
 from actors import seed as actors_seed
 from actors.services import refresh_derived_data
-from essdir.core.publication import PublicationStatus
-from essdir.core.seedkit import Loader, SeedReport
+from core.publication import PublicationStatus
+from core.seedkit import Loader, SeedReport
 from essdir.search import refresh_search_contexts
 from events import seed as events_seed
 from territories import seed as territories_seed

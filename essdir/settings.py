@@ -64,10 +64,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that reads the database: an outage gives stale pages or a 503.
-    "essdir.core.outage.DatabaseOutageMiddleware",
+    "core.outage.DatabaseOutageMiddleware",
     "essdir.middleware.OpenApiCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "essdir.core.locale.UrlLanguageMiddleware",
+    "core.locale.UrlLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -254,9 +254,6 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 if env_bool("BEHIND_PROXY", False):
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-
-# `make bench` serves /bench/floor/, a page rendered with no query, as its floor.
-BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 
 # The API's rate limit per address (django-ninja's syntax: requests/period).
 API_RATE = os.environ.get("API_RATE", "120/m")

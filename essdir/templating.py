@@ -37,8 +37,8 @@ from django.utils import translation
 from django.utils.formats import localize
 from django.utils.safestring import SafeString
 
+from core.routing import cached_reverse
 from essdir import languages, presentation
-from essdir.core.routing import cached_reverse
 
 _LOCALISED = (float, Decimal, datetime.date, datetime.time)
 

@@ -61,8 +61,3 @@ urlpatterns += i18n_patterns(
     path("", include((site_patterns, "site"))),
     prefix_default_language=False,
 )
-
-if settings.BENCH_FLOOR:
-    from essdir.bench import FloorView
-
-    urlpatterns.insert(0, path("bench/floor/", FloorView.as_view(), name="bench_floor"))

@@ -11,9 +11,9 @@ from django.views.generic import DetailView, TemplateView, View
 
 from actors.models import Actor, SchemeRole, TerritoryPanorama, directory_counts
 from actors.structured_data import actor_ld
-from essdir.core.caching import PublicPageCacheMixin
-from essdir.core.forms import SearchForm
-from essdir.core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
+from core.caching import PublicPageCacheMixin
+from core.forms import SearchForm
+from core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything

@@ -19,9 +19,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import DetailView
 
 from actors.models import Actor
-from essdir.core.caching import PublicPageCacheMixin
-from essdir.core.forms import SearchForm
-from essdir.core.views import QueryFormMixin, has_invalid_input
+from core.caching import PublicPageCacheMixin
+from core.forms import SearchForm
+from core.views import QueryFormMixin, has_invalid_input
 from essdir.search import search_everything
 from events.models import Event
 from territories.filters import resolve_territory

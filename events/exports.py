@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from zoneinfo import ZoneInfo
 
-from essdir.core.exports import Export
+from core.exports import Export
 from events.models import Event, ScheduleStatus
 
 PARIS = ZoneInfo("Europe/Paris")

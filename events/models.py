@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from essdir.core.choices import ChoiceLabelsMixin
-from essdir.core.publication import PublicationStatus
-from essdir.core.routing import cached_reverse
-from essdir.core.search import refresh_search_context, text_search
+from core.choices import ChoiceLabelsMixin
+from core.publication import PublicationStatus
+from core.routing import cached_reverse
+from core.search import refresh_search_context, text_search
 from territories.models import OwnedQuerySet, SourcedRecord, TerritorialQuerySet, Territory
 
 
@@ -107,7 +107,7 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
         return self.filter(Q(start_date__isnull=True) | Q(date_precision=DatePrecision.UNKNOWN))
 
     def search(self, query: str):
-        """Events matching `query`, best first (see essdir.core.search)."""
+        """Events matching `query`, best first (see core.search)."""
         return text_search(
             self,
             query,

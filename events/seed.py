@@ -1,10 +1,10 @@
-"""Seed loading for events, after territories and actors (see essdir.core.seedkit)."""
+"""Seed loading for events, after territories and actors (see core.seedkit)."""
 
 from __future__ import annotations
 
 from django.utils.text import slugify
 
-from essdir.core.seedkit import Loader, SeedError, parse_date, parse_time, read_yaml, url
+from core.seedkit import Loader, SeedError, parse_date, parse_time, read_yaml, url
 from events.models import DatePrecision, Event, EventParticipation, ParticipationRole, Recurrence
 from territories.seed import territory
 

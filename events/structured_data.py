@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from essdir.core.structured_data import CONTEXT, clean, moment
+from core.structured_data import CONTEXT, clean, moment
 
 
 def event_ld(event, organisers, base: str) -> dict:

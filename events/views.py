@@ -4,9 +4,9 @@ from django.http import HttpResponse
 from django.utils.feedgenerator import Atom1Feed
 from django.views.generic import DetailView
 
-from essdir.core.caching import PublicPageCacheMixin
-from essdir.core.exports import ExportView
-from essdir.core.views import FilteredListView, StructuredDataMixin, invalid_parameters
+from core.caching import PublicPageCacheMixin
+from core.exports import ExportView
+from core.views import FilteredListView, StructuredDataMixin, invalid_parameters
 from events.calendar import build_calendar
 from events.exports import EVENTS
 from events.filters import EventFilterSet

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from essdir.core import publication
-from essdir.core.publication import PublicationStatus
+from core import publication
+from core.publication import PublicationStatus
 from territories import access, services
 from territories.models import (
     Action,
@@ -374,7 +374,7 @@ class TerritoryAdmin(NetworkAdminOnly):
         ).exists()
 
     def get_search_results(self, request, queryset, search_term):
-        from essdir.core.text import normalize
+        from core.text import normalize
 
         return super().get_search_results(request, queryset, normalize(search_term) or search_term)
 

@@ -8,7 +8,7 @@ import re
 import uuid
 from zoneinfo import ZoneInfo
 
-from essdir.core.exports import Export
+from core.exports import Export
 from territories.models import Collectivite, CollectiviteKind, Scheme, SchemeKind, Territory
 
 # Stable identifiers: the same record always gets the same UUID.

@@ -9,8 +9,8 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from essdir.core.filters import AMBIGUOUS, FastFormFilterSet, SearchFilter
-from essdir.core.search import best_candidates
+from core.filters import AMBIGUOUS, FastFormFilterSet, SearchFilter
+from core.search import best_candidates
 from territories.models import (
     SLUG_RE,
     Collectivite,

@@ -19,11 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from essdir.core.choices import ChoiceLabelsMixin
-from essdir.core.publication import PublicationStatus, Publishable, PublishableQuerySet
-from essdir.core.routing import cached_reverse
-from essdir.core.search import refresh_search_context, text_search
-from essdir.core.text import normalize
+from core.choices import ChoiceLabelsMixin
+from core.publication import PublicationStatus, Publishable, PublishableQuerySet
+from core.routing import cached_reverse
+from core.search import refresh_search_context, text_search
+from core.text import normalize
 from territories import access
 from territories.access import StaffRole
 
@@ -519,7 +519,7 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
         return acting
 
     def search(self, query: str):
-        """Collectivités matching `query`, best first (see essdir.core.search)."""
+        """Collectivités matching `query`, best first (see core.search)."""
         return text_search(
             self,
             query,
@@ -1080,7 +1080,7 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         )
 
     def search(self, query: str):
-        """Schemes matching `query`, best first (see essdir.core.search)."""
+        """Schemes matching `query`, best first (see core.search)."""
         return text_search(
             self,
             query,

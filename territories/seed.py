@@ -1,6 +1,6 @@
 """Seed loading for territories: sources, themes, collectivités and what they hold.
 
-Called first by `essdir.seed.load_seed`; see `essdir.core.seedkit` for the rules.
+Called first by `essdir.seed.load_seed`; see `core.seedkit` for the rules.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils.text import slugify
 
-from essdir.core.seedkit import Loader, SeedError, parse_date, read_yaml, url
+from core.seedkit import Loader, SeedError, parse_date, read_yaml, url
 from territories.models import (
     Action,
     Budget,

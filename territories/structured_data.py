@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from essdir.core.structured_data import CONTEXT, clean, place
+from core.structured_data import CONTEXT, clean, place
 
 
 def collectivite_ld(collectivite, contacts, base: str) -> dict:

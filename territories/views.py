@@ -4,10 +4,10 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.generic import ListView, TemplateView, View
 
-from essdir.core.caching import PublicPageCacheMixin
-from essdir.core.exports import ExportView
-from essdir.core.pagination import BoundedPaginator, bounded_count
-from essdir.core.views import FilteredListView, QueryFormMixin
+from core.caching import PublicPageCacheMixin
+from core.exports import ExportView
+from core.pagination import BoundedPaginator, bounded_count
+from core.views import FilteredListView, QueryFormMixin
 from territories.budgets import comparison_groups
 from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import BudgetComparisonFilterSet, CollectiviteFilterSet, SchemeFilterSet

@@ -74,7 +74,7 @@ def _clear_cache():
     "default" cache lives in the database, which each test rolls back.)"""
     from django.core.cache import caches
 
-    from essdir.core import caching
+    from core import caching
 
     caches["pages"].clear()
     caching._memo.clear()

@@ -2,7 +2,7 @@
 # before this migration existed got it from territories 0003: the step is idempotent.
 from django.db import migrations
 
-from essdir.core.search import search_vector_operation
+from core.search import search_vector_operation
 
 
 class Migration(migrations.Migration):

@@ -1,9 +1,9 @@
 # The title's own full-text index, for the title matches that search ranks first
-# (essdir.core.search.best_candidates).
+# (core.search.best_candidates).
 
 from django.db import migrations
 
-from essdir.core.search import title_index_operation
+from core.search import title_index_operation
 
 
 class Migration(migrations.Migration):

@@ -9,7 +9,7 @@ in their migrations 0003.
 
 from django.db import migrations
 
-from essdir.core.search import add_search_vector, drop_search_vector
+from core.search import add_search_vector, drop_search_vector
 
 DOCUMENTS = {
     "territories_collectivite": [

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from essdir.core.search import replace_search_vector_operation
+from core.search import replace_search_vector_operation
 
 
 class Migration(migrations.Migration):

@@ -8,7 +8,6 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from actors import sirene_synthetic as synthetic
@@ -921,23 +920,3 @@ def test_import_dry_run_counts_closures_and_archives(tmp_path):
         (True, "11"),
         (True, "11"),
     ]
-
-
-# The benchmark data goes through the same import
-
-
-def test_bench_data_builds_its_structures_through_the_sirene_import(seed):
-    call_command(
-        "generate_bench_data", "--actors=40", "--events=5", "--schemes=5", stdout=io.StringIO()
-    )
-
-    generated = Actor.objects.filter(slug__startswith="gen-")
-    head_offices = Establishment.objects.filter(actor__in=generated, is_head_office=True)
-    assert (
-        generated.count(),
-        generated.filter(sirene_state=SireneState.ACTIVE).count(),
-        head_offices.count(),
-        head_offices.exclude(commune=F("actor__territory")).count(),
-        Actor.themes.through.objects.filter(actor__in=generated).count(),
-    ) == (40, 40, 40, 0, 40)
-    assert Establishment.objects.filter(actor__in=generated).count() >= 40

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from actors.models import ActorPlace, Family, TerritoryPanorama
 from actors.panorama import naf_section, size_group
 from actors.services import refresh_actor_places, refresh_panoramas
-from essdir.core.publication import PublicationStatus
+from core.publication import PublicationStatus
 from tests.factories import ActorFactory, EstablishmentFactory
 
 pytestmark = pytest.mark.django_db

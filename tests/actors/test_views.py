@@ -199,7 +199,7 @@ def test_actor_seed_facts_are_on_their_pages(seed, client):
 
 
 def test_long_lists_count_up_to_a_bound_and_stop_deep_paging(client, monkeypatch, settings):
-    from essdir.core.pagination import BoundedPaginator
+    from core.pagination import BoundedPaginator
 
     settings.CACHE_MIDDLEWARE_SECONDS = 0
     settings.EXACT_COUNT_UP_TO = 10
@@ -219,7 +219,7 @@ def test_long_lists_count_up_to_a_bound_and_stop_deep_paging(client, monkeypatch
 def test_deep_pages_read_their_keys_first_and_list_the_same_rows(
     client, monkeypatch, settings, tri
 ):
-    from essdir.core.pagination import BoundedPaginator
+    from core.pagination import BoundedPaginator
 
     settings.CACHE_MIDDLEWARE_SECONDS = 0
     ActorFactory.create_batch(settings.PAGE_SIZE + 5)

@@ -1,6 +1,6 @@
 import pytest
 
-from essdir.core.caching import content_version
+from core.caching import content_version
 from territories.models import Theme
 from tests.factories import CollectiviteFactory, ThemeFactory
 from tests.geo import load_test_geography
@@ -83,7 +83,7 @@ def test_page_cache_can_be_disabled(client, settings, django_assert_max_num_quer
 def test_a_lost_version_never_revives_an_old_page(client):
     from django.core.cache import cache
 
-    from essdir.core.caching import VERSION_KEY
+    from core.caching import VERSION_KEY
 
     collectivite = CollectiviteFactory(name="Avant")
     client.get("/collectivites/")

@@ -17,7 +17,7 @@ from django.template import engines
 from django.utils import translation
 
 from actors.models import Actor
-from essdir.core.caching import content_version
+from core.caching import content_version
 from events.models import Event
 from territories.models import Collectivite, Scheme
 from tests.factories import (

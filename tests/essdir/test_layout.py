@@ -9,7 +9,7 @@ PACKAGES = ["essdir", "territories", "actors", "events", "alerts"]
 # Lower layers never import higher ones: infrastructure ← territories ← actors ← events ←
 # alerts ← the project package, which composes the site.
 LAYERS = [
-    ("essdir.core", 0),
+    ("core", 0),
     ("territories", 1),
     ("actors", 2),
     ("events", 3),

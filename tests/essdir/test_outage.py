@@ -24,7 +24,7 @@ def test_pages_are_served_uncached_when_redis_is_down(client, settings, caplog):
     settings.CACHES = {"default": closed_port, "pages": closed_port}
     CollectiviteFactory(name="Département joignable")
 
-    with caplog.at_level(logging.WARNING, logger="essdir.core.caching"):
+    with caplog.at_level(logging.WARNING, logger="core.caching"):
         first = client.get("/collectivites/")
         second = client.get("/collectivites/")
 

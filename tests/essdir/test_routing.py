@@ -1,7 +1,7 @@
 from django.urls import reverse, set_script_prefix
 from django.utils import translation
 
-from essdir.core.routing import cached_reverse
+from core.routing import cached_reverse
 
 
 def test_cached_reverse_follows_the_language_and_the_script_prefix():

@@ -5,7 +5,7 @@ import html
 import pytest
 from django.db import connection
 
-import essdir.core.search
+import core.search
 import essdir.search
 from actors.models import Actor
 from events.models import Event
@@ -98,7 +98,7 @@ def test_search_page_counts_each_kind_up_to_its_bound_and_keeps_the_best(client,
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="candidates bound PostgreSQL")
 def test_list_ranked_by_relevance_says_more_matched_than_it_ranks(client, monkeypatch):
-    monkeypatch.setattr(essdir.core.search, "SEARCH_CANDIDATES", 1)
+    monkeypatch.setattr(core.search, "SEARCH_CANDIDATES", 1)
     ActorFactory(name="Atelier", description="Insertion par le vélo.")
     ActorFactory(name="Bâtiment", description="Insertion par le bâtiment.")
     ActorFactory(name="Chantier d'insertion")
@@ -171,7 +171,7 @@ def test_search_can_be_narrowed_to_a_territory(client, seed, fresh):
 
 
 def test_highlight_marks_words_whatever_their_accents_and_plural():
-    from essdir.core.search import highlight
+    from core.search import highlight
 
     html, matched = highlight("Les Coopératives d'économie solidaire", "cooperative economie")
 
@@ -180,7 +180,7 @@ def test_highlight_marks_words_whatever_their_accents_and_plural():
 
 
 def test_highlight_cuts_an_excerpt_around_the_first_match():
-    from essdir.core.search import highlight
+    from core.search import highlight
 
     text = "début " * 50 + "le réemploi solidaire " + "fin " * 50
 
@@ -194,7 +194,7 @@ def test_highlight_cuts_an_excerpt_around_the_first_match():
 
 
 def test_highlight_escapes_markup():
-    from essdir.core.search import highlight
+    from core.search import highlight
 
     html, found = highlight("<b>emploi</b>", "emploi")
 

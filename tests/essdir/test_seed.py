@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from essdir.core.seedkit import SeedError
+from core.seedkit import SeedError
 from essdir.seed import DEFAULT_SEED_DIR, load_seed
 from territories.models import Budget, Collectivite, Contact
 

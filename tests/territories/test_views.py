@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from actors.services import refresh_panoramas
-from essdir.core import publication
+from core import publication
 from territories.models import GroupingType, PublicationStatus, Territory, TerritoryKind
 from tests.factories import (
     ActorFactory,

@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from essdir.core.caching import bump_content_version
-from essdir.core.seedkit import SeedError
+from core.caching import bump_content_version
+from core.seedkit import SeedError
 from essdir.seed import DEFAULT_SEED_DIR, load_seed
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from essdir.core.caching import bump_content_version
+from core.caching import bump_content_version
 from territories.geography import DEFAULT_EXTRACT_DIR, GeographyError, read_extract
 from territories.services import import_geography
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django_filters.views import FilterView
 
-from essdir.core.caching import PublicPageCacheMixin
-from essdir.core.filters import AMBIGUOUS
-from essdir.core.pagination import BoundedPaginator
+from core.caching import PublicPageCacheMixin
+from core.filters import AMBIGUOUS
+from core.pagination import BoundedPaginator
 
 
 def query_string(params, **changes) -> str:

@@ -60,7 +60,7 @@ class BoundedPaginator(Paginator):
     def __init__(self, *args, matches=None, **kwargs):
         super().__init__(*args, **kwargs)
         # A list ranked by relevance pages through the best candidates of its matches
-        # (essdir.core.search.best_candidates): `matches` are all of them.
+        # (core.search.best_candidates): `matches` are all of them.
         self.matches = matches
 
     @cached_property

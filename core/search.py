@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from essdir.core.text import fold, normalize
+from core.text import fold, normalize
 
 MIN_TERM_LENGTH = 2
 MAX_TERMS = 8

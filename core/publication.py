@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from essdir.core.choices import ChoiceLabelsMixin
+from core.choices import ChoiceLabelsMixin
 
 STALE_AFTER = datetime.timedelta(days=365)
 

@@ -2,11 +2,11 @@
 
 `make bench` (bench/run) serves this view twice:
 
-- with no middleware at all (essdir.bench_settings, on its own gunicorn beside the site):
+- with no middleware at all (bench.bare_settings, on its own gunicorn beside the site):
   the *bare floor*, `/bench/floor/?kb=N`, about N KiB of list items. Every page of the site
   is compared with the bare floor of the nearest size, so that the project's middleware
   counts as the project's cost;
-- through the project's whole stack (essdir.urls with BENCH_FLOOR=1, every middleware):
+- through the project's whole stack (bench.settings, every middleware):
   the *middleware floor*, `/bench/floor/`, 20 list items (about 10 KiB), which shows what
   the middleware costs.
 

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from essdir.core.widgets import SearchInput
+from core.widgets import SearchInput
 
 
 class SearchForm(forms.Form):

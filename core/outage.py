@@ -18,7 +18,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from essdir.core.caching import stale_page
+from core.caching import stale_page
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from essdir.core.caching import content_version, memoize_by_content
-from essdir.core.widgets import FastSelect
+from core.caching import content_version, memoize_by_content
+from core.widgets import FastSelect
 
 # The code of a validation error that asks the visitor to choose among candidates: the
 # page answers 200 with the choices rather than 400.

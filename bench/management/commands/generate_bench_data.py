@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from actors.services import refresh_derived_data
-from essdir.benchdata import NotAGeneratedDatabase, generate
-from essdir.core.caching import bump_content_version
+from bench.data import NotAGeneratedDatabase, generate
+from core.caching import bump_content_version
 from essdir.search import refresh_search_contexts
 
 

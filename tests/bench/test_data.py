@@ -2,8 +2,10 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
-from actors.models import Actor
+from actors.models import Actor, Establishment, SireneState
+from bench.management.commands.generate_bench_data import Command as GenerateBenchData
 from events.models import Event
 from territories.models import Scheme
 from tests.factories import ActorFactory
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def generate(*args):
     call_command(
-        "generate_bench_data",
+        GenerateBenchData(),
         "--actors=60",
         "--events=20",
         "--schemes=10",
@@ -60,4 +62,24 @@ def test_force_runs_anyway(seed):
 @pytest.mark.parametrize("value", ["-1", "abc", "99999999"])
 def test_rejects_bad_sizes(value):
     with pytest.raises(CommandError):
-        call_command("generate_bench_data", f"--actors={value}", stdout=io.StringIO())
+        call_command(GenerateBenchData(), f"--actors={value}", stdout=io.StringIO())
+
+
+# The benchmark data goes through the same import
+
+
+def test_bench_data_builds_its_structures_through_the_sirene_import(seed):
+    call_command(
+        GenerateBenchData(), "--actors=40", "--events=5", "--schemes=5", stdout=io.StringIO()
+    )
+
+    generated = Actor.objects.filter(slug__startswith="gen-")
+    head_offices = Establishment.objects.filter(actor__in=generated, is_head_office=True)
+    assert (
+        generated.count(),
+        generated.filter(sirene_state=SireneState.ACTIVE).count(),
+        head_offices.count(),
+        head_offices.exclude(commune=F("actor__territory")).count(),
+        Actor.themes.through.objects.filter(actor__in=generated).count(),
+    ) == (40, 40, 40, 0, 40)
+    assert Establishment.objects.filter(actor__in=generated).count() >= 40

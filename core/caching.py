@@ -9,7 +9,7 @@ same key, so that browsers and proxies revalidate with a cheap 304.
 
 A cache outage is not an outage of the site: pages are then served uncached (one warning
 logged). A copy of each page is also kept by address for a day, served while the database
-is unreachable (stale-if-error, see essdir.core.outage).
+is unreachable (stale-if-error, see core.outage).
 """
 
 from __future__ import annotations
