@@ -139,7 +139,7 @@ class SchemeDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
 
 
 class ActorDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
-    template_name = "actors/actor_detail.html"
+    template_name = "site/actor_detail.html"
     context_object_name = "actor"
 
     def get_queryset(self):

@@ -5,9 +5,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-PACKAGES = ["essdir", "territories", "actors", "events", "alerts"]
-# Lower layers never import higher ones: infrastructure ← territories ← actors ← events ←
-# alerts ← the project package, which composes the site.
+PACKAGES = ["core", "territories", "actors", "events", "alerts", "essdir", "bench"]
+# Lower layers never import higher ones: the shared infrastructure (core, which imports no
+# app) ← territories ← actors ← events ← alerts ← the site (essdir, which composes the apps'
+# pages) ← the benchmark (bench, which serves the site beside its floor page).
 LAYERS = [
     ("core", 0),
     ("territories", 1),
@@ -15,7 +16,25 @@ LAYERS = [
     ("events", 3),
     ("alerts", 4),
     ("essdir", 5),
+    ("bench", 6),
 ]
+# Who declares each URL namespace, by layer.
+NAMESPACES = {
+    "territories": 1,
+    "actors": 2,
+    "events": 3,
+    "alerts": 4,
+    "site": 5,
+    "widget": 5,
+    "backoffice": 5,
+    "api": 5,
+}
+# The stated exception: a record links to its own page, which the site composes because it
+# shows records of apps above the record's own (a territory's page lists its structures and
+# events; a structure's page its events; a scheme's page the structures that carry it). Its
+# model's get_absolute_url, and the lists that link to it, reverse that name.
+RECORD_PAGES = {"site:territory", "site:collectivite", "site:scheme", "site:actor"}
+REVERSING = {"reverse", "reverse_lazy", "cached_reverse", "redirect", "resolve_url"}
 
 
 def layer(module: str) -> int:
@@ -121,6 +140,58 @@ def test_dependencies_run_one_way_even_inside_functions():
     )
 
     assert upward == []
+
+
+def reversed_names(source: str) -> set[str]:
+    """The namespaced URL names that a module reverses with a literal name."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        first = node.args[0]
+        if called in REVERSING and isinstance(first, ast.Constant) and ":" in str(first.value):
+            names.add(first.value)
+    return names
+
+
+def upward_url_names(modules: dict[str, Path]) -> list[str]:
+    found = []
+    for module, path in modules.items():
+        for name in reversed_names(path.read_text(encoding="utf-8")):
+            namespace = name.split(":", 1)[0]
+            owner = NAMESPACES.get(namespace)
+            if owner is not None and owner > layer(module) and name not in RECORD_PAGES:
+                found.append(f"{module} reverses {name}")
+    return sorted(found)
+
+
+def test_lower_layers_reverse_no_higher_layer_url_name():
+    assert upward_url_names(project_modules()) == []
+
+
+def test_upward_url_names_are_reported(tmp_path):
+    source = tmp_path / "module.py"
+    source.write_text(
+        "from django.urls import reverse\n"
+        "def f():\n"
+        "    reverse('alerts:create')\n"
+        "    reverse('site:territory', kwargs={'slug': 'x'})\n"
+        "    redirect('actors:list')\n"
+    )
+
+    assert upward_url_names({"territories.views": source}) == [
+        "territories.views reverses actors:list",
+        "territories.views reverses alerts:create",
+    ]
+
+
+def test_every_url_namespace_has_a_layer():
+    from django.urls import get_resolver
+
+    # The admin's namespace is Django's own; the back-office's additions are "backoffice".
+    assert set(get_resolver().namespace_dict) - {"admin"} == set(NAMESPACES)
 
 
 def test_type_checking_imports_are_not_counted(tmp_path):
