@@ -48,7 +48,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
-import report  # noqa: E402 (bench/report.py, beside this file)
+import measures as bench_measures  # noqa: E402 (bench/measures.py, beside this file)
 
 WARMUP = 3
 TOP_QUERIES = 3
@@ -61,8 +61,8 @@ SQL_FUNCTIONS = {"execute", "executemany", "_execute", "_executemany", "_execute
 def slowest_pages(results: Path, count: int, missed: bool = False) -> list[dict]:
     """The `count` pages of the run without cache with the fewest req/s (valid ones only);
     with `missed`, only those that miss the target (ratio or p95)."""
-    measures = report.load_run(results / "nocache")
-    report.compare(measures)
+    measures = bench_measures.load_run(results / "nocache")
+    bench_measures.compare(measures)
     pages = [
         m
         for m in measures
@@ -70,7 +70,7 @@ def slowest_pages(results: Path, count: int, missed: bool = False) -> list[dict]
         and m.rps
         and not m.is_bare_floor
         and not m.is_middleware_floor
-        and (not missed or report.verdict("nocache", m)[1] is False)
+        and (not missed or bench_measures.verdict("nocache", m)[1] is False)
     ]
     pages.sort(key=lambda m: m.rps)
     return [
