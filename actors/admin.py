@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from actors import services
+from actors import derived, services
 from actors.models import (
     Actor,
     ActorPartnership,
@@ -37,7 +37,7 @@ class SchemeRoleInline(ScopedInline, admin.TabularInline):
     autocomplete_fields = ["scheme"]
 
 
-# The facts only the SIRENE import writes: shown, never edited (actors/services.py).
+# The facts only the SIRENE import writes: shown, never edited (actors/sirene/importer.py).
 SIRENE_FIELDS = [
     "official_name",
     "legal_category",
@@ -121,7 +121,7 @@ class ActorAdmin(ScopedAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         actor, user = form.instance, request.user
-        services.refresh_actor_places(actor_ids=[actor.pk])
+        derived.refresh_actor_places(actor_ids=[actor.pk])
         if not access.in_scope(user, actor):
             # Keep the editor in charge of what they created: attach it to their collectivité.
             collectivite = Collectivite.objects.get(pk=min(access.collectivite_ids(user)))

@@ -20,9 +20,9 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.text import slugify
 
-from actors import sirene_synthetic as synthetic
 from actors.models import Actor, ActorPartnership, Family, Subtype
-from actors.services import import_sirene
+from actors.sirene import synthetic
+from actors.sirene.importer import import_sirene
 from essdir.seed import DEFAULT_SEED_DIR
 from events.models import Event, EventKind, EventParticipation
 from territories.models import (
@@ -112,7 +112,7 @@ NAF_CODES = {
     "tourisme solidaire": "79.90Z",
 }
 EMPLOYEES_BANDS = ["NN", "NN", "NN", "00", "01", "02", "03", "11", "12", "21"]
-# The generated structures' SIRENs (sirene_synthetic.synthetic_siren(SIREN_OFFSET + i)).
+# The generated structures' SIRENs (synthetic.synthetic_siren(SIREN_OFFSET + i)).
 SIREN_OFFSET = 60_000_000
 # About one structure in seven has branches elsewhere, as in the register.
 BRANCH_SHARE = 0.15

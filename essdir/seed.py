@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from actors import seed as actors_seed
-from actors.services import refresh_derived_data
+from actors.derived import refresh_derived_data
 from core.publication import PublicationStatus
 from core.seedkit import Loader, SeedReport
 from essdir.search import refresh_search_contexts

@@ -216,7 +216,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_PROXY", False):
+# Behind an HTTPS reverse proxy that sets X-Forwarded-Proto and appends the client's address
+# to X-Forwarded-For (core.clients); without it, both headers are ignored.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The sites allowed to frame the widget (/integrer/…): CSP sources, separated by commas or
@@ -245,15 +248,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-# Sign-in lock-out (django-axes): after AXES_FAILURE_LIMIT failures, an account and an
-# address are each locked for AXES_COOLOFF_HOURS.
+# Sign-in lock-out (django-axes, core/lockout.py), for AXES_COOLOFF_HOURS: an account from
+# one address after AXES_FAILURE_LIMIT failures (the pair, so that no one elsewhere can lock
+# a member of staff out), and an address after AXES_ADDRESS_FAILURE_LIMIT failures for any
+# accounts. The address is the visitor's, behind the proxy too (core.clients).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = int(os.environ.get("AXES_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "core.lockout.PairAndAddressHandler"
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-if env_bool("BEHIND_PROXY", False):
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # The API's rate limit per address (django-ninja's syntax: requests/period).
 API_RATE = os.environ.get("API_RATE", "120/m")

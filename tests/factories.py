@@ -5,8 +5,8 @@ import datetime
 import factory
 from django.utils.text import slugify
 
+from actors.derived import refresh_actor_places
 from actors.models import Actor, Establishment
-from actors.services import refresh_actor_places
 from events.models import Event, EventParticipation
 from territories.models import (
     Budget,

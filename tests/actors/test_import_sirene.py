@@ -1,5 +1,5 @@
-"""The SIRENE import (actors.services.import_sirene and `manage.py import_sirene`), on small
-files written in INSEE's layout by actors.sirene_synthetic."""
+"""The SIRENE import (actors.sirene.importer.import_sirene and `manage.py import_sirene`), on
+small files written in INSEE's layout by actors.sirene.synthetic."""
 
 import datetime
 import io
@@ -10,18 +10,17 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from actors import sirene_synthetic as synthetic
 from actors.models import Actor, ActorPartnership, Establishment, SireneState
-from actors.services import (
+from actors.services import set_hidden
+from actors.sirene import Unit, synthetic
+from actors.sirene.importer import (
     SireneImportError,
     commune_code_of,
     import_sirene,
     pack_unit,
-    set_hidden,
     unpack_unit,
 )
-from actors.sirene import Unit
-from actors.sirene_synthetic import (
+from actors.sirene.synthetic import (
     establishment_row,
     geolocation_row,
     synthetic_siren,

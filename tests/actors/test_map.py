@@ -7,9 +7,9 @@ import re
 import markupsafe
 import pytest
 
+from actors.derived import refresh_map_cells
 from actors.map import BBox, grid_cells
 from actors.models import Establishment, MapCell
-from actors.services import refresh_map_cells
 from essdir.settings import tile_origins
 from tests.factories import ActorFactory, EstablishmentFactory, ThemeFactory, territory
 

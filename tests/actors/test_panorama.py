@@ -5,9 +5,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+from actors.derived import refresh_actor_places, refresh_panoramas
 from actors.models import ActorPlace, Family, TerritoryPanorama
 from actors.panorama import naf_section, size_group
-from actors.services import refresh_actor_places, refresh_panoramas
 from core.publication import PublicationStatus
 from tests.factories import ActorFactory, EstablishmentFactory
 

@@ -1,4 +1,4 @@
-"""The SIRENE stock reader, on files written in INSEE's layout by actors.sirene_synthetic."""
+"""The SIRENE stock reader, on files written in INSEE's layout by actors.sirene.synthetic."""
 
 import struct
 import zipfile
@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 from pyproj import Transformer
 
-from actors import sirene_synthetic as synthetic
 from actors.sirene import (
     Area,
     Coordinates,
@@ -17,19 +16,16 @@ from actors.sirene import (
     RowError,
     SireneFormatError,
     Unit,
-    departement_of_commune,
     ess_family,
-    format_street_address,
-    is_valid_siren,
-    is_valid_siret,
     legal_category_label,
     naf_label,
     read_establishments,
     read_geolocation,
     read_units,
-    to_wgs84,
+    synthetic,
 )
-from actors.sirene_synthetic import (
+from actors.sirene.reader import departement_of_commune
+from actors.sirene.synthetic import (
     establishment_row,
     geolocation_row,
     synthetic_siren,
@@ -39,6 +35,7 @@ from actors.sirene_synthetic import (
     write_geolocalisation,
     write_unites_legales,
 )
+from actors.sirene.values import format_street_address, is_valid_siren, is_valid_siret, to_wgs84
 
 UNITS_CSV = "StockUniteLegale_utf8.csv"
 UNITS_ZIP = "StockUniteLegale_utf8.zip"

@@ -10,9 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from actors.derived import refresh_actor_places, refresh_panoramas
 from actors.models import Actor, ActorPartnership, Establishment, TerritoryPanorama
-from actors.services import import_sirene, refresh_actor_places, refresh_panoramas, set_hidden
-from actors.sirene_synthetic import (
+from actors.services import set_hidden
+from actors.sirene.importer import import_sirene
+from actors.sirene.synthetic import (
     establishment_row,
     synthetic_siren,
     synthetic_siret,

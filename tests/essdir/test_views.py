@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 import pytest
 from django.urls import reverse
 
-from actors.services import refresh_panoramas
+from actors.derived import refresh_panoramas
 from tests.factories import (
     ActorFactory,
     CollectiviteFactory,

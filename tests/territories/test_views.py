@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from actors.services import refresh_panoramas
+from actors.derived import refresh_panoramas
 from core import publication
 from territories.models import GroupingType, PublicationStatus, Territory, TerritoryKind
 from tests.factories import (

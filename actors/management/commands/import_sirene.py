@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from actors.services import SireneImportError, import_sirene
+from actors.sirene.importer import SireneImportError, import_sirene
 
 
 class Command(BaseCommand):

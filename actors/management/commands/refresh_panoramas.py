@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from actors.services import refresh_derived_data
+from actors.derived import refresh_derived_data
 
 
 class Command(BaseCommand):

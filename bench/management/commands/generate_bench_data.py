@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from actors.services import refresh_derived_data
+from actors.derived import refresh_derived_data
 from bench.data import NotAGeneratedDatabase, generate
 from core.caching import bump_content_version
 from essdir.search import refresh_search_contexts

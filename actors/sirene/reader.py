@@ -47,26 +47,25 @@ import inside a transaction.
 from __future__ import annotations
 
 import csv
-import io
-import math
-import re
-import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Collection, Container, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
-from pyproj import Transformer
-
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sirene"
-
-# What INSEE writes in place of a value under partial diffusion.
-MASKED = "[ND]"
+from actors.sirene.files import STREAM_ERRORS, Cursor, open_source, prefilter
+from actors.sirene.reference import DEFAULT_ESS_FAMILY, ess_families
+from actors.sirene.values import (
+    MASKED,
+    Coordinates,
+    format_street_address,
+    is_valid_siren,
+    is_valid_siret,
+    parse_date,
+    to_wgs84,
+    unmask,
+    wgs84_point,
+)
 
 NOT_ESS = "non ESS"
 CEASED = "cessée"
@@ -76,12 +75,6 @@ NOT_DISCLOSED = "non diffusible"
 NATURAL_PERSON = "personne physique"
 INVALID_ROW = "ligne invalide"
 SKIP_REASONS = (NOT_ESS, CEASED, CLOSED, OUTSIDE_AREA, NOT_DISCLOSED, NATURAL_PERSON, INVALID_ROW)
-
-ESS_FAMILIES = ("association", "cooperative", "mutuelle", "fondation", "entreprise_ess")
-DEFAULT_ESS_FAMILY = "entreprise_ess"
-
-# INSEE: La Poste's SIRETs do not follow the Luhn rule but have a digit sum multiple of 5.
-LA_POSTE_SIREN = "356000000"
 
 UNIT_COLUMNS = (
     "siren",
@@ -130,79 +123,6 @@ ESTABLISHMENT_OPTIONAL_COLUMNS = (
 
 GEOLOCATION_COLUMNS = ("siret", "x_longitude", "y_latitude")
 
-# INSEE's street types (typeVoieEtablissement). QUA is « quartier », QUAI is « quai ».
-STREET_TYPES = {
-    "ALL": "allée",
-    "AV": "avenue",
-    "BD": "boulevard",
-    "CAR": "carrefour",
-    "CHE": "chemin",
-    "CHS": "chaussée",
-    "CITE": "cité",
-    "COR": "corniche",
-    "CRS": "cours",
-    "DOM": "domaine",
-    "DSC": "descente",
-    "ECA": "écart",
-    "ESP": "esplanade",
-    "FG": "faubourg",
-    "GR": "grande rue",
-    "HAM": "hameau",
-    "HLE": "halle",
-    "IMP": "impasse",
-    "LD": "lieu-dit",
-    "LOT": "lotissement",
-    "MAR": "marché",
-    "MTE": "montée",
-    "PAS": "passage",
-    "PL": "place",
-    "PLN": "plaine",
-    "PLT": "plateau",
-    "PRO": "promenade",
-    "PRV": "parvis",
-    "QUA": "quartier",
-    "QUAI": "quai",
-    "RES": "résidence",
-    "RLE": "ruelle",
-    "ROC": "rocade",
-    "RPT": "rond-point",
-    "RTE": "route",
-    "RUE": "rue",
-    "SEN": "sente",
-    "SQ": "square",
-    "TPL": "terre-plein",
-    "TRA": "traverse",
-    "VLA": "villa",
-    "VLGE": "village",
-}
-REPETITION_INDEXES = {"B": "bis", "T": "ter", "Q": "quater", "C": "quinquies"}
-
-# Overseas, INSEE's "Lambert" columns hold coordinates in the local UTM projection.
-OVERSEAS_EPSG = {
-    "971": 5490,  # Guadeloupe: RGAF09 / UTM 20N
-    "972": 5490,  # Martinique
-    "977": 5490,  # Saint-Barthélemy
-    "978": 5490,  # Saint-Martin
-    "973": 2972,  # Guyane: RGFG95 / UTM 22N
-    "974": 2975,  # La Réunion: RGR92 / UTM 40S
-    "975": 4467,  # Saint-Pierre-et-Miquelon: RGSPM06 / UTM 21N
-    "976": 4471,  # Mayotte: RGM04 / UTM 38S
-}
-LAMBERT_93 = 2154
-WGS_84 = 4326
-
-_STREAM_ERRORS = (UnicodeDecodeError, zipfile.BadZipFile, EOFError, zlib.error)
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-
-
-class SireneFormatError(Exception):
-    """The file cannot be read as the expected SIRENE file; the message is in French."""
-
-    def __init__(self, message: str, *, file_name: str, line: int | None = None):
-        super().__init__(message)
-        self.file_name = file_name
-        self.line = line
-
 
 @dataclass(frozen=True, slots=True)
 class Unit:
@@ -241,13 +161,6 @@ class Establishment:
     latitude: float | None
     longitude: float | None
     updated_at: str
-
-
-class Coordinates(NamedTuple):
-    """A WGS 84 point, in degrees rounded to 6 decimals (about 10 cm)."""
-
-    latitude: float
-    longitude: float
 
 
 @dataclass(frozen=True)
@@ -367,7 +280,7 @@ def departement_of_commune(commune_code: str) -> str:
 
 def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
     """Stream the ESS units of a StockUniteLegale file (zip or CSV), counting the others."""
-    with _open_source(path, "un stock SIRENE des unités légales") as source:
+    with open_source(path, "un stock SIRENE des unités légales") as source:
         columns = source.columns(UNIT_COLUMNS, UNIT_OPTIONAL_COLUMNS)
         stats = report.file(source.name)
         i_siren = columns["siren"]
@@ -385,7 +298,7 @@ def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
         i_updated = columns["dateDernierTraitementUniteLegale"]
         i_usual_name = columns.get("denominationUsuelle1UniteLegale")
         width = len(source.header)
-        families = _ess_families()
+        families = ess_families()
         name = source.name
         reader = csv.reader(source.lines, delimiter=source.delimiter)
         # Plain local counters in the hot loop; flushed into the report at the end.
@@ -420,10 +333,10 @@ def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
                         if category.startswith("1"):
                             skipped[NATURAL_PERSON] += 1
                             continue
-                        acronym = _unmask(row[i_acronym])
+                        acronym = unmask(row[i_acronym])
                         unit_name = (
-                            _unmask(row[i_name])
-                            or (_unmask(row[i_usual_name]) if i_usual_name is not None else "")
+                            unmask(row[i_name])
+                            or (unmask(row[i_usual_name]) if i_usual_name is not None else "")
                             or acronym
                         )
                         if not unit_name and row[i_status] == "P":
@@ -436,12 +349,12 @@ def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
                             acronym=acronym,
                             legal_category=category,
                             ess_family=families.get(category) or DEFAULT_ESS_FAMILY,
-                            naf_code=_unmask(row[i_naf]),
-                            rna=_unmask(row[i_rna]),
-                            created_on=_parse_date(row[i_created]),
-                            employees_band=_unmask(row[i_employees]),
-                            head_office_nic=_unmask(row[i_head_nic]),
-                            updated_at=_unmask(row[i_updated]),
+                            naf_code=unmask(row[i_naf]),
+                            rna=unmask(row[i_rna]),
+                            created_on=parse_date(row[i_created]),
+                            employees_band=unmask(row[i_employees]),
+                            head_office_nic=unmask(row[i_head_nic]),
+                            updated_at=unmask(row[i_updated]),
                         )
                 except csv.Error as error:
                     # The C reader starts afresh on the next record: report and go on.
@@ -450,7 +363,7 @@ def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
                     report.add_error(name, reader.line_num + 1, f"CSV illisible ({error})")
                     continue
                 break
-        except _STREAM_ERRORS as error:
+        except STREAM_ERRORS as error:
             raise source.stream_error(error, lines_read=reader.line_num + 1) from error
         finally:
             stats.scanned += scanned
@@ -473,7 +386,7 @@ def read_establishments(
     set of SIRENs. `geolocation` (from `read_geolocation`: SIRET → (latitude, longitude))
     wins over the file's own Lambert coordinates.
     """
-    with _open_source(path, "un stock SIRENE des établissements") as source:
+    with open_source(path, "un stock SIRENE des établissements") as source:
         columns = source.columns(ESTABLISHMENT_COLUMNS, ESTABLISHMENT_OPTIONAL_COLUMNS)
         stats = report.file(source.name)
         i_siren = columns["siren"]
@@ -500,10 +413,10 @@ def read_establishments(
         has_lambert = i_x is not None and i_y is not None
         width = len(source.header)
         name = source.name
-        cursor = _Cursor()
+        cursor = Cursor()
         # The prefilter drops most rows on their first 9 characters, before any CSV
         # parsing; it needs the SIREN to be the first column, as in INSEE's files.
-        lines = _prefilter(
+        lines = prefilter(
             source.lines,
             cursor,
             name=name,
@@ -553,24 +466,24 @@ def read_establishments(
                             siret=siret,
                             siren=siren,
                             nic=nic,
-                            name=_unmask(row[i_sign]) or _unmask(row[i_usual_name]),
+                            name=unmask(row[i_sign]) or unmask(row[i_usual_name]),
                             address=format_street_address(
-                                _unmask(row[i_number]),
-                                _unmask(row[i_repetition]),
-                                _unmask(row[i_street_type]),
-                                _unmask(row[i_street]),
+                                unmask(row[i_number]),
+                                unmask(row[i_repetition]),
+                                unmask(row[i_street_type]),
+                                unmask(row[i_street]),
                             ),
-                            address_complement=_unmask(row[i_complement]),
-                            postal_code=_unmask(row[i_postal_code]),
+                            address_complement=unmask(row[i_complement]),
+                            postal_code=unmask(row[i_postal_code]),
                             commune_code=commune,
-                            commune_label=_unmask(row[i_commune_label]),
-                            naf_code=_unmask(row[i_naf]),
-                            employees_band=_unmask(row[i_employees]),
+                            commune_label=unmask(row[i_commune_label]),
+                            naf_code=unmask(row[i_naf]),
+                            employees_band=unmask(row[i_employees]),
                             is_head_office=row[i_head_office].lower() == "true",
-                            created_on=_parse_date(row[i_created]),
+                            created_on=parse_date(row[i_created]),
                             latitude=point[0] if point else None,
                             longitude=point[1] if point else None,
-                            updated_at=_unmask(row[i_updated]),
+                            updated_at=unmask(row[i_updated]),
                         )
                 except csv.Error as error:
                     scanned += 1
@@ -597,13 +510,13 @@ def read_geolocation(
     `sirets` or whose SIREN is in `sirens`, so that memory stays small; rows without
     coordinates (empty or ``[ND]``) are left out.
     """
-    with _open_source(path, "un fichier de géolocalisation SIRENE") as source:
+    with open_source(path, "un fichier de géolocalisation SIRENE") as source:
         columns = source.columns(GEOLOCATION_COLUMNS)
         i_siret = columns["siret"]
         i_longitude = columns["x_longitude"]
         i_latitude = columns["y_latitude"]
         width = len(source.header)
-        cursor = _Cursor()
+        cursor = Cursor()
         # Give the prefilter a plain container when possible: its `in` runs in C.
         if i_siret != 0:
             wanted, key_length = None, 0
@@ -613,7 +526,7 @@ def read_geolocation(
             wanted, key_length = sirens, 9
         else:
             wanted, key_length = _SiretFilter(sirets, sirens), 14
-        lines = _prefilter(
+        lines = prefilter(
             source.lines, cursor, name=source.name, wanted=wanted, key_length=key_length
         )
         points: dict[str, Coordinates] = {}
@@ -626,7 +539,7 @@ def read_geolocation(
                     siret = row[i_siret]
                     if siret not in sirets and siret[:9] not in sirens:
                         continue
-                    point = _wgs84_point(row[i_longitude], row[i_latitude])
+                    point = wgs84_point(row[i_longitude], row[i_latitude])
                     if point is not None:
                         points[siret] = point
             except csv.Error:
@@ -635,162 +548,8 @@ def read_geolocation(
         return points
 
 
-def to_wgs84(x: str, y: str, *, commune_code: str = "") -> Coordinates | None:
-    """Convert INSEE's projected coordinates to WGS 84, or None when absent or masked.
-
-    Metropolitan coordinates are Lambert-93 (EPSG:2154); overseas communes (97x) use
-    their local UTM projection, chosen from `commune_code`.
-    """
-    try:
-        easting = float(x)
-        northing = float(y)
-    except ValueError:
-        return None
-    if not (math.isfinite(easting) and math.isfinite(northing)):
-        return None
-    epsg = OVERSEAS_EPSG.get(commune_code[:3], LAMBERT_93)
-    longitude, latitude = _transformer(epsg).transform(easting, northing)
-    if not (math.isfinite(longitude) and math.isfinite(latitude)):
-        return None
-    return Coordinates(round(latitude, 6), round(longitude, 6))
-
-
-def format_street_address(number: str, repetition: str, street_type: str, street: str) -> str:
-    """Build "12 bis rue de la Paix" from INSEE's number, index, type code and label."""
-    head = number
-    if number and repetition:
-        word = REPETITION_INDEXES.get(repetition.upper())
-        head = f"{number} {word}" if word else f"{number}{repetition.upper()}"
-    kind = STREET_TYPES.get(street_type.upper(), street_type) if street_type else ""
-    label = title_case_street(street) if street else ""
-    address = " ".join(part for part in (head, kind, label) if part)
-    # Without a number the line starts with a word: "Rue de la Paix", "Le Bourg".
-    return address[:1].upper() + address[1:]
-
-
-_PARTICLES = frozenset({"de", "du", "des", "la", "le", "les", "et", "en", "au", "aux", "sur"})
-_ROMAN_NUMERAL = re.compile(r"(?=[IVX])X{0,3}(IX|IV|V?I{0,3})")
-
-
-def title_case_street(label: str) -> str:
-    """INSEE's upper-case street label in French title case: "DE L'EGLISE" → "de l'Eglise"."""
-    return " ".join(
-        "-".join(_title_word(part) for part in word.split("-")) for word in label.split()
-    )
-
-
-def _title_word(word: str) -> str:
-    upper = word.upper()
-    if _ROMAN_NUMERAL.fullmatch(upper):
-        return upper
-    lower = word.lower()
-    if lower in _PARTICLES:
-        return lower
-    # Elided articles stay lower case: d'Alsace, l'Eglise.
-    if len(lower) > 2 and lower[1] in "'’" and lower[0] in "dl":
-        return lower[:2] + lower[2:].capitalize()
-    return lower.capitalize()
-
-
-def is_valid_siren(value: str) -> bool:
-    """Whether `value` is 9 digits passing the Luhn check."""
-    return len(value) == 9 and value.isascii() and value.isdigit() and _luhn_valid(value)
-
-
-def is_valid_siret(value: str) -> bool:
-    """Whether `value` is 14 digits passing the Luhn check (or La Poste's rule)."""
-    if not (len(value) == 14 and value.isascii() and value.isdigit()):
-        return False
-    if _luhn_valid(value):
-        return True
-    return value.startswith(LA_POSTE_SIREN) and sum(map(int, value)) % 5 == 0
-
-
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
-
-
-def _luhn_valid(digits: str) -> bool:
-    total = sum(map(int, digits[-1::-2])) + sum(_DOUBLED[int(c)] for c in digits[-2::-2])
-    return total % 10 == 0
-
-
-def naf_label(code: str) -> str:
-    """The NAF rév. 2 label of a code at any level ("88.99B", "8899B", "88.9", "88"), or ""."""
-    return _naf_labels().get(_naf_key(code), "")
-
-
-def ess_family(legal_category: str) -> str:
-    """The ESS family of an ESS-flagged unit from its legal category (default entreprise_ess)."""
-    return _ess_families().get(legal_category) or DEFAULT_ESS_FAMILY
-
-
-def legal_category_label(legal_category: str) -> str:
-    """INSEE's label of a legal category (niveau III), or ""."""
-    return _legal_categories().get(legal_category, ("", ""))[0]
-
-
-@cache
-def _naf_labels() -> dict[str, str]:
-    with (FIXTURES_DIR / "naf.csv").open(encoding="utf-8", newline="") as file:
-        return {_naf_key(row["code"]): row["label"] for row in csv.DictReader(file)}
-
-
-def _naf_key(code: str) -> str:
-    return code.strip().upper().replace(".", "")
-
-
-@cache
-def _legal_categories() -> dict[str, tuple[str, str]]:
-    path = FIXTURES_DIR / "categories-juridiques.csv"
-    with path.open(encoding="utf-8", newline="") as file:
-        return {row["code"]: (row["libelle"], row["famille_ess"]) for row in csv.DictReader(file)}
-
-
-@cache
-def _ess_families() -> dict[str, str]:
-    return {code: family for code, (_, family) in _legal_categories().items() if family}
-
-
-@cache
-def _transformer(epsg: int) -> Transformer:
-    # Building a transformer costs milliseconds: once per projection for the process.
-    return Transformer.from_crs(epsg, WGS_84, always_xy=True)
-
-
-def _wgs84_point(longitude: str, latitude: str) -> Coordinates | None:
-    try:
-        lon = float(longitude)
-        lat = float(latitude)
-    except ValueError:
-        return None
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        return None
-    return Coordinates(round(lat, 6), round(lon, 6))
-
-
-def _unmask(value: str) -> str:
-    return "" if value == MASKED else value
-
-
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def _width_message(row: list[str], width: int) -> str:
     return f"{len(row)} champs au lieu de {width}"
-
-
-class _Cursor:
-    """Where the prefilter is: physical line number, and records it dropped unparsed."""
-
-    __slots__ = ("dropped", "line")
-
-    def __init__(self):
-        self.line = 1  # the header
-        self.dropped = 0
 
 
 class _SiretFilter:
@@ -804,137 +563,3 @@ class _SiretFilter:
 
     def __contains__(self, key: str) -> bool:
         return key in self.sirets or key[:9] in self.sirens
-
-
-def _prefilter(
-    lines: Iterator[str],
-    cursor: _Cursor,
-    *,
-    name: str,
-    wanted: Container[str] | None,
-    key_length: int,
-) -> Iterator[str]:
-    """Yield the physical lines worth parsing, counting lines and the records dropped.
-
-    A record is dropped, unparsed, when its first `key_length` characters are not in
-    `wanted` (None: keep all). A line opening with a quote is always passed on, and the
-    CSV stage checks every row again, so the prefilter only ever saves work. A record
-    spanning several lines (an odd number of quotes leaves a field open) is passed on or
-    dropped whole. Read failures become SireneFormatError with the line reached.
-    """
-    number = cursor.line
-    dropped = 0
-    keeping = False
-    open_quote = False
-    try:
-        if wanted is None:
-            for line in lines:
-                number += 1
-                cursor.line = number
-                yield line
-            return
-        for line in lines:
-            number += 1
-            if open_quote:
-                if keeping:
-                    cursor.line = number
-                    yield line
-                if line.count('"') & 1:
-                    open_quote = False
-                continue
-            if line[:key_length] in wanted or line.startswith('"'):
-                keeping = True
-                cursor.line = number
-                cursor.dropped = dropped
-                yield line
-            else:
-                keeping = False
-                dropped += 1
-            if '"' in line and line.count('"') & 1:
-                open_quote = True
-    except _STREAM_ERRORS as error:
-        raise _stream_error(name, error, number) from error
-    finally:
-        cursor.line = number
-        cursor.dropped = dropped
-
-
-class _Source:
-    """An opened SIRENE file: its name, delimiter, header and remaining text lines."""
-
-    def __init__(self, name: str, what: str, lines: Iterator[str], header_line: str):
-        self.name = name
-        self.what = what
-        self.lines = lines
-        # INSEE's stocks are ","-separated, the geolocation file ";"-separated.
-        self.delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-        header = next(csv.reader([header_line], delimiter=self.delimiter))
-        self.header = [column.strip().lstrip("\ufeff") for column in header]
-
-    def columns(self, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, int]:
-        """Index of each required column (missing ones raise) and of the optional present."""
-        positions = {column: index for index, column in enumerate(self.header)}
-        missing = [column for column in required if column not in positions]
-        if missing:
-            raise SireneFormatError(
-                f"Le fichier {self.name} n'est pas {self.what} : "
-                f"colonnes manquantes : {', '.join(missing)}.",
-                file_name=self.name,
-            )
-        return {
-            column: positions[column] for column in (*required, *optional) if column in positions
-        }
-
-    def stream_error(self, error: Exception, *, lines_read: int) -> SireneFormatError:
-        """The SireneFormatError for a failure while reading, after `lines_read` lines."""
-        return _stream_error(self.name, error, lines_read)
-
-
-def _stream_error(name: str, error: Exception, lines_read: int) -> SireneFormatError:
-    line = lines_read + 1
-    if isinstance(error, UnicodeDecodeError):
-        # The failing chunk starts on the line being read: count its lines up to the byte.
-        if isinstance(error.object, bytes | bytearray):
-            line += error.object.count(b"\n", 0, error.start)
-        return SireneFormatError(
-            f"Le fichier {name} n'est pas encodé en UTF-8 (octet invalide à la ligne {line}).",
-            file_name=name,
-            line=line,
-        )
-    return SireneFormatError(
-        f"Le fichier {name} est une archive zip tronquée ou corrompue "
-        f"(lecture interrompue à la ligne {line}).",
-        file_name=name,
-        line=line,
-    )
-
-
-@contextmanager
-def _open_source(path: str | Path, what: str) -> Iterator[_Source]:
-    """Open a SIRENE file, zip or plain CSV, as text lines; read and parse its header."""
-    path = Path(path)
-    name = path.name
-    with ExitStack() as stack:
-        try:
-            with path.open("rb") as probe:
-                magic = probe.read(4)
-            if magic in _ZIP_MAGIC or path.suffix.lower() == ".zip":
-                archive = stack.enter_context(zipfile.ZipFile(path))
-                members = [info for info in archive.infolist() if not info.is_dir()]
-                csv_members = [m for m in members if m.filename.lower().endswith(".csv")]
-                if len(csv_members) != 1:
-                    raise SireneFormatError(
-                        f"L'archive {name} doit contenir un seul fichier CSV ; "
-                        f"elle en contient {len(csv_members)}.",
-                        file_name=name,
-                    )
-                raw = stack.enter_context(archive.open(csv_members[0]))
-                text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-            else:
-                text = stack.enter_context(path.open(encoding="utf-8", newline=""))
-            header_line = next(text, None)
-        except _STREAM_ERRORS as error:
-            raise _stream_error(name, error, 0) from error
-        if not header_line or not header_line.strip():
-            raise SireneFormatError(f"Le fichier {name} est vide.", file_name=name)
-        yield _Source(name, what, text, header_line)

@@ -1,0 +1,211 @@
+"""Derived data: what is computed from the directory as a whole and rebuilt after every
+change of it, so that pages read it instead of counting. Where actors act (ActorPlace),
+the ESS panorama of every territory (TerritoryPanorama, with actors/panorama.py's
+groupings) and the map's precomputed cells (MapCell)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from actors.models import (
+    MAP_CELL_DEGREES,
+    Actor,
+    ActorPlace,
+    Establishment,
+    Family,
+    MapCell,
+    TerritoryPanorama,
+)
+from actors.panorama import NON_EMPLOYER_BANDS, naf_section, size_group
+from core.caching import bump_content_version
+from territories.models import Territory, TerritoryInclusion, TerritoryKind
+
+# Each statement binds a chunk's ids twice: well under every database's parameter limit.
+ACTORS_PER_STATEMENT = 5000
+
+
+def _places_sql(actor_filter: str) -> str:
+    place, actor = ActorPlace._meta.db_table, Actor._meta.db_table
+    establishment, inclusion = Establishment._meta.db_table, TerritoryInclusion._meta.db_table
+    return (
+        f"INSERT INTO {place} (territory_id, actor_id) "
+        f"SELECT i.container_id, a.id FROM {actor} a "
+        f"JOIN {inclusion} i ON i.member_id = a.territory_id WHERE {actor_filter.format('a.id')} "
+        f"UNION "
+        f"SELECT i.container_id, e.actor_id FROM {establishment} e "
+        f"JOIN {inclusion} i ON i.member_id = e.commune_id "
+        f"WHERE e.is_active AND {actor_filter.format('e.actor_id')}"
+    )
+
+
+@transaction.atomic
+def refresh_actor_places(*, actor_ids: Iterable[int] | None = None) -> int:
+    """Rebuild where actors act (ActorPlace) from their territory and active establishments
+    and the containment rule: for `actor_ids`, or for every actor when None. Returns how
+    many places the actors now have.
+
+    Called wherever an actor's territory or establishments change (the admin, the proposal
+    moderation, the SIRENE import, the seed), and after the geography is reloaded.
+    """
+    # One DELETE statement, whatever the rows: delete() would first fetch the million
+    # places of a national refresh to send their signals.
+    database = ActorPlace.objects.db
+    with connection.cursor() as cursor:
+        if actor_ids is None:
+            ActorPlace.objects.all()._raw_delete(database)
+            cursor.execute(_places_sql("1 = 1"))
+            return cursor.rowcount
+        ids = sorted(set(actor_ids))
+        total = 0
+        for start in range(0, len(ids), ACTORS_PER_STATEMENT):
+            chunk = ids[start : start + ACTORS_PER_STATEMENT]
+            ActorPlace.objects.filter(actor_id__in=chunk)._raw_delete(database)
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(_places_sql(f"{{}} IN ({marks})"), [*chunk, *chunk])
+            total += cursor.rowcount
+        return total
+
+
+def _fold_counts(rows, key_of) -> dict[int | None, Counter]:
+    folded: dict[int | None, Counter] = {}
+    for territory_id, value, count in rows:
+        folded.setdefault(territory_id, Counter())[key_of(value)] += count
+    return folded
+
+
+@transaction.atomic
+def refresh_panoramas() -> int:
+    """Recompute the ESS panorama of every territory and of France from the published
+    structures and their active establishments; returns how many panoramas were written.
+
+    A handful of grouped aggregate queries over the whole directory (seconds at national
+    scale), run after an import, the seed, and nightly: the territory pages then read one
+    row per territory instead of counting hundreds of thousands of rows per request.
+    """
+    actors = Actor.objects.published()
+    places = ActorPlace.objects.filter(actor__in=actors)
+    establishments = Establishment.objects.public().exclude(commune=None)
+    inside = "commune__container_links__container"
+    employer = ~Q(employees_band__in=NON_EMPLOYER_BANDS)
+
+    structures = _fold_counts(
+        places.values_list("territory", "actor__family").annotate(n=Count("id")).order_by(),
+        str,
+    )
+    structures[None] = Counter(
+        dict(actors.values_list("family").annotate(n=Count("id")).order_by())
+    )
+    by_family = _fold_counts(
+        establishments.values_list(inside, "actor__family").annotate(n=Count("id")).order_by(),
+        str,
+    )
+    by_family[None] = Counter(
+        dict(establishments.values_list("actor__family").annotate(n=Count("id")).order_by())
+    )
+    division = Substr("naf_code", 1, 2)
+    by_section = _fold_counts(
+        establishments.annotate(division=division)
+        .values_list(inside, "division")
+        .annotate(n=Count("id"))
+        .order_by(),
+        naf_section,
+    )
+    by_section[None] = Counter()
+    for value, count in (
+        establishments.annotate(division=division)
+        .values_list("division")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        by_section[None][naf_section(value)] += count
+    employers = establishments.filter(employer)
+    by_size = _fold_counts(
+        employers.values_list(inside, "employees_band").annotate(n=Count("id")).order_by(),
+        size_group,
+    )
+    by_size[None] = Counter()
+    for band, count in employers.values_list("employees_band").annotate(n=Count("id")).order_by():
+        by_size[None][size_group(band)] += count
+
+    populations = dict(Territory.objects.values_list("pk", "population"))
+    populations[None] = Territory.objects.filter(kind=TerritoryKind.COMMUNE).aggregate(
+        total=Sum("population")
+    )["total"]
+    now = timezone.now()
+    rows = []
+    for territory_id in structures.keys() | by_family.keys():
+        families = {
+            family: {
+                "structures": structures.get(territory_id, Counter())[family],
+                "establishments": by_family.get(territory_id, Counter())[family],
+            }
+            for family in Family.values
+            if structures.get(territory_id, Counter())[family]
+            or by_family.get(territory_id, Counter())[family]
+        }
+        sizes = by_size.get(territory_id, Counter())
+        sizes.pop(None, None)
+        rows.append(
+            TerritoryPanorama(
+                territory_id=territory_id,
+                national=territory_id is None,
+                population=populations.get(territory_id),
+                structures=sum(structures.get(territory_id, Counter()).values()),
+                establishments=sum(by_family.get(territory_id, Counter()).values()),
+                employer_establishments=sum(sizes.values()),
+                by_family=families,
+                by_section=dict(by_section.get(territory_id, Counter())),
+                by_size=dict(sizes),
+                computed_at=now,
+            )
+        )
+    TerritoryPanorama.objects.all().delete()
+    TerritoryPanorama.objects.bulk_create(rows, batch_size=2000)
+    transaction.on_commit(bump_content_version)
+    return len(rows)
+
+
+@transaction.atomic
+def refresh_map_cells() -> int:
+    """Recount the map's precomputed cells (MapCell) from the located, active
+    establishments of the structures the public sees; returns how many cells."""
+    cells = (
+        Establishment.objects.active()
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .of_public_actors()
+        .grid_clusters(MAP_CELL_DEGREES, MAP_CELL_DEGREES)
+    )
+    rows = [
+        MapCell(
+            gx=cell["gx"],
+            gy=cell["gy"],
+            count=cell["count"],
+            lon=cell["lon"],
+            lat=cell["lat"],
+            west=cell["west"],
+            south=cell["south"],
+            east=cell["east"],
+            north=cell["north"],
+        )
+        for cell in cells
+    ]
+    MapCell.objects.all().delete()
+    MapCell.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def refresh_derived_data() -> dict[str, int]:
+    """Rebuild everything computed from the directory as a whole: where actors act, the
+    panorama of every territory and the map's cells. Run after an import, by the seed, and
+    nightly (`manage.py refresh_panoramas`); returns how many rows of each."""
+    return {
+        "places": refresh_actor_places(),
+        "panoramas": refresh_panoramas(),
+        "map cells": refresh_map_cells(),
+    }
