@@ -34,7 +34,9 @@ check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
-	DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
+	DEBUG=0 SITE_PUBLISHER=check SITE_PUBLISHER_ADDRESS=check SITE_PUBLICATION_DIRECTOR=check \
+		SITE_HOSTING_PROVIDER=check SITE_HOSTING_ADDRESS=check SITE_CONTACT_EMAIL=check@example.org \
+		SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
 		ALLOWED_HOSTS=essdir.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 # The W3C Nu HTML validator for tests/essdir/test_html_validity.py (needs java 17+ and npm).

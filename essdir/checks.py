@@ -3,7 +3,7 @@ ownership rule for every model the back-office scopes (every start-up)."""
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 E001 = "essdir.E001"
 
@@ -19,6 +19,35 @@ def secret_key_is_set(app_configs=None, **kwargs) -> list[Error]:
             id=E001,
         )
     ]
+
+
+W001 = "essdir.W001"
+ACCESSIBILITY_STATES = ("totalement", "partiellement", "non")
+
+
+@register(Tags.security, deploy=True)
+def legal_facts_are_set(app_configs=None, **kwargs) -> list[Warning]:
+    """A French public site names its publisher, director of publication and host, and
+    gives readers an address (mentions légales, RGAA statement, personal data)."""
+    from essdir.legal import LEGAL_SETTINGS, missing_legal_settings
+
+    warnings = [
+        Warning(
+            f"{name} is not set: the legal pages say that {LEGAL_SETTINGS[name]} is missing.",
+            hint=f"Set the {name} environment variable (README, Configuration).",
+            id=W001,
+        )
+        for name in missing_legal_settings()
+    ]
+    if settings.ACCESSIBILITY_STATUS not in ACCESSIBILITY_STATES:
+        warnings.append(
+            Warning(
+                f"ACCESSIBILITY_STATUS is {settings.ACCESSIBILITY_STATUS!r}.",
+                hint="Set it to 'totalement', 'partiellement' or 'non' (RGAA 4.1).",
+                id=W001,
+            )
+        )
+    return warnings
 
 
 E002 = "essdir.E002"

@@ -323,3 +323,17 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [
     *tile_origins(MAP_TILES_URL),
 ]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("actors.map.map_settings")
+
+# The operator's facts for the legal pages (essdir/legal.py): mentions légales, the
+# accessibility statement and personal data. Empty, the pages say "non renseigné" and
+# `check --deploy` warns (essdir.W001).
+SITE_PUBLISHER = os.environ.get("SITE_PUBLISHER", "")
+SITE_PUBLISHER_ADDRESS = os.environ.get("SITE_PUBLISHER_ADDRESS", "")
+SITE_PUBLICATION_DIRECTOR = os.environ.get("SITE_PUBLICATION_DIRECTOR", "")
+SITE_HOSTING_PROVIDER = os.environ.get("SITE_HOSTING_PROVIDER", "")
+SITE_HOSTING_ADDRESS = os.environ.get("SITE_HOSTING_ADDRESS", "")
+SITE_CONTACT_EMAIL = os.environ.get("SITE_CONTACT_EMAIL", "")
+# RGAA 4.1's three states: "totalement", "partiellement" or "non" conforme. Only an audit
+# may state the first two; without one, the statement says "non conforme".
+ACCESSIBILITY_STATUS = os.environ.get("ACCESSIBILITY_STATUS", "non")
+ACCESSIBILITY_STATEMENT_DATE = os.environ.get("ACCESSIBILITY_STATEMENT_DATE", "")

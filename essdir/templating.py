@@ -38,7 +38,7 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeString
 
 from core.routing import cached_reverse
-from essdir import languages, presentation
+from essdir import languages, legal, presentation
 
 _LOCALISED = (float, Decimal, datetime.date, datetime.time)
 
@@ -118,6 +118,7 @@ FILTERS: dict[str, Callable] = {
 }
 
 GLOBALS: dict[str, Callable] = {
+    "accessibility_label": legal.accessibility_label,
     "get_language": translation.get_language,
     "json_ld": presentation.json_ld,
     "page_languages": languages.page_languages,

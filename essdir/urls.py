@@ -5,7 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from essdir import admin_views, views
+from essdir import admin_views, legal, views
 from essdir.api import api
 from essdir.sitemaps import SITEMAPS
 
@@ -19,6 +19,27 @@ site_patterns = [
     path("acteurs/<slug:slug>/", views.ActorDetailView.as_view(), name="actor"),
     path("donnees/", views.DataView.as_view(), name="data"),
     path("donnees/catalogue.jsonld", views.DataCatalogueView.as_view(), name="catalogue"),
+    path(
+        "mentions-legales/",
+        legal.LegalPageView.as_view(template_name="site/legal/legal_notice.html"),
+        name="legal_notice",
+    ),
+    path(
+        "accessibilite/",
+        legal.LegalPageView.as_view(template_name="site/legal/accessibility.html"),
+        name="accessibility",
+    ),
+    path(
+        "donnees-personnelles/",
+        legal.PrivacyView.as_view(),
+        name="privacy",
+    ),
+    path(
+        "plan-du-site/",
+        legal.LegalPageView.as_view(template_name="site/legal/site_map.html"),
+        name="site_map",
+    ),
+    path("signaler-une-erreur/", legal.ReportErrorView.as_view(), name="report_error"),
 ]
 
 admin_patterns = [
