@@ -44,6 +44,12 @@ def test_every_page_type_is_valid_html(client, seed, settings, territory):
         "/contacts/?q=54200": 200,
         "/contacts/?q=Toul": 200,
         "/nulle-part/": 404,
+        "/mentions-legales/": 200,
+        "/accessibilite/": 200,
+        "/donnees-personnelles/": 200,
+        "/plan-du-site/": 200,
+        "/signaler-une-erreur/?page=/acteurs/": 200,
+        "/signaler-une-erreur/?page=https://example.org/": 400,
     }
     responses = {url: client.get(url) for url in urls}
     empty_proposal = "POST /acteurs/referencer/ (empty: 400, errors shown)"
