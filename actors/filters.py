@@ -2,8 +2,9 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from actors.map import BBox, BBoxField
+from actors.map import BBoxField
 from actors.models import Actor, Family, Subtype
+from core.geo import BBox
 from territories.filters import BaseFilterSet
 from territories.models import Collectivite, Theme
 

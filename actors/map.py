@@ -1,4 +1,5 @@
-"""The map of the ESS establishments: zones (bounding boxes), grid clustering, GeoJSON.
+"""The map of the ESS establishments: zones (core.geo.BBox) read from requests, grid
+clustering, GeoJSON.
 
 `/acteurs/carte.geojson` answers the establishments of the filtered actors inside a zone.
 Up to `MAP_CLUSTER_THRESHOLD` of them come one by one; beyond, they are grouped in SQL by
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from operator import itemgetter
 
 from django import forms
@@ -23,9 +23,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import MAP_CELL_DEGREES, Establishment, MapCell
+from core.geo import BBox
 
-# Decimals of the coordinates written in the GeoJSON and in zones (about 1 m).
-DECIMALS = 5
 # At most this many cells across a zone, whatever the zoom asked: a bounded answer.
 MAX_CELLS_ACROSS = 64
 # Cells per tile width (256 px) at a given zoom: clusters about 64 px apart on screen.
@@ -35,46 +34,6 @@ MIN_COSINE = 0.05
 # A wide view regroups the precomputed cells once its own are this many of them across:
 # the clusters' counts stay exact, their positions and zones within a precomputed cell.
 PRECOMPUTED_FROM = 10
-
-
-@dataclass(frozen=True)
-class BBox:
-    """A zone in WGS 84 degrees: west < east, south < north (no crossing of the 180th)."""
-
-    west: float
-    south: float
-    east: float
-    north: float
-
-    def __str__(self) -> str:
-        return ",".join(f"{value:.{DECIMALS}f}" for value in self.as_list())
-
-    def as_list(self) -> list[float]:
-        return [self.west, self.south, self.east, self.north]
-
-    @classmethod
-    def world(cls) -> BBox:
-        return cls(-180.0, -90.0, 180.0, 90.0)
-
-    @classmethod
-    def around(cls, west: float, south: float, east: float, north: float) -> BBox:
-        """The smallest zone written with DECIMALS that strictly contains these extremes
-        (a single point gives a zone of a few metres): every member lies inside it."""
-        scale = 10**DECIMALS
-
-        def down(value: float) -> float:
-            # round() first: 5.88 * 10**5 is 587999.99…, which floor() would take down again.
-            return (math.floor(round(value * scale, 3)) - 1) / scale
-
-        def up(value: float) -> float:
-            return (math.ceil(round(value * scale, 3)) + 1) / scale
-
-        return cls(
-            max(-180.0, down(west)),
-            max(-90.0, down(south)),
-            min(180.0, up(east)),
-            min(90.0, up(north)),
-        )
 
 
 class BBoxField(forms.CharField):

@@ -1,5 +1,9 @@
 """The ESS panorama of a territory: what the directory counts there, by family, activity and
-size, computed for every territory by `actors.services.refresh_panoramas()`.
+size, computed for every territory by `actors.services.refresh_panoramas()`, and how its
+pages show it (labels, the comparison table's rows, bar charts).
+
+The figures live in the model (actors.models.TerritoryPanorama); this module holds the
+classifications they are counted by and their presentation.
 
 The activity sections are those of INSEE's French classification of activities, NAF rév. 2
 (https://www.insee.fr/fr/information/2120875): a NAF code's first two digits (its
@@ -11,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
+
+from actors.models import Family, PanoramaComparison, TerritoryPanorama
 
 # NAF rév. 2: the divisions (first two digits) each section spans, and its label.
 NAF_SECTIONS = {
@@ -112,8 +118,71 @@ class Chart:
         return ROW_HEIGHT * len(self.bars)
 
 
-def per_thousand(count: int | None, population: int | None) -> float | None:
-    """`count` per 1 000 inhabitants, None when the population is unknown."""
-    if count is None or not population:
-        return None
-    return round(1000 * count / population, 2)
+def panorama_charts(panorama: TerritoryPanorama) -> list[Chart]:
+    """The panorama's three bar charts: structures by family, establishments by NAF
+    section and employer establishments by size; empty categories left out."""
+    families = [
+        Bar(family, label, panorama.family_structures(family))
+        for family, label in Family.choices
+        if panorama.family_structures(family)
+    ]
+    sections = [
+        Bar(section, f"{section} – {label}", panorama.by_section.get(section, 0))
+        for section, (_span, label) in NAF_SECTIONS.items()
+        if panorama.by_section.get(section)
+    ]
+    if panorama.by_section.get(UNKNOWN):
+        sections.append(Bar(UNKNOWN, _("Activité non précisée"), panorama.by_section[UNKNOWN]))
+    sizes = [
+        Bar(group, label, panorama.by_size.get(group, 0))
+        for group, (_bands, label) in SIZE_GROUPS.items()
+        if panorama.by_size.get(group)
+    ]
+    return [
+        Chart("familles", _("Structures par famille de l'ESS"), _("structures"), families),
+        Chart(
+            "activites",
+            _("Établissements par secteur d'activité (NAF)"),
+            _("établissements"),
+            sections,
+        ),
+        Chart(
+            "tailles",
+            _("Établissements employeurs par effectif salarié"),
+            _("établissements"),
+            sizes,
+        ),
+    ]
+
+
+@dataclass
+class PanoramaPresenter:
+    """What `includes/_panorama.html` shows of a comparison of panoramas
+    (`TerritoryPanorama.objects.compared_with()`): its columns side by side, the table's
+    rows by family and the charts of the territory's own panorama."""
+
+    comparison: PanoramaComparison
+
+    @property
+    def columns(self) -> list[TerritoryPanorama]:
+        return self.comparison.columns
+
+    @property
+    def here(self) -> TerritoryPanorama | None:
+        return self.comparison.here
+
+    @property
+    def family_rows(self) -> list[dict]:
+        """One row per family present in any column: its label and structures per column."""
+        return [
+            {
+                "label": label,
+                "values": [column.family_structures(family) for column in self.columns],
+            }
+            for family, label in Family.choices
+            if any(column.family_structures(family) for column in self.columns)
+        ]
+
+    def charts(self) -> list[Chart]:
+        """The charts of the territory's own panorama (`here`), none without one."""
+        return panorama_charts(self.here) if self.here is not None else []

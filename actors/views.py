@@ -8,11 +8,12 @@ from django.views.generic import FormView, TemplateView, View
 from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.forms import ActorProposalForm
-from actors.map import BBox, MapForm, establishments_geojson
+from actors.map import MapForm, establishments_geojson
 from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
 from core.caching import PublicPageCacheMixin
 from core.exports import ExportView
+from core.geo import BBox
 from core.views import FilteredListView, query_string
 
 

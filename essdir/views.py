@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView, View
 
 from actors.models import Actor, SchemeRole, TerritoryPanorama, directory_counts
+from actors.panorama import PanoramaPresenter
 from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
@@ -84,7 +85,9 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             partner_actor_count=partners.count(),
             upcoming_events=events.upcoming(today).for_list()[:UPCOMING],
             past_events=events.past(today).for_list()[:10],
-            computed_panorama=TerritoryPanorama.objects.compared_with(collectivite.territory),
+            computed_panorama=PanoramaPresenter(
+                TerritoryPanorama.objects.compared_with(collectivite.territory)
+            ),
             **kwargs,
         )
 
@@ -111,7 +114,7 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
         actors = Actor.objects.published().in_territory(territory)
         events = Event.objects.published().in_territory(territory)
         containers = list(Territory.objects.containers_of(territory))
-        panorama = TerritoryPanorama.objects.compared_with(territory, containers)
+        panorama = PanoramaPresenter(TerritoryPanorama.objects.compared_with(territory, containers))
         return super().get_context_data(
             containers=containers,
             children=children[: self.max_children],

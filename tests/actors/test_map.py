@@ -8,8 +8,9 @@ import markupsafe
 import pytest
 
 from actors.derived import refresh_map_cells
-from actors.map import BBox, grid_cells
+from actors.map import grid_cells
 from actors.models import Establishment, MapCell
+from core.geo import BBox
 from essdir.settings import tile_origins
 from tests.factories import ActorFactory, EstablishmentFactory, ThemeFactory, territory
 
