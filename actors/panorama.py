@@ -1,5 +1,5 @@
 """The ESS panorama of a territory: what the directory counts there, by family, activity and
-size, computed for every territory by `actors.services.refresh_panoramas()`, and how its
+size, computed for every territory by `actors.derived.refresh_panoramas()`, and how its
 pages show it (labels, the comparison table's rows, bar charts).
 
 The figures live in the model (actors.models.TerritoryPanorama); this module holds the

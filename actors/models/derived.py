@@ -26,7 +26,7 @@ class ActorPlace(models.Model):
     """`actor` acts inside `territory`: its territory of action, or one of its active
     establishments' communes, lies inside it (TerritoryInclusion).
 
-    Derived data, rebuilt by `actors.services.refresh_actor_places()` whenever an actor's
+    Derived data, rebuilt by `actors.derived.refresh_actor_places()` whenever an actor's
     territory or establishments change: listing the actors of a région then reads one index
     instead of joining the containment table with every actor and establishment.
     """
@@ -96,7 +96,7 @@ class PanoramaComparison:
 class TerritoryPanorama(models.Model):
     """The ESS figures of one territory (of France when `territory` is empty), computed
     from the directory's published structures and active establishments by
-    `actors.services.refresh_panoramas()`.
+    `actors.derived.refresh_panoramas()`.
 
     `by_family` maps a family to {"structures": n, "establishments": n}; `by_section` a NAF
     section (actors.panorama.NAF_SECTIONS) to establishments; `by_size` a size group
@@ -269,7 +269,7 @@ class MapCell(models.Model):
     cells of MAP_CELL_DEGREES, for the map's wide views (a country, a région): regrouping
     a few thousand cells instead of scanning 200 000 establishments per request.
 
-    Derived data, rebuilt by `actors.services.refresh_map_cells()` with the panoramas.
+    Derived data, rebuilt by `actors.derived.refresh_map_cells()` with the panoramas.
     """
 
     gx = models.IntegerField("colonne")

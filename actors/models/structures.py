@@ -242,7 +242,7 @@ class Actor(SourcedRecord):
         "et le reste après chaque import du répertoire SIRENE.",
     )
 
-    # Official facts, written only by the SIRENE import (actors/services.py).
+    # Official facts, written only by the SIRENE import (actors/sirene/importer.py).
     official_name = models.CharField("dénomination officielle", max_length=300, blank=True)
     legal_category = models.CharField("catégorie juridique (code INSEE)", max_length=4, blank=True)
     naf_code = models.CharField("activité principale (code NAF)", max_length=6, blank=True)
