@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.dateformat import time_format
@@ -26,9 +27,14 @@ def page_languages(request) -> list[Alternate]:
 
     The admin, the API, feeds and error pages for unknown addresses are in French only: an
     address that resolves to the same path in every language is not a bilingual page. None
-    either on a page rendered without a request (the server error page).
+    either on a page rendered without a request (the server error page), nor on the 400
+    page answering a Host that is not ours (core.hosts): no address is built from it.
     """
     if not request:
+        return []
+    try:
+        request.get_host()
+    except DisallowedHost:
         return []
     current = translation.get_language()
     path = request.get_full_path()

@@ -1,0 +1,222 @@
+"""A request for a Host that is not in ALLOWED_HOSTS (core/hosts.py): 400 with the plain 400
+page, in French or in English under /en/, and one warning in the logs — never a 500, never
+an error with a traceback. Checked through Django's test client and through gunicorn."""
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from tests.conftest import HttpsClient
+from tests.factories import CollectiviteFactory
+
+pytestmark = pytest.mark.django_db
+
+BAD_HOST = "evil.example"
+FRENCH_400 = "<h1>Requête invalide</h1>"
+ENGLISH_400 = "<h1>Bad request</h1>"
+
+
+@pytest.fixture
+def collectivite():
+    return CollectiviteFactory(name="Ville de test", slug="ville-de-test")
+
+
+def bad_host_paths(collectivite) -> list[tuple[str, str]]:
+    """Every kind of page, with the 400 page expected in its language."""
+    return [
+        ("/", "fr"),
+        ("/en/", "en"),
+        (collectivite.get_absolute_url(), "fr"),
+        (f"/en{collectivite.get_absolute_url()}", "en"),
+        ("/api/acteurs/", "fr"),
+        ("/integrer/territoire/commune-54528-toul/", "fr"),
+        (f"/integrer/{collectivite.slug}/", "fr"),
+        (f"/integrer/{collectivite.slug}/code/", "fr"),
+        ("/static/css/site.css", "fr"),
+    ]
+
+
+def assert_plain_400(response, language: str) -> None:
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<html lang="{language}">' in html
+    assert (FRENCH_400 if language == "fr" else ENGLISH_400) in html
+    # Nothing built from the host: no absolute address at all, no language alternates.
+    assert BAD_HOST not in html
+    assert 'rel="alternate"' not in html
+    assert response["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response
+
+
+def assert_one_warning(caplog) -> None:
+    logged = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in logged] == [
+        ("django.security.DisallowedHost", "WARNING")
+    ]
+    assert BAD_HOST in logged[0].getMessage()
+    assert logged[0].exc_info is None
+
+
+def test_a_host_not_allowed_gets_the_plain_400_page_and_one_warning(
+    client, settings, collectivite, caplog
+):
+    assert settings.DEBUG is False
+    for path, language in bad_host_paths(collectivite):
+        caplog.clear()
+
+        # The test client would raise any exception the request raised.
+        response = client.get(path, HTTP_HOST=BAD_HOST)
+
+        assert_plain_400(response, language)
+        assert_one_warning(caplog)
+
+
+def test_a_host_not_allowed_gets_400_over_plain_http_and_for_writes_too(collectivite, caplog):
+    # Over HTTP, the HTTPS redirect would have read the host first.
+    assert_plain_400(Client().get("/en/", HTTP_HOST=BAD_HOST), "en")
+    assert_one_warning(caplog)
+    caplog.clear()
+
+    response = HttpsClient().post("/gestion/login/", {"username": "a"}, HTTP_HOST=BAD_HOST)
+
+    assert_plain_400(response, "fr")
+    assert_one_warning(caplog)
+
+
+def test_a_malformed_host_gets_400_too(client, caplog):
+    response = client.get("/", HTTP_HOST="bad host!")
+
+    assert response.status_code == 400
+    assert FRENCH_400 in response.content.decode()
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.WARNING] == ["WARNING"]
+
+
+def test_allowed_hosts_are_served_as_before(client, collectivite, caplog):
+    response = client.get(collectivite.get_absolute_url())
+
+    assert response.status_code == 200
+    assert 'rel="alternate"' in response.content.decode()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_an_ordinary_400_page_keeps_its_language_links(client):
+    # A bad filter on a bilingual list: the 400 page of an allowed host, alternates and all.
+    response = client.get("/en/acteurs/?q=" + "x" * 201)
+
+    assert response.status_code == 400
+    assert 'hreflang="fr"' in response.content.decode()
+
+
+# --- Through gunicorn ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def raw_get(port: int, host: str, path: str = "/", proto: str = "https") -> bytes:
+    """One HTTP/1.1 request written by hand, as a scanner would send it."""
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-Proto: {proto}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """The README's command, DEBUG off, on loopback, with a migrated SQLite database."""
+    base = Path(django_settings.BASE_DIR)
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "gunicorn-test-0123456789abcdefghijklmnopqrstuvwxyz0123456789",
+        "ALLOWED_HOSTS": "essdir.example.org",
+        "BEHIND_PROXY": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        cwd=base,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                str(bin_dir / "gunicorn"),
+                "essdir.wsgi",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+            ],
+            cwd=base,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start: " + log.read_text()
+                time.sleep(0.2)
+        yield port, log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def test_gunicorn_answers_400_to_a_host_not_allowed(gunicorn):
+    port, log = gunicorn
+
+    answers = {
+        (path, proto): raw_get(port, BAD_HOST, path, proto)
+        for path in ("/", "/en/", "/api/acteurs/")
+        for proto in ("https", "http")
+    }
+    served = raw_get(port, "essdir.example.org", "/robots.txt")
+
+    for (path, _proto), answer in answers.items():
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), (path, head)
+        assert (ENGLISH_400 if path == "/en/" else FRENCH_400).encode() in body
+        assert BAD_HOST.encode() not in body
+    assert served.startswith(b"HTTP/1.1 200 "), served[:200]
+    # One warning line per refused request; no error, no traceback.
+    output = log.read_text()
+    assert output.count("Invalid HTTP_HOST header: 'evil.example'") == len(answers), output
+    assert "Traceback" not in output
+    assert "Internal Server Error" not in output
