@@ -160,6 +160,15 @@ class DeliveryQuerySet(models.QuerySet):
         """Digests not (yet) accepted by the mail server."""
         return self.filter(status=DeliveryStatus.PENDING)
 
+    def claimed_since(self, moment: datetime.datetime):
+        """Digests a run claimed after `moment`: that run may be sending them right now."""
+        return self.filter(claimed_at__gte=moment)
+
+    def claimable(self, *, stale_before: datetime.datetime):
+        """Pending digests no run holds: never claimed, released, or claimed before
+        `stale_before` by a run that must have died (it would have released them)."""
+        return self.pending().filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale_before))
+
 
 class Delivery(models.Model):
     """One digest of one subscription for one period: what makes sending idempotent.
@@ -167,6 +176,10 @@ class Delivery(models.Model):
     The row and its window are written before the message is sent; it is marked sent only
     once the SMTP server accepted the message. A re-run finds it settled, or still pending
     with the same window, and retries it.
+
+    A run claims the row (`claimed_by`, `claimed_at`) before building and sending its
+    message, and releases it when done: two runs at once never send the same digest. A run
+    killed outright leaves its claim, which expires (see services.CLAIM_TIMEOUT).
     """
 
     subscription = models.ForeignKey(
@@ -184,6 +197,9 @@ class Delivery(models.Model):
     last_error = models.CharField(_("dernière erreur"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(_("accepté par le serveur le"), null=True, blank=True)
+    # The run sending this digest right now (a random id per run), and since when.
+    claimed_by = models.CharField(_("pris par le passage"), max_length=32, blank=True)
+    claimed_at = models.DateTimeField(_("pris le"), null=True, blank=True)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -211,6 +227,17 @@ class Delivery(models.Model):
                 condition=Q(status__in=DeliveryStatus.values),
                 name="delivery_valid_status",
                 violation_error_message=_("État d'envoi inconnu."),
+            ),
+            models.CheckConstraint(
+                condition=Q(claimed_by="", claimed_at__isnull=True)
+                | (~Q(claimed_by="") & Q(claimed_at__isnull=False)),
+                name="delivery_claim_has_run_and_date",
+                violation_error_message=_("Un envoi pris l'est par un passage, à une date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status=DeliveryStatus.PENDING) | Q(claimed_at__isnull=True),
+                name="delivery_settled_is_released",
+                violation_error_message=_("Un envoi terminé n'est plus pris par un passage."),
             ),
         ]
 

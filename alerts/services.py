@@ -8,14 +8,17 @@ before the message goes, and marked sent only once the SMTP server accepted it.
 from __future__ import annotations
 
 import datetime
+import enum
 import logging
+import secrets
 import smtplib
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,6 +38,11 @@ logger = logging.getLogger(__name__)
 
 # What may go wrong while talking to the mail server.
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+# How long a run's claim on a digest holds before another run may take it over: far longer
+# than building and sending one message takes (each SMTP step times out after
+# EMAIL_TIMEOUT, 30 s by default), so that only the claim of a run killed outright expires.
+CLAIM_TIMEOUT = datetime.timedelta(minutes=15)
 
 
 class RateLimited(Exception):
@@ -148,6 +156,8 @@ class DigestReport:
     empty: int = 0
     failed: int = 0
     invalid: int = 0
+    # Digests another run was sending at the same time: left to it.
+    busy: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -155,34 +165,102 @@ class DigestReport:
         return not (self.failed or self.invalid)
 
 
+class Skip(enum.Enum):
+    """Why a run leaves a due digest alone."""
+
+    GONE = "gone"  # the alert was deleted (unsubscribed) or is no longer confirmed
+    SETTLED = "settled"  # another run sent it, or found it empty, since this one listed it
+    BUSY = "busy"  # another run holds it right now
+
+
+def new_run_id() -> str:
+    """A random id for one run of send_due_digests, written in the deliveries it claims."""
+    return secrets.token_hex(8)
+
+
 @transaction.atomic
-def _open_delivery(subscription: Subscription, period: str, now: datetime.datetime) -> Delivery:
+def claim_delivery(
+    *, subscription_pk: int, period: str, now: datetime.datetime, run: str
+) -> Delivery | Skip:
+    """The delivery of the subscription for `period`, created with its window if need be
+    and claimed for `run`; or why this run must leave it alone.
+
+    Two runs at once (a cron line and a manual run, two hosts) must not both send a digest.
+    The claim is a conditional UPDATE whose row count tells who won: on PostgreSQL a second
+    UPDATE of the same row waits for the first to commit and then re-reads the row, finding
+    it claimed; SQLite lets one writer at a time. It works without flock, on both databases
+    (SQLite has no row locks, so no select_for_update(skip_locked=True)); the claim is
+    committed, so a message is never sent inside an open transaction, and a run killed
+    outright leaves a claim that expires after CLAIM_TIMEOUT.
+    """
+    clock = timezone.now()
+    stale_before = clock - CLAIM_TIMEOUT
+    # The subscription's row lock (PostgreSQL) makes the runs take their turns on one alert,
+    # and keeps an unsubscription from deleting it before the delivery row is written.
+    subscription = (
+        Subscription.objects.select_for_update().confirmed().filter(pk=subscription_pk).first()
+    )
+    if subscription is None:
+        return Skip.GONE
+    earlier = subscription.deliveries.pending().exclude(period=period)
+    if earlier.claimed_since(stale_before).exists():
+        # Another run is sending the digest of an earlier period (it started before
+        # midnight, say): the cursor moves when it is done; this period's digest waits.
+        return Skip.BUSY
     # A digest left pending in an earlier period is superseded: the cursor did not move,
     # so this period's window covers it.
-    subscription.deliveries.pending().exclude(period=period).delete()
+    earlier.delete()
     delivery, _created = Delivery.objects.get_or_create(
         subscription=subscription,
         period=period,
         defaults={"window_start": subscription.sent_until, "window_end": now},
     )
+    if delivery.status != DeliveryStatus.PENDING:
+        return Skip.SETTLED
+    claimed = (
+        Delivery.objects.claimable(stale_before=stale_before)
+        .filter(pk=delivery.pk)
+        .update(claimed_by=run, claimed_at=clock)
+    )
+    if not claimed:
+        return Skip.BUSY
+    delivery.claimed_by, delivery.claimed_at = run, clock
     return delivery
 
 
+def _claimed(delivery: Delivery, run: str):
+    # The delivery, as long as this run still holds it.
+    return Delivery.objects.pending().filter(pk=delivery.pk, claimed_by=run)
+
+
 @transaction.atomic
-def _settle(delivery: Delivery, *, status: str, item_count: int) -> None:
-    delivery.status = status
-    delivery.item_count = item_count
-    delivery.sent_at = timezone.now() if status == DeliveryStatus.SENT else None
-    delivery.save(update_fields=["status", "item_count", "sent_at"])
-    Subscription.objects.filter(pk=delivery.subscription_id).update(sent_until=delivery.window_end)
+def _settle(delivery: Delivery, *, run: str, status: str, item_count: int) -> bool:
+    # Only while this run holds the claim; False when the row is gone (the alert was
+    # deleted meanwhile): nothing is left to record.
+    settled = _claimed(delivery, run).update(
+        status=status,
+        item_count=item_count,
+        sent_at=timezone.now() if status == DeliveryStatus.SENT else None,
+        claimed_by="",
+        claimed_at=None,
+    )
+    if settled:
+        Subscription.objects.filter(pk=delivery.subscription_id).update(
+            sent_until=delivery.window_end
+        )
+    return bool(settled)
 
 
-def _record_failure(delivery: Delivery, label: str) -> None:
-    Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1, last_error=label)
+def _release(delivery: Delivery, *, run: str, error: str = "") -> None:
+    # Back to pending and unclaimed, for the next run; a failure is counted.
+    changes = {"claimed_by": "", "claimed_at": None}
+    if error:
+        changes |= {"attempts": F("attempts") + 1, "last_error": error}
+    _claimed(delivery, run).update(**changes)
 
 
-def _deliver(subscription: Subscription, period: str, now: datetime.datetime, connection, report):
-    delivery = _open_delivery(subscription, period, now)
+def _send_claimed(delivery: Delivery, *, run: str, connection, report: DigestReport) -> None:
+    subscription = delivery.subscription
     try:
         sections = changes(
             search_list=subscription.search_list,
@@ -193,10 +271,10 @@ def _deliver(subscription: Subscription, period: str, now: datetime.datetime, co
     except InvalidSearch as error:
         report.invalid += 1
         report.errors.append(f"alerte {subscription.pk} : recherche invalide ({error})")
-        _record_failure(delivery, "InvalidSearch")
+        _release(delivery, run=run, error="InvalidSearch")
         return
     if not sections:
-        _settle(delivery, status=DeliveryStatus.EMPTY, item_count=0)
+        _settle(delivery, run=run, status=DeliveryStatus.EMPTY, item_count=0)
         report.empty += 1
         return
     message = mail.digest_message(subscription, delivery, sections)
@@ -208,12 +286,38 @@ def _deliver(subscription: Subscription, period: str, now: datetime.datetime, co
         label = "" if accepted else "NotAccepted"
     if not accepted:
         connection.close()  # a broken connection is opened anew for the next message
-        _record_failure(delivery, label)
+        _release(delivery, run=run, error=label)
         report.failed += 1
         report.errors.append(f"alerte {subscription.pk} : échec de l'envoi ({label})")
         return
-    _settle(delivery, status=DeliveryStatus.SENT, item_count=sum(s.total for s in sections))
+    _settle(
+        delivery, run=run, status=DeliveryStatus.SENT, item_count=sum(s.total for s in sections)
+    )
     report.sent += 1
+
+
+def _deliver(
+    *,
+    subscription_pk: int,
+    period: str,
+    now: datetime.datetime,
+    run: str,
+    connection,
+    report: DigestReport,
+) -> None:
+    delivery = claim_delivery(subscription_pk=subscription_pk, period=period, now=now, run=run)
+    if delivery is Skip.BUSY:
+        report.busy += 1
+    if isinstance(delivery, Skip):
+        return
+    try:
+        _send_claimed(delivery, run=run, connection=connection, report=report)
+    except BaseException:
+        # Interrupted (Ctrl-C, a bug): the claim is released so that the next run resumes
+        # at once; should the database be unreachable too, the claim expires.
+        with suppress(DatabaseError):
+            _release(delivery, run=run)
+        raise
 
 
 def send_due_digests(
@@ -224,9 +328,11 @@ def send_due_digests(
     Idempotent and resumable: one Delivery per (subscription, period) records its window
     before sending, and is marked sent only when the SMTP server accepted the message; a
     failure leaves it pending, retried by the next run with the same window. Nothing is
-    sent when nothing changed. Run one at a time (the documented cron line uses flock).
+    sent when nothing changed. Safe to run twice at once: each digest is claimed by one run
+    (claim_delivery), the other leaves it alone.
     """
     now = now or timezone.now()
+    run = new_run_id()
     report = DigestReport()
     # Each message opens and closes its own connection unless the backend keeps one open;
     # closing after a failure lets the next message reconnect.
@@ -237,8 +343,13 @@ def send_due_digests(
             Subscription.objects.due(frequency=each, moment=now).values_list("pk", flat=True)
         )
         for pk in due:
-            subscription = Subscription.objects.filter(pk=pk).first()
-            if subscription is not None:
-                _deliver(subscription, period, now, connection, report)
+            _deliver(
+                subscription_pk=pk,
+                period=period,
+                now=now,
+                run=run,
+                connection=connection,
+                report=report,
+            )
     connection.close()
     return report

@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) on a free local port, and the settings that send to it."""
 
+import asyncio
 import email
 import socket
 from email import policy
@@ -16,12 +17,15 @@ def free_port() -> int:
 
 class Inbox:
     """An aiosmtpd handler that keeps what it accepts; `data_reply` or `rcpt_reply` make it
-    refuse, as a failing mail server does."""
+    refuse, as a failing mail server does; `data_delay` (seconds) makes it slow, and
+    `on_data(message)` runs before it answers."""
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.data_reply: str | None = None
         self.rcpt_reply: str | None = None
+        self.data_delay: float = 0
+        self.on_data = None
         self.controller: Controller | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -35,6 +39,10 @@ class Inbox:
             return self.data_reply
         message = email.message_from_bytes(envelope.original_content, policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        if self.on_data is not None:
+            self.on_data(message)
         self.messages.append(message)
         return "250 Message accepted for delivery"
 

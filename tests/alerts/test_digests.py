@@ -389,3 +389,65 @@ def test_unknown_frequency_is_a_command_error():
         run("--frequency", "monthly")
 
     assert "invalid choice: 'monthly'" in str(error.value)
+
+
+def test_a_run_started_while_another_holds_a_digest_sends_each_digest_once(
+    smtp, scenario, monkeypatch
+):
+    """Two runs at once (attack: 3 of 3 recipients got 2 copies): run B starts while run A
+    holds the claim of the first digest; B leaves that one to A and sends the others, which
+    A then finds sent."""
+    addresses = [f"personne{n}@example.org" for n in range(3)]
+    for address in addresses:
+        subscription(email=address, since=scenario["since"])
+    build = services.mail.digest_message
+    other_runs = []
+
+    def build_while_another_run_starts(alert, delivery, sections):
+        if not other_runs:
+            other_runs.append(None)
+            other_runs[0] = send_due_digests(now=scenario["now"])
+        return build(alert, delivery, sections)
+
+    monkeypatch.setattr(services.mail, "digest_message", build_while_another_run_starts)
+
+    first = send_due_digests(now=scenario["now"])
+
+    [second] = other_runs
+    assert sorted(m["To"] for m in smtp.messages) == addresses
+    assert (first.sent, first.busy, second.sent, second.busy) == (1, 0, 2, 1)
+    assert first.ok and second.ok
+    assert set(Delivery.objects.values_list("status", "claimed_by", "claimed_at")) == {
+        ("sent", "", None)
+    }
+
+
+def test_a_claim_left_by_a_killed_run_is_taken_over_once_stale(smtp, scenario):
+    """A run killed outright (no chance to release its claim) blocks its digest for
+    CLAIM_TIMEOUT only; before that, the digest is left to it and reported."""
+    subscription(since=scenario["since"])
+    delivery = services.claim_delivery(
+        subscription_pk=Subscription.objects.get().pk,
+        period=period_of("daily", scenario["now"]),
+        now=scenario["now"],
+        run="killed",
+    )
+
+    out, _err = run()
+
+    assert smtp.messages == []
+    assert out == (
+        "Alertes : 0 envoyée(s), 0 sans nouveauté, 0 en échec, 0 recherche(s) invalide(s), "
+        "1 laissée(s) à un autre passage en cours ; 0 alerte(s) non confirmée(s) effacée(s).\n"
+    )
+    Delivery.objects.filter(pk=delivery.pk).update(
+        claimed_at=timezone.now() - services.CLAIM_TIMEOUT - datetime.timedelta(seconds=1)
+    )
+
+    out, _err = run()
+
+    assert out.startswith("Alertes : 1 envoyée(s), 0 sans nouveauté, 0 en échec")
+    [message] = smtp.messages
+    assert len(items(message)) == 2
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.claimed_by, delivery.claimed_at) == ("sent", "", None)

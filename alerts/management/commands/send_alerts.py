@@ -9,8 +9,8 @@ class Command(BaseCommand):
     help = (
         "Send the e-mail digests that are due (daily, weekly, or both): what is new or changed "
         "in each confirmed alert's search since its last digest. Idempotent: run it as often "
-        "as you like; a failed message is retried by the next run. Also deletes the alerts "
-        "never confirmed in time."
+        "as you like, even twice at once (each digest is claimed by one run); a failed message "
+        "is retried by the next run. Also deletes the alerts never confirmed in time."
     )
 
     def add_arguments(self, parser):
@@ -26,9 +26,12 @@ class Command(BaseCommand):
         report = send_due_digests(frequency=frequency, now=now)
         summary = (
             f"Alertes : {report.sent} envoyée(s), {report.empty} sans nouveauté, "
-            f"{report.failed} en échec, {report.invalid} recherche(s) invalide(s) ; "
-            f"{purged} alerte(s) non confirmée(s) effacée(s)."
+            f"{report.failed} en échec, {report.invalid} recherche(s) invalide(s)"
         )
+        if report.busy:
+            # Not a failure: the other run sends them, or, killed, leaves them to the next.
+            summary += f", {report.busy} laissée(s) à un autre passage en cours"
+        summary += f" ; {purged} alerte(s) non confirmée(s) effacée(s)."
         self.stdout.write(summary)
         if not report.ok:
             for line in report.errors:
