@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from actors.models import Actor
-from core.exports import Export
+from core.exports import Export, columns
 
 SOURCE = "essdir"
 # data·inclusion's `reseaux_porteurs`, from the structure's type or its networks' names.
@@ -79,36 +79,37 @@ def _commune_code(actor: Actor) -> str | None:
 
 ACTORS = Export(
     name="acteurs",
-    columns=[
-        "source",
-        "id",
-        "nom",
-        "date_maj",
-        "siret",
-        "adresse",
-        "complement_adresse",
-        "code_postal",
-        "commune",
-        "code_insee",
-        "latitude",
-        "longitude",
-        "telephone",
-        "courriel",
-        "site_web",
-        "description",
-        "lien_source",
-        "reseaux_porteurs",
-        "horaires_accueil",
-        "accessibilite_lieu",
-        "siren",
-        "categorie_juridique",
-        "forme_juridique",
-        "famille_ess",
-        "code_naf",
-        "thematiques_ess",
-        "territoire",
-        "nombre_etablissements_ouverts",
-    ],
+    columns=columns(
+        source=str,
+        id=str,
+        nom=str,
+        date_maj=str,
+        siret=str | None,
+        adresse=str | None,
+        complement_adresse=str | None,
+        code_postal=str | None,
+        commune=str | None,
+        code_insee=str | None,
+        latitude=float | None,
+        longitude=float | None,
+        telephone=str | None,
+        courriel=str | None,
+        site_web=str | None,
+        description=str | None,
+        lien_source=str | None,
+        reseaux_porteurs=list[str] | None,
+        horaires_accueil=str | None,
+        accessibilite_lieu=str | None,
+        # ESS columns, after the schema's own.
+        siren=str | None,
+        categorie_juridique=str | None,
+        forme_juridique=str | None,
+        famille_ess=str,
+        code_naf=str | None,
+        thematiques_ess=list[str],
+        territoire=str | None,
+        nombre_etablissements_ouverts=int,
+    ),
     row=actor_row,
     schema="data·inclusion structure v1 (1.0.8) + colonnes ESS",
 )

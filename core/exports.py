@@ -2,7 +2,8 @@
 
 All matching rows, not a page: rows are read by chunks and written as they come, so memory
 does not grow with their number. Each app declares its exports (columns and one function
-turning a record into a row) next to its lists.
+turning a record into a row) next to its lists; the API's schemas are derived from these
+columns (essdir/api.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -24,14 +26,32 @@ CHUNK = 2000
 
 
 @dataclass(frozen=True)
+class Column:
+    """One column of an export: its name and the type of its value in a JSON row (`str`,
+    `int | None`, `list[str]`, a dataclass…), from which the API's schema is derived."""
+
+    name: str
+    type: Any = str
+
+
+def columns(**types) -> tuple[Column, ...]:
+    """The columns of an export, in order: `columns(id=str, latitude=float | None, …)`."""
+    return tuple(Column(name, value_type) for name, value_type in types.items())
+
+
+@dataclass(frozen=True)
 class Export:
     """One dataset: its file name, columns and how a record becomes a row."""
 
     name: str
-    columns: list[str]
+    columns: tuple[Column, ...]
     row: Callable[[object, str], dict]
     # The schema the rows follow, named in the response ("dispositif-aide 0.2.0").
     schema: str
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
 
 
 class _Echo:
@@ -42,7 +62,7 @@ class _Echo:
 
 
 def csv_lines(export: Export, records: Iterable, base_url: str) -> Iterator[str]:
-    writer = csv.DictWriter(_Echo(), fieldnames=export.columns, extrasaction="raise")
+    writer = csv.DictWriter(_Echo(), fieldnames=export.column_names, extrasaction="raise")
     yield writer.writeheader()
     for record in records:
         yield writer.writerow(_cells(export.row(record, base_url)))

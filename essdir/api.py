@@ -3,19 +3,34 @@
 Built with django-ninja (OpenAPI 3 at /api/openapi.json, documentation at /api/docs/).
 Anonymous, rate-limited per address, open to other origins for GET; cursor pagination, so
 that deep pages stay as cheap as the first.
+
+Each list's contract is declared once, elsewhere, and derived here: the query parameters
+from the list's FilterSet (names, types, labels, help texts and values), the rows' schema
+from its export's columns (names, order and types). The FilterSet receives only what the
+API validated and documented; a parameter the API does not document is ignored, as the
+lists ignore parameters they do not know.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import django_filters
+from django import forms
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpRequest
-from ninja import NinjaAPI, Query, Schema
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, QueryDict
+from django.utils import translation
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.pagination import CursorPagination, paginate
 from ninja.throttling import AnonRateThrottle
+from pydantic import create_model
 
 from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.models import Actor
+from core.exports import Export
 from core.views import invalid_parameters
 from events.exports import EVENTS
 from events.filters import EventFilterSet
@@ -23,6 +38,9 @@ from events.models import Event
 from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import CollectiviteFilterSet, SchemeFilterSet
 from territories.models import Collectivite, Scheme
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 
 class AddressThrottle(AnonRateThrottle):
@@ -50,6 +68,8 @@ class AddressThrottle(AnonRateThrottle):
         return caches["pages"]
 
 
+# What was refused and why: an invalid filter (the list's own message), or too many
+# requests.
 class Error(Schema):
     detail: str
 
@@ -60,152 +80,108 @@ class InvalidParameters(Schema):
     detail: list[dict]
 
 
-class Filters(Schema):
-    q: str | None = None
-    territoire: str | None = None
+# --- Query parameters, from the list's FilterSet ------------------------------------------
+
+# How a filter's value designates a record, after its label.
+IDENTIFIERS = {
+    "slug": "son identifiant (slug)",
+    "code": "son code officiel géographique (INSEE)",
+}
 
 
-class CollectiviteFilters(Filters):
-    kind: str | None = None
-    region: str | None = None
-    departement: str | None = None
+def describe(filter_: django_filters.Filter, form_field: forms.Field, note: str = "") -> str:
+    """The documentation of one query parameter, from the filter and the form field the list
+    validates it with: label, help text, then the values it takes."""
+    parts = [str(form_field.label)]
+    if form_field.help_text:
+        parts.append(str(form_field.help_text))
+    if isinstance(filter_, django_filters.ModelChoiceFilter):
+        # Its values are records (never read here: the description is built at start-up).
+        parts.append(f"Par {IDENTIFIERS.get(filter_.extra.get('to_field_name'), 'identifiant')}.")
+    elif isinstance(filter_, django_filters.OrderingFilter):
+        values = [f"`{value}`" for value, _label in form_field.choices if value]
+        parts.append("Valeurs : " + ", ".join(values) + " (`-` : dans l'ordre inverse).")
+    elif isinstance(filter_, django_filters.ChoiceFilter):
+        values = [f"`{value}` ({label})" for value, label in form_field.choices if value]
+        parts.append("Valeurs : " + ", ".join(values) + ".")
+    elif isinstance(filter_, django_filters.BooleanFilter):
+        parts.append("`true` ou `false`.")
+    elif isinstance(filter_, django_filters.DateFilter):
+        parts.append("Date AAAA-MM-JJ.")
+    elif getattr(form_field, "max_length", None):
+        parts.append(f"Texte, {form_field.max_length} caractères au plus.")
+    if note:
+        parts.append(note)
+    return " ".join(part if part.endswith(".") else part + "." for part in parts)
 
 
-class SchemeFilters(Filters):
-    funder: str | None = None
-    kind: str | None = None
-    theme: str | None = None
-    ouvert: bool | None = None
+def query_schema(name: str, filterset_class, notes: dict[str, str]) -> type[Schema]:
+    """The API's query parameters: the FilterSet's filters, in its order, each documented."""
+    filters = filterset_class.base_filters
+    if unknown := set(notes) - set(filters):
+        raise ImproperlyConfigured(f"{name}: notes on parameters that are no filter: {unknown}")
+    with translation.override("fr"):
+        form_fields = filterset_class().form.fields
+        fields = {
+            key: (
+                (bool if isinstance(filter_, django_filters.BooleanFilter) else str) | None,
+                Field(None, description=describe(filter_, form_fields[key], notes.get(key, ""))),
+            )
+            for key, filter_ in filters.items()
+        }
+    return create_model(name, __base__=Schema, **fields)
 
 
-class EventFilters(Filters):
-    periode: str | None = None
-    du: str | None = None
-    au: str | None = None
-    type: str | None = None
-    organisateur: str | None = None
-    mois_ess: bool | None = None
+def row_schema(name: str, export: Export) -> type[Schema]:
+    """The schema of the API's rows: the export's columns, in their order and types."""
+    fields = {column.name: (column.type, ...) for column in export.columns}
+    return create_model(name, __base__=Schema, __doc__=export.schema, **fields)
 
 
-class ActorFilters(Filters):
-    theme: str | None = None
-    famille: str | None = None
-    type: str | None = None
-    forme: str | None = None
-    reseau: str | None = None
-    partenaire: str | None = None
+def filter_data(filters: Schema) -> QueryDict:
+    """The validated parameters as the FilterSet reads a query string."""
+    data = QueryDict(mutable=True)
+    for key, value in filters.model_dump(exclude_none=True).items():
+        data[key] = ("true" if value else "false") if isinstance(value, bool) else value
+    return data
 
 
-class ActorOut(Schema):
-    """data·inclusion `structure` v1, then the ESS columns."""
-
-    source: str
-    id: str
-    nom: str
-    date_maj: str
-    siret: str | None
-    adresse: str | None
-    complement_adresse: str | None
-    code_postal: str | None
-    commune: str | None
-    code_insee: str | None
-    latitude: float | None
-    longitude: float | None
-    telephone: str | None
-    courriel: str | None
-    site_web: str | None
-    description: str | None
-    lien_source: str | None
-    reseaux_porteurs: list[str] | None
-    horaires_accueil: str | None
-    accessibilite_lieu: str | None
-    siren: str | None
-    categorie_juridique: str | None
-    forme_juridique: str | None
-    famille_ess: str
-    code_naf: str | None
-    thematiques_ess: list[str]
-    territoire: str | None
-    nombre_etablissements_ouverts: int
+def filtered(filterset_class, queryset, request: HttpRequest, filters: Schema):
+    """The list's own FilterSet over `queryset`; 400 with its messages when invalid."""
+    filterset = filterset_class(filter_data(filters), queryset=queryset, request=request)
+    if filterset.errors:
+        raise HttpError(400, invalid_parameters(filterset))
+    return filterset.qs
 
 
-class SchemeOut(Schema):
-    id: str
-    titre: str
-    promesse: str
-    description: str
-    eligibilite: str
-    types_aides: str
-    porteurs: str
-    programmes_parents: str
-    url_source: str
-    cibles: str
-    eligibilite_geographique: str
-    eligibilite_geographique_exclusions: str
-    date_ouverture: str
-    date_cloture: str
-    date_mise_a_jour: str
-
-
-class CollectiviteOut(Schema):
-    id: str
-    nom: str
-    type: str
-    codeInsee: str
-    codeDepartements: list[str]
-    codeRegions: list[str]
-    codeEpci: str
-    siren: str
-    createdAt: str
-    updatedAt: str
-
-
-class Timing(Schema):
-    begin: str
-    end: str
-
-
-class EventOut(Schema):
-    uid: str
-    title: str
-    description: str
-    dateLabel: str
-    timings: list[Timing]
-    attendanceMode: int
-    status: int
-    locationName: str
-    locationAddress: str
-    locationCity: str
-    locationInsee: str
-    locationArea: str
-    registrationUrl: str
-    url: str
-    updatedAt: str
-
-
-api = NinjaAPI(
-    title="essdir",
-    version="1",
-    description=(
-        "L'annuaire de l'économie sociale et solidaire dans les territoires, en lecture seule. "
-        "Mêmes filtres que les listes du site ; données en licence ouverte 2.0 ; "
-        "pagination par curseur (`cursor`, `page_size`)."
-    ),
-    urls_namespace="api",
-    docs_url="/docs/",
-    openapi_url="/openapi.json",
-    throttle=[AddressThrottle()],
-)
-
-LIST_RESPONSES = {400: Error, 422: InvalidParameters, 429: Error}
+# --- Cursor pagination ----------------------------------------------------------------------
 
 
 class ExportCursorPagination(CursorPagination):
     """Ninja's cursor pagination (keyset on the id: deep pages cost what the first does),
     whose page of records is written as the export's rows (the national formats)."""
 
+    class Input(Schema):
+        page_size: int | None = Field(
+            None,
+            description=(
+                f"Lignes par page : {PAGE_SIZE} par défaut, {MAX_PAGE_SIZE} au plus "
+                f"(une valeur plus grande donne {MAX_PAGE_SIZE})."
+            ),
+        )
+        cursor: str | None = Field(
+            None,
+            description=(
+                "La page voulue : la valeur de `cursor` dans le lien `next` ou `previous` de "
+                "la réponse précédente (la première page sans curseur). Les lignes viennent "
+                "par identifiant croissant."
+            ),
+        )
+
     def __init__(self, *, export, **kwargs):
-        super().__init__(ordering=("pk",), page_size=50, max_page_size=200, **kwargs)
+        super().__init__(
+            ordering=("pk",), page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE, **kwargs
+        )
         self.export = export
 
     def paginate_queryset(self, queryset, pagination, request, **params):
@@ -215,58 +191,119 @@ class ExportCursorPagination(CursorPagination):
         return page
 
 
-def filtered(filterset_class, queryset, request: HttpRequest):
-    """The list's own FilterSet over `queryset`; 400 with its messages when invalid."""
-    filterset = filterset_class(request.GET, queryset=queryset, request=request)
-    if filterset.errors:
-        raise HttpError(400, invalid_parameters(filterset))
-    return filterset.qs
+# --- The lists ------------------------------------------------------------------------------
 
 
-@api.get(
-    "/acteurs/",
-    response={200: list[ActorOut], **LIST_RESPONSES},
-    tags=["acteurs"],
-    summary="Structures de l'ESS (data·inclusion structure v1 et colonnes ESS)",
+@dataclass(frozen=True)
+class ApiList:
+    """One list of the site in the API, at /api/<slug>/."""
+
+    slug: str
+    filterset_class: type
+    export: Export
+    records: Callable  # its published records, with what the rows need
+    schema_name: str  # of the OpenAPI components: <name>Filters, <name>Out
+    operation: str  # of the operation id: essdir_api_<operation>
+    tag: str
+    summary: str
+    # What the API adds to a filter's documentation (filter name: sentence).
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+ORDER_NOTE = (
+    "L'API donne toujours les lignes par identifiant croissant, l'ordre de sa pagination "
+    "par curseur : la valeur est vérifiée (400 si inconnue) mais ne change pas l'ordre."
 )
-@paginate(ExportCursorPagination, export=ACTORS)
-def actors(request, filters: Query[ActorFilters]):
-    return filtered(ActorFilterSet, Actor.objects.published().for_export(), request)
 
+LISTS = [
+    ApiList(
+        "acteurs",
+        ActorFilterSet,
+        ACTORS,
+        lambda: Actor.objects.published().for_export(),
+        schema_name="Actor",
+        operation="actors",
+        tag="acteurs",
+        summary="Structures de l'ESS (data·inclusion structure v1 et colonnes ESS)",
+        notes={"tri": ORDER_NOTE},
+    ),
+    ApiList(
+        "dispositifs",
+        SchemeFilterSet,
+        SCHEMES,
+        lambda: Scheme.objects.published().for_export(),
+        schema_name="Scheme",
+        operation="schemes",
+        tag="dispositifs",
+        summary="Dispositifs (schéma dispositif-aide 0.2.0)",
+    ),
+    ApiList(
+        "collectivites",
+        CollectiviteFilterSet,
+        COLLECTIVITES,
+        lambda: Collectivite.objects.published().for_export(),
+        schema_name="Collectivite",
+        operation="collectivites",
+        tag="collectivités",
+        summary="Collectivités (schéma collectivites 0.1.0)",
+    ),
+    ApiList(
+        "evenements",
+        EventFilterSet,
+        EVENTS,
+        lambda: Event.objects.published().for_list(),
+        schema_name="Event",
+        operation="events",
+        tag="événements",
+        summary="Événements (champs d'OpenAgenda), à venir par défaut",
+        notes={"periode": "`a-venir` par défaut, `tous` dès que `du` ou `au` est donné."},
+    ),
+]
 
-@api.get(
-    "/dispositifs/",
-    response={200: list[SchemeOut], **LIST_RESPONSES},
-    tags=["dispositifs"],
-    summary="Dispositifs (schéma dispositif-aide 0.2.0)",
+api = NinjaAPI(
+    title="essdir",
+    version="1",
+    description=(
+        "L'annuaire de l'économie sociale et solidaire dans les territoires, en lecture seule. "
+        "Mêmes filtres que les listes du site, chacun décrit avec ses valeurs ; un paramètre "
+        "que l'API ne décrit pas est ignoré, comme sur les listes. Données en licence ouverte "
+        "2.0 ; pagination par curseur (`cursor`, `page_size`). Réponses 400 : un filtre "
+        "invalide, avec le message ; 429 : trop de requêtes depuis une adresse."
+    ),
+    urls_namespace="api",
+    docs_url="/docs/",
+    openapi_url="/openapi.json",
+    throttle=[AddressThrottle()],
 )
-@paginate(ExportCursorPagination, export=SCHEMES)
-def schemes(request, filters: Query[SchemeFilters]):
-    queryset = filtered(SchemeFilterSet, Scheme.objects.published().for_export(), request)
-    return queryset
+
+LIST_RESPONSES = {400: Error, 422: InvalidParameters, 429: Error}
+RESPONSE_DESCRIPTIONS = {
+    "responses": {
+        400: {"description": "Filtre invalide"},
+        422: {"description": "Paramètre d'un mauvais type (nombre, booléen)"},
+        429: {"description": "Trop de requêtes depuis cette adresse"},
+    }
+}
 
 
-@api.get(
-    "/collectivites/",
-    response={200: list[CollectiviteOut], **LIST_RESPONSES},
-    tags=["collectivités"],
-    summary="Collectivités (schéma collectivites 0.1.0)",
-)
-@paginate(ExportCursorPagination, export=COLLECTIVITES)
-def collectivites(request, filters: Query[CollectiviteFilters]):
-    queryset = filtered(
-        CollectiviteFilterSet, Collectivite.objects.published().for_export(), request
+def add_endpoint(api_list: ApiList) -> None:
+    filters_schema = query_schema(
+        f"{api_list.schema_name}Filters", api_list.filterset_class, api_list.notes
     )
-    return queryset
+    row = row_schema(f"{api_list.schema_name}Out", api_list.export)
+
+    def endpoint(request, filters: Query[filters_schema]):
+        return filtered(api_list.filterset_class, api_list.records(), request, filters)
+
+    endpoint.__name__ = endpoint.__qualname__ = api_list.operation
+    api.get(
+        f"/{api_list.slug}/",
+        response={200: list[row], **LIST_RESPONSES},
+        tags=[api_list.tag],
+        summary=api_list.summary,
+        openapi_extra=RESPONSE_DESCRIPTIONS,
+    )(paginate(ExportCursorPagination, export=api_list.export)(endpoint))
 
 
-@api.get(
-    "/evenements/",
-    response={200: list[EventOut], **LIST_RESPONSES},
-    tags=["événements"],
-    summary="Événements (champs d'OpenAgenda), à venir par défaut",
-)
-@paginate(ExportCursorPagination, export=EVENTS)
-def events(request, filters: Query[EventFilters]):
-    queryset = filtered(EventFilterSet, Event.objects.published().for_list(), request)
-    return queryset
+for api_list in LISTS:
+    add_endpoint(api_list)

@@ -5,15 +5,23 @@ location…) with their schema.org meaning; the format is documented in README.m
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core.exports import Export
+from core.exports import Export, columns
 from events.models import Event, ScheduleStatus
 
 PARIS = ZoneInfo("Europe/Paris")
 # OpenAgenda: attendanceMode 1 offline, 2 online, 3 mixed; status 1 scheduled, 6 cancelled.
 OFFLINE, ONLINE, MIXED = 1, 2, 3
 STATUS = {ScheduleStatus.SCHEDULED: 1, ScheduleStatus.CANCELLED: 6}
+
+
+# The shape of each item of `timings` (the rows hold them as dicts), for the API's schema.
+@dataclass
+class Timing:
+    begin: str
+    end: str
 
 
 def timings(event: Event) -> list[dict]:
@@ -54,23 +62,23 @@ def event_row(event: Event, base_url: str) -> dict:
 
 EVENTS = Export(
     name="evenements",
-    columns=[
-        "uid",
-        "title",
-        "description",
-        "dateLabel",
-        "timings",
-        "attendanceMode",
-        "status",
-        "locationName",
-        "locationAddress",
-        "locationCity",
-        "locationInsee",
-        "locationArea",
-        "registrationUrl",
-        "url",
-        "updatedAt",
-    ],
+    columns=columns(
+        uid=str,
+        title=str,
+        description=str,
+        dateLabel=str,
+        timings=list[Timing],
+        attendanceMode=int,
+        status=int,
+        locationName=str,
+        locationAddress=str,
+        locationCity=str,
+        locationInsee=str,
+        locationArea=str,
+        registrationUrl=str,
+        url=str,
+        updatedAt=str,
+    ),
     row=event_row,
     schema="OpenAgenda (champs), sans schéma national",
 )

@@ -8,7 +8,7 @@ import re
 import uuid
 from zoneinfo import ZoneInfo
 
-from core.exports import Export
+from core.exports import Export, columns
 from territories.models import Collectivite, CollectiviteKind, Scheme, SchemeKind, Territory
 
 # Stable identifiers: the same record always gets the same UUID.
@@ -111,23 +111,23 @@ def scheme_row(scheme: Scheme, base_url: str) -> dict:
 
 SCHEMES = Export(
     name="dispositifs",
-    columns=[
-        "id",
-        "titre",
-        "promesse",
-        "description",
-        "eligibilite",
-        "types_aides",
-        "porteurs",
-        "programmes_parents",
-        "url_source",
-        "cibles",
-        "eligibilite_geographique",
-        "eligibilite_geographique_exclusions",
-        "date_ouverture",
-        "date_cloture",
-        "date_mise_a_jour",
-    ],
+    columns=columns(
+        id=str,
+        titre=str,
+        promesse=str,
+        description=str,
+        eligibilite=str,
+        types_aides=str,
+        porteurs=str,
+        programmes_parents=str,
+        url_source=str,
+        cibles=str,
+        eligibilite_geographique=str,
+        eligibilite_geographique_exclusions=str,
+        date_ouverture=str,
+        date_cloture=str,
+        date_mise_a_jour=str,
+    ),
     row=scheme_row,
     schema="dispositif-aide 0.2.0",
 )
@@ -162,18 +162,18 @@ def collectivite_row(collectivite: Collectivite, base_url: str) -> dict:
 
 COLLECTIVITES = Export(
     name="collectivites",
-    columns=[
-        "id",
-        "nom",
-        "type",
-        "codeInsee",
-        "codeDepartements",
-        "codeRegions",
-        "codeEpci",
-        "siren",
-        "createdAt",
-        "updatedAt",
-    ],
+    columns=columns(
+        id=str,
+        nom=str,
+        type=str,
+        codeInsee=str,
+        codeDepartements=list[str],
+        codeRegions=list[str],
+        codeEpci=str,
+        siren=str,
+        createdAt=str,
+        updatedAt=str,
+    ),
     row=collectivite_row,
     schema="collectivites 0.1.0",
 )
