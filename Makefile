@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve seed test check lint format browsers bench bench-import collectstatic clean vnu
+.PHONY: install run serve seed test check lint format browsers bench bench-import collectstatic clean vnu messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ $(MO): locale/en/LC_MESSAGES/django.po $(STAMP)
 
 install: $(STAMP) $(MO)
 
+# The English catalogue regenerated from the messages the code marks (Python, Jinja2 and
+# Django templates): new ones added untranslated, for you to write their English.
+messages: $(STAMP)
+	$(PY) manage.py update_translations
+
 # Installs everything, migrates, loads the geography and the seed data, serves on SQLite.
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
@@ -29,11 +34,13 @@ run: install
 seed: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed
 
-# Lint, formatting, migrations in step with the models, deployment checks.
+# Lint, formatting, migrations in step with the models, the catalogue with the code,
+# deployment checks.
 check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py update_translations --check
 	DEBUG=0 SITE_PUBLISHER=check SITE_PUBLISHER_ADDRESS=check SITE_PUBLICATION_DIRECTOR=check \
 		SITE_HOSTING_PROVIDER=check SITE_HOSTING_ADDRESS=check SITE_CONTACT_EMAIL=check@example.org \
 		SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \

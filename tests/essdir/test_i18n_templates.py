@@ -7,9 +7,9 @@ HTML tags, and flags the words left — in the text and in the attributes people
 (title, alt, aria-label, placeholder, meta content) — and the literal strings passed to
 filters and partials (`default("…")`, `{% with button="…" %}`).
 
-Then every message the templates mark has its English translation in the catalogue:
-Django's `makemessages` does not read Jinja2 templates, so the catalogue is kept by hand
-and this test is what keeps it complete.
+Then every message each template marks has its English translation in the catalogue, read
+by the extraction of `manage.py update_translations` (the site's Jinja2 environment, as at
+runtime). test_translations.py checks the whole catalogue is what that command writes.
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
+
+from essdir.management.commands import update_translations as extraction
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 SKIPPED = ("bench/", "django/")
@@ -102,29 +105,22 @@ def test_untranslated_flags_unmarked_text_attributes_and_literals():
 
 
 @functools.cache
-def _catalogue() -> dict[tuple[str | None, str], str]:
-    import polib
-
+def _catalogue() -> dict[tuple[str | None, str], polib.POEntry]:
     po = polib.pofile(Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po")
     return {(entry.msgctxt, entry.msgid): entry for entry in po if not entry.obsolete}
 
 
 def template_messages(source: str) -> list[tuple[str | None, str]]:
     """(context, msgid) of every message `source` marks, as gettext will look them up."""
-    from django.template import engines
-
-    messages = []
-    for _, function, message in engines["jinja2"].env.extract_translations(source):
-        # A call with variables gives a tuple: its strings, then None for each variable.
-        strings = message if isinstance(message, tuple) else (message,)
-        if function in ("pgettext", "npgettext"):
-            messages.append((strings[0], strings[1]))
-        else:
-            messages.append((None, strings[0]))
-    return messages
+    return [message.key for message in extraction.jinja2_messages(source)]
 
 
-@pytest.mark.parametrize("name", template_names())
+def site_template_names() -> list[str]:
+    """Every template of the site's Jinja2 engine: pages, partials, e-mails."""
+    return [path.relative_to(TEMPLATES).as_posix() for path in extraction.jinja2_template_files()]
+
+
+@pytest.mark.parametrize("name", site_template_names())
 def test_template_messages_have_an_english_translation(name):
     catalogue = _catalogue()
     source = (TEMPLATES / name).read_text(encoding="utf-8")
@@ -148,4 +144,10 @@ def test_template_messages_are_the_catalogues_msgids():
         ("address", "non communiquée par la source"),
         (None, "%(counter)s acteur"),
         (None, "Bonjour %(name)s"),
+    ]
+    assert [message.msgid_plural for message in extraction.jinja2_messages(source)] == [
+        None,
+        None,
+        "%(counter)s acteurs",
+        None,
     ]
