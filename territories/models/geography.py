@@ -1,0 +1,352 @@
+"""The geography: territories of France and how they contain each other.
+
+A territory is any area a visitor may live in or a collectivité may govern: régions,
+départements, EPCI, EPT, communes and groupings of EPCI (pays, PETR, the CD54 territories
+of action). Containment is stored once, as a closure table (`TerritoryInclusion`), so that
+"everything inside X" and "every territory that covers commune Y" are single indexed joins.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.choices import ChoiceLabelsMixin
+from core.routing import cached_reverse
+from core.text import normalize
+
+
+class TerritoryKind(models.TextChoices):
+    REGION = "region", _("Région")
+    DEPARTEMENT = "departement", _("Département")
+    EPCI = "epci", _("Intercommunalité (EPCI)")
+    EPT = "ept", _("Établissement public territorial")
+    GROUPEMENT = "groupement", _("Groupement de territoires")
+    COMMUNE = "commune", _("Commune")
+
+
+class GroupingType(models.TextChoices):
+    PAYS = "pays", _("Pays")
+    PETR = "petr", _("Pôle d'équilibre territorial et rural (PETR)")
+    TERRITOIRE_DEPARTEMENTAL = "territoire_departemental", _("Territoire d'action départemental")
+
+
+CODE_RE = re.compile(r"^(?:\d{5}|2[AaBb]\d{3})$")
+DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# How local a territory is: the contact finder lists the most local contacts first.
+RANKS = {
+    TerritoryKind.COMMUNE: 10,
+    TerritoryKind.EPCI: 20,
+    TerritoryKind.EPT: 25,
+    GroupingType.PAYS: 30,
+    GroupingType.PETR: 30,
+    GroupingType.TERRITOIRE_DEPARTEMENTAL: 35,
+    TerritoryKind.DEPARTEMENT: 40,
+    TerritoryKind.REGION: 50,
+}
+
+
+# The territories listed "below" a territory on its page: the next level down.
+CHILD_KINDS = {
+    TerritoryKind.REGION: [TerritoryKind.DEPARTEMENT],
+    TerritoryKind.DEPARTEMENT: [TerritoryKind.EPCI, TerritoryKind.EPT, TerritoryKind.GROUPEMENT],
+    TerritoryKind.EPCI: [TerritoryKind.COMMUNE],
+    TerritoryKind.EPT: [TerritoryKind.COMMUNE],
+    TerritoryKind.GROUPEMENT: [TerritoryKind.EPCI, TerritoryKind.COMMUNE],
+}
+
+
+class TerritoryQuerySet(models.QuerySet):
+    def communes(self):
+        """Current communes, the base unit of the geography."""
+        return self.filter(kind=TerritoryKind.COMMUNE)
+
+    def inside(self, territory: Territory):
+        """Territories contained in `territory`, itself included (see TerritoryInclusion)."""
+        return self.filter(container_links__container=territory)
+
+    def inside_exactly(self, territory: Territory):
+        """Territories every commune of which lies in `territory`, itself included."""
+        return self.filter(container_links__container=territory, container_links__exact=True)
+
+    def inside_any_of(self, collectivites):
+        """Territories inside the territory of one of `collectivites` (ids or instances)."""
+        return self.filter(container_links__container__collectivites__in=collectivites)
+
+    def containing(self, territory: Territory):
+        """Territories that contain `territory`, itself included, the most local first."""
+        return self.filter(member_links__member=territory).order_by("rank", "name")
+
+    def containers_of(self, territory: Territory):
+        """Territories that contain `territory`, itself excluded, the most local first."""
+        return self.containing(territory).exclude(pk=territory.pk)
+
+    def children_of(self, territory: Territory):
+        """The territories one level below `territory` (a département's EPCI and groupings…)."""
+        return (
+            self.inside(territory)
+            .exclude(pk=territory.pk)
+            .filter(kind__in=CHILD_KINDS.get(territory.kind, []))
+            .order_by("rank", "search_name")
+        )
+
+    def landmarks(self):
+        """Where to start browsing: the régions and the groupings."""
+        return self.filter(kind__in=[TerritoryKind.REGION, TerritoryKind.GROUPEMENT])
+
+    def insee_alternative(self, query: str) -> Territory | None:
+        """The commune whose INSEE code is the postal code typed, when that postal code is
+        not its own ("54200" is Toul's postal code and Flirey's INSEE code)."""
+        codes = [word.upper() for word in query.split() if CODE_RE.match(word)]
+        if len(codes) != 1 or not PostalCode.objects.filter(code=codes[0]).exists():
+            return None
+        return self.communes().filter(code=codes[0]).exclude(postal_codes__code=codes[0]).first()
+
+    def matching_text(self, text: str, limit: int = 10) -> list[Territory]:
+        """The territories a visitor means by `text`, at most `limit` + 1.
+
+        A slug, a département number ("54", "2A", "974"), a postal code (its communes) or an
+        INSEE code, or a name of any kind of territory, accents, case and hyphens folded:
+        the names equal to it, else those starting so, the most populated first.
+        """
+        value = text.strip()
+        if not value:
+            return []
+        lowered = value.lower()
+        if SLUG_RE.match(lowered) and (found := self.by_slug(lowered).first()):
+            return [found]
+        if DEPARTEMENT_RE.match(value):
+            departement = self.filter(kind=TerritoryKind.DEPARTEMENT, code=value.upper())
+            if found := departement.first():
+                return [found]
+        by_size = (F("population").desc(nulls_last=True), "rank", "search_name")
+        if CODE_RE.match(value):
+            return list(self.matching_place(value).order_by(*by_size)[: limit + 1])
+        folded = normalize(value)
+        if not folded:
+            return []
+        exact = list(self.filter(search_name=folded).order_by(*by_size)[: limit + 1])
+        if exact:
+            return exact
+        return list(self.filter(search_name__startswith=folded).order_by(*by_size)[: limit + 1])
+
+    def suggestions(self, text: str, limit: int = 10):
+        """Territories for a text being typed: names starting so (the most populated
+        first), or, for digits, départements and communes whose codes start so."""
+        value, folded = text.strip().upper(), normalize(text)
+        if len(folded) < 2:
+            return self.none()
+        by_size = (F("population").desc(nulls_last=True), "rank", "search_name")
+        if value[:2].isdigit() or value[:2] in ("2A", "2B"):
+            codes = Q(kind=TerritoryKind.DEPARTEMENT, code__startswith=value) | Q(
+                pk__in=PostalCode.objects.filter(code__startswith=value).values("commune_id")
+            )
+            return self.filter(codes).order_by("-rank", *by_size)[:limit]
+        return self.filter(search_name__startswith=folded).order_by(*by_size)[:limit]
+
+    def found_by(self, query: str):
+        """The communes `query` names (see `matching_place`), else territories named so."""
+        communes = self.matching_place(query)
+        if communes.exists():
+            return communes
+        return self.matching_name(query).order_by("rank", "search_name")
+
+    def by_slug(self, slug: str):
+        """The territory a canonical slug or a short form (`<kind>-<code>`) names."""
+        return self.filter(Q(slug=slug) | Q(short_slug=slug.lower()))
+
+    def matching_name(self, query: str):
+        """Territories whose name starts like `query`, accents and case folded."""
+        folded = normalize(query)
+        if not folded:
+            return self.none()
+        return self.filter(search_name__startswith=folded)
+
+    def matching_place(self, query: str):
+        """Communes a visitor means by a postal code, an INSEE code and/or a name.
+
+        "54200" gives every commune of that postal code (a code that is no postal code is
+        read as an INSEE code: "54528" is Toul); "Toul" the communes named exactly so, else
+        those whose name starts so; "54200 Toul" both conditions.
+        """
+        codes = [word for word in query.split() if CODE_RE.match(word)]
+        words = " ".join(word for word in query.split() if not CODE_RE.match(word))
+        communes = self.communes()
+        for code in codes:
+            code = code.upper()
+            # A postal code first; an INSEE code only when no postal code is written so.
+            if PostalCode.objects.filter(code=code).exists():
+                communes = communes.filter(postal_codes__code=code)
+            else:
+                communes = communes.filter(code=code)
+        folded = normalize(words)
+        if folded:
+            exact = communes.filter(search_name=folded)
+            communes = exact if exact.exists() else communes.filter(search_name__startswith=folded)
+        elif not codes:
+            return self.none()
+        return communes.distinct().order_by("search_name", "code")
+
+
+class Territory(ChoiceLabelsMixin, models.Model):
+    kind = models.CharField("type", max_length=12, choices=TerritoryKind.choices)
+    code = models.CharField(
+        "code", max_length=30, help_text="Code INSEE, SIREN ou code du groupement."
+    )
+    name = models.CharField("nom", max_length=200)
+    slug = models.SlugField("identifiant", max_length=250, unique=True)
+    short_slug = models.SlugField("identifiant court", max_length=60, unique=True)
+    subtype = models.CharField(
+        "sous-type",
+        max_length=30,
+        blank=True,
+        help_text="Nature de l'EPCI (CC, CA, CU, METRO…) ou du groupement (pays, PETR…).",
+    )
+    rank = models.PositiveSmallIntegerField("échelon", default=0, editable=False)
+    population = models.PositiveIntegerField("population", null=True, blank=True)
+    commune_count = models.PositiveIntegerField("nombre de communes", default=0, editable=False)
+    departement_code = models.CharField("département", max_length=3, blank=True)
+    region_code = models.CharField("région", max_length=3, blank=True)
+    search_name = models.CharField(max_length=200, editable=False, db_index=True)
+    # Groupings are defined by their EPCI; staff may correct a composition in the admin.
+    grouping_epcis = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="groupings",
+        verbose_name="EPCI membres",
+        limit_choices_to={"kind": TerritoryKind.EPCI},
+    )
+    restrict_to_departement = models.CharField(
+        "seulement les communes du département",
+        max_length=3,
+        blank=True,
+        help_text="Territoire départemental : ne garder que les communes de ce département.",
+    )
+    composition_confidence = models.CharField(
+        "fiabilité de la composition", max_length=20, blank=True
+    )
+    composition_note = models.TextField("note sur la composition", blank=True)
+
+    objects = TerritoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "territoire"
+        verbose_name_plural = "territoires"
+        ordering = ["rank", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="territory_unique_kind_code"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["search_name"],
+                name="territory_search_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["kind", "rank"], name="territory_kind_rank"),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind in (TerritoryKind.COMMUNE, TerritoryKind.DEPARTEMENT):
+            return f"{self.name} ({self.code})"
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.refresh_derived_fields()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return cached_reverse("site:territory", slug=self.slug)
+
+    def refresh_derived_fields(self) -> None:
+        """Fill the stored columns that indexes need (also called before bulk imports)."""
+        self.search_name = normalize(self.name)
+        self.rank = RANKS.get(self.subtype) or RANKS.get(self.kind, 0)
+
+    def communes_outside_main_departement(self) -> tuple[str, list[Territory]]:
+        """(main département code, communes of this territory outside it), for staff.
+
+        The main département is the one the containment rule puts the territory in
+        (TerritoryInclusion); "" when no département holds most of it.
+        """
+        main = (
+            Territory.objects.containers_of(self)
+            .filter(kind=TerritoryKind.DEPARTEMENT)
+            .values_list("code", flat=True)
+            .first()
+        ) or ""
+        outside = (
+            Territory.objects.communes()
+            .filter(container_links__container=self)
+            .exclude(departement_code=main)
+            .order_by("departement_code", "search_name")
+        )
+        return main, list(outside)
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind == TerritoryKind.GROUPEMENT and self.subtype:
+            return GroupingType(self.subtype).label if self.subtype in GroupingType.values else ""
+        return self.get_kind_display()
+
+
+class TerritoryInclusion(models.Model):
+    """`container` contains `member`: the one containment rule of the directory.
+
+    A contains B when every commune of B is a commune of A (`exact`); each territory
+    contains itself. A département or a région also contains an EPCI, EPT or grouping most
+    of whose population (or, lacking it, most of whose communes) lies in it (not `exact`):
+    the Pays Terres de Lorraine, with one commune in the Vosges, is in Meurthe-et-Moselle
+    and only there, as people mean it. A commune is always contained exactly, so that the
+    contact finder, which works commune by commune, stays exact.
+    """
+
+    container = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="member_links")
+    member = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="container_links")
+    exact = models.BooleanField(
+        "inclusion exacte", default=True, help_text="Toutes les communes du membre y sont."
+    )
+
+    class Meta:
+        verbose_name = "inclusion de territoire"
+        verbose_name_plural = "inclusions de territoires"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["container", "member"], name="territory_inclusion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} ⊂ {self.container_id}"
+
+
+class PostalCode(models.Model):
+    code = models.CharField("code postal", max_length=5, db_index=True)
+    commune = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="postal_codes")
+
+    class Meta:
+        verbose_name = "code postal"
+        verbose_name_plural = "codes postaux"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "commune"], name="postal_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def around_condition(field: str, territory: Territory) -> Q:
+    """`field` (a territory) contains `territory` or lies inside it.
+
+    Two semi-joins rather than OR-ed joins and DISTINCT: fast on a whole région.
+    """
+    links = TerritoryInclusion.objects
+    return Q(**{f"{field}__in": links.filter(member=territory).values("container_id")}) | Q(
+        **{f"{field}__in": links.filter(container=territory).values("member_id")}
+    )

@@ -1,0 +1,275 @@
+"""Schemes (dispositifs): what a collectivité offers project holders, the territory they
+cover, when they are open, and who funds them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.routing import cached_reverse
+from core.search import refresh_search_context, text_search
+from territories.models.budgets import BudgetLine
+from territories.models.collectivites import Collectivite
+from territories.models.geography import Territory, TerritoryInclusion
+from territories.models.records import (
+    CollectiviteRecord,
+    CollectiviteRecordQuerySet,
+    TerritorialQuerySet,
+)
+from territories.models.reference import Theme
+
+
+class SchemeKind(models.TextChoices):
+    APPEL_A_PROJETS = "appel_a_projets", _("Appel à projets")
+    AIDE_DIRECTE = "aide_directe", _("Aide directe")
+    CONVENTION = "convention_partenariat", _("Convention de partenariat")
+    LABEL = "label", _("Label")
+    FONDS = "fonds", _("Fonds")
+    ACCOMPAGNEMENT = "accompagnement", _("Accompagnement")
+    PROGRAMME = "programme", _("Programme ou projet")
+    RESEAU = "reseau", _("Réseau ou démarche collective")
+
+
+class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
+    def available_in(self, territory: Territory):
+        """Schemes a project holder of `territory` may apply to (their area covers it)."""
+        return self.filter(territory__member_links__member=territory)
+
+    def available_in_all(self, communes: list[Territory]):
+        """Schemes every one of `communes` may apply to, the most local first."""
+        covering_all = (
+            TerritoryInclusion.objects.filter(member__in=communes)
+            .values("container_id")
+            .annotate(communes=models.Count("member_id", distinct=True))
+            .filter(communes=len(communes))
+            .values("container_id")
+        )
+        return self.filter(territory__in=covering_all).nearest_first()
+
+    def funded_by(self, collectivite: Collectivite):
+        """Schemes `collectivite` carries or co-funds."""
+        co_funded = SchemeFunder.objects.filter(collectivite=collectivite).values("scheme_id")
+        return self.filter(Q(collectivite=collectivite) | Q(pk__in=co_funded))
+
+    def co_funded_by(self, collectivite: Collectivite):
+        """Schemes of other collectivités that `collectivite` co-funds."""
+        co_funded = SchemeFunder.objects.filter(collectivite=collectivite).values("scheme_id")
+        return self.filter(pk__in=co_funded).exclude(collectivite=collectivite)
+
+    def nearest_first(self):
+        """The most local schemes first (a commune's, then its EPCI's… then the région's)."""
+        return self.select_related("collectivite", "territory").order_by(
+            "territory__rank", "name", "pk"
+        )
+
+    def open_on(self, day: datetime.date):
+        """Schemes whose application window, when dated, includes `day`."""
+        return self.filter(
+            Q(opens_on__lte=day) | Q(opens_on__isnull=True, closes_on__isnull=False),
+            Q(closes_on__gte=day) | Q(closes_on__isnull=True, opens_on__isnull=False),
+        )
+
+    def search(self, query: str):
+        """Schemes matching `query`, best first (see core.search)."""
+        return text_search(
+            self,
+            query,
+            [
+                ("name", "A"),
+                ("summary", "B"),
+                ("search_context", "B"),
+                ("eligibility", "C"),
+                ("description", "C"),
+            ],
+        )
+
+    def for_list(self):
+        return (
+            self.select_related("collectivite", "territory")
+            .prefetch_related("themes")
+            .order_by("name", "pk")
+        )
+
+    def for_search(self):
+        return self.select_related("collectivite", "territory")
+
+    def for_export(self):
+        """With what the dispositif-aide columns need: funders and grouping EPCI."""
+        return self.select_related("collectivite__territory", "territory").prefetch_related(
+            "funders__collectivite",
+            "territory__grouping_epcis",
+            "collectivite__territory__grouping_epcis",
+        )
+
+    def refresh_search_context(self) -> int:
+        """Keep what schemes are found by: themes, territory, carrier and funders."""
+        return refresh_search_context(
+            self.select_related("collectivite", "territory").prefetch_related(
+                "themes", "funders__collectivite"
+            ),
+            lambda scheme: [
+                *(theme.name for theme in scheme.themes.all()),
+                scheme.territory.name if scheme.territory else "",
+                scheme.collectivite.name,
+                scheme.collectivite.short_name,
+                *(str(funder) for funder in scheme.funders.all()),
+            ],
+        )
+
+    def for_detail(self):
+        """A scheme with its themes, sources, funders and published budget lines."""
+        return self.select_related("collectivite", "territory").prefetch_related(
+            "themes",
+            "sources",
+            "funders__collectivite",
+            models.Prefetch("budget_lines", queryset=BudgetLine.objects.published()),
+        )
+
+
+class Scheme(CollectiviteRecord):
+    name = models.CharField("nom", max_length=300)
+    slug = models.SlugField("identifiant", max_length=120, unique=True)
+    kind = models.CharField("nature", max_length=30, choices=SchemeKind.choices)
+    collectivite = models.ForeignKey(
+        Collectivite,
+        verbose_name="collectivité porteuse",
+        on_delete=models.PROTECT,
+        related_name="schemes",
+    )
+    summary = models.CharField("résumé", max_length=500, blank=True)
+    description = models.TextField("description", blank=True)
+    eligibility = models.TextField("qui peut candidater", blank=True)
+    themes = models.ManyToManyField(
+        Theme, verbose_name="thèmes", blank=True, related_name="schemes"
+    )
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name="territoire couvert",
+        on_delete=models.PROTECT,
+        related_name="schemes",
+        null=True,
+        blank=True,
+    )
+    period_label = models.CharField("période (libellé de la source)", max_length=200, blank=True)
+    start_year = models.PositiveSmallIntegerField("année de début", null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField("année de fin", null=True, blank=True)
+    opens_on = models.DateField("candidatures à partir du", null=True, blank=True)
+    closes_on = models.DateField("candidatures jusqu'au", null=True, blank=True)
+    amount = models.PositiveBigIntegerField("montant (€)", null=True, blank=True)
+    amount_note = models.CharField("précision sur le montant", max_length=300, blank=True)
+    results = models.TextField("résultats", blank=True)
+
+    # What the record is found by besides its own fields (refresh_search_context()).
+    search_context = models.TextField(blank=True, default="", editable=False)
+    objects = SchemeQuerySet.as_manager()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "dispositif"
+        verbose_name_plural = "dispositifs"
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="scheme_name_id")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_on__isnull=True)
+                | Q(closes_on__isnull=True)
+                | Q(closes_on__gte=models.F("opens_on")),
+                name="scheme_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_year__isnull=True)
+                | Q(end_year__isnull=True)
+                | Q(end_year__gte=models.F("start_year")),
+                name="scheme_years_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return cached_reverse("site:scheme", slug=self.slug)
+
+    def clean(self) -> None:
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            raise ValidationError({"closes_on": "La clôture précède l'ouverture."})
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValidationError({"end_year": "L'année de fin précède l'année de début."})
+
+    @property
+    def is_open_today(self) -> bool:
+        return self.is_open_on(timezone.localdate())
+
+    def is_open_on(self, day: datetime.date) -> bool:
+        if self.opens_on is None and self.closes_on is None:
+            return False
+        return (self.opens_on is None or self.opens_on <= day) and (
+            self.closes_on is None or day <= self.closes_on
+        )
+
+    @property
+    def period_display(self) -> str:
+        if self.period_label:
+            return self.period_label
+        if self.start_year and self.end_year and self.start_year != self.end_year:
+            return f"{self.start_year}–{self.end_year}"
+        return str(self.start_year or self.end_year or "")
+
+
+class SchemeFunder(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="funders")
+    collectivite = models.ForeignKey(
+        Collectivite,
+        verbose_name="collectivité",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="funded_schemes",
+    )
+    name = models.CharField(
+        "autre financeur", max_length=200, blank=True, help_text="Si ce n'est pas une collectivité."
+    )
+    share = models.DecimalField(
+        "part relative",
+        max_digits=8,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Ex. 1 pour le Département et 1,5 pour la Région.",
+    )
+    share_label = models.CharField("part (libellé de la source)", max_length=200, blank=True)
+    amount = models.PositiveBigIntegerField("montant (€)", null=True, blank=True)
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "financeur"
+        verbose_name_plural = "financeurs"
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(collectivite__isnull=False) | ~Q(name=""),
+                name="scheme_funder_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | Q(share__gt=Decimal(0)),
+                name="scheme_funder_share_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.collectivite)
+
+    def clean(self) -> None:
+        if self.collectivite_id is None and not self.name:
+            raise ValidationError("Choisissez une collectivité ou nommez le financeur.")
