@@ -11,8 +11,12 @@ API validated and documented; a parameter the API does not document is ignored, 
 lists ignore parameters they do not know.
 """
 
+import base64
+import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 import django_filters
 from django import forms
@@ -22,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, QueryDict
 from django.utils import translation
 from ninja import Field, NinjaAPI, Query, Schema
+from ninja.conf import settings as ninja_settings
 from ninja.errors import HttpError
 from ninja.pagination import CursorPagination, paginate
 from ninja.throttling import AnonRateThrottle
@@ -68,8 +73,8 @@ class AddressThrottle(AnonRateThrottle):
         return caches["pages"]
 
 
-# What was refused and why: an invalid filter (the list's own message), or too many
-# requests.
+# What was refused and why: an invalid filter (the list's own message), an unreadable or
+# inconsistent cursor, or too many requests.
 class Error(Schema):
     detail: str
 
@@ -156,6 +161,40 @@ def filtered(filterset_class, queryset, request: HttpRequest, filters: Schema):
 
 # --- Cursor pagination ----------------------------------------------------------------------
 
+POSITION = re.compile(r"[1-9][0-9]{0,18}")  # a record's id (a positive 64-bit integer)
+OFFSET = re.compile(r"[0-9]{1,3}")
+MAX_ID = 2**63 - 1
+CURSOR_HELP = "reprenez tel quel le lien `next` ou `previous` d'une réponse de l'API"
+
+
+def invalid_cursor(reason: str) -> HttpError:
+    return HttpError(400, f"Curseur invalide ({reason}) : {CURSOR_HELP}.")
+
+
+def check_cursor(encoded: str | None) -> None:
+    """Raise a 400 unless `encoded` is a cursor this API may have written: the base64 of
+    `p=<id>`, with `r=True|False` and `o=<offset>` optionally, each once. Ninja's own
+    decoding lets through positions that are no id (nan, inf, dates, names), which the
+    database then refuses (500), and offsets out of its bounds."""
+    if not encoded:
+        return
+    try:
+        text = base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except (ValueError, binascii.Error):  # UnicodeError included
+        raise invalid_cursor("illisible : base64 d'un texte ASCII attendu") from None
+    values = dict(pairs)
+    if len(values) != len(pairs) or not set(values) <= {"p", "r", "o"} or "p" not in values:
+        raise invalid_cursor("clés attendues : p, puis r et o facultatives, chacune une fois")
+    if not POSITION.fullmatch(values["p"]) or int(values["p"]) > MAX_ID:
+        raise invalid_cursor("la position doit être l'identifiant d'une ligne, entier positif")
+    if values.get("r", "False") not in ("True", "False"):
+        raise invalid_cursor("le sens doit être True ou False")
+    offset = values.get("o", "0")
+    if not OFFSET.fullmatch(offset) or int(offset) >= ninja_settings.PAGINATION_MAX_OFFSET:
+        bound = ninja_settings.PAGINATION_MAX_OFFSET
+        raise invalid_cursor(f"le décalage doit être un entier de 0 à {bound - 1}")
+
 
 class ExportCursorPagination(CursorPagination):
     """Ninja's cursor pagination (keyset on the id: deep pages cost what the first does),
@@ -174,7 +213,7 @@ class ExportCursorPagination(CursorPagination):
             description=(
                 "La page voulue : la valeur de `cursor` dans le lien `next` ou `previous` de "
                 "la réponse précédente (la première page sans curseur). Les lignes viennent "
-                "par identifiant croissant."
+                "par identifiant croissant. Un curseur illisible ou incohérent répond 400."
             ),
         )
 
@@ -185,6 +224,7 @@ class ExportCursorPagination(CursorPagination):
         self.export = export
 
     def paginate_queryset(self, queryset, pagination, request, **params):
+        check_cursor(pagination.cursor)
         page = super().paginate_queryset(queryset, pagination, request, **params)
         base = request.build_absolute_uri("/").rstrip("/")
         page[self.items_attribute] = [self.export.row(r, base) for r in page[self.items_attribute]]
@@ -268,7 +308,8 @@ api = NinjaAPI(
         "Mêmes filtres que les listes du site, chacun décrit avec ses valeurs ; un paramètre "
         "que l'API ne décrit pas est ignoré, comme sur les listes. Données en licence ouverte "
         "2.0 ; pagination par curseur (`cursor`, `page_size`). Réponses 400 : un filtre "
-        "invalide, avec le message ; 429 : trop de requêtes depuis une adresse."
+        "invalide ou un curseur illisible, avec le message ; 429 : trop de requêtes depuis "
+        "une adresse."
     ),
     urls_namespace="api",
     docs_url="/docs/",
@@ -279,7 +320,7 @@ api = NinjaAPI(
 LIST_RESPONSES = {400: Error, 422: InvalidParameters, 429: Error}
 RESPONSE_DESCRIPTIONS = {
     "responses": {
-        400: {"description": "Filtre invalide"},
+        400: {"description": "Filtre invalide, ou curseur illisible ou incohérent"},
         422: {"description": "Paramètre d'un mauvais type (nombre, booléen)"},
         429: {"description": "Trop de requêtes depuis cette adresse"},
     }

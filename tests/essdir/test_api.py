@@ -1,5 +1,7 @@
 """The read-only API: same filters as the lists, cursor pagination, OpenAPI, CORS, limits."""
 
+import base64
+
 import pytest
 
 from tests.factories import CollectiviteFactory, EventFactory, SchemeFactory
@@ -97,3 +99,64 @@ def test_an_address_is_limited(client, settings):
     statuses = [client.get("/api/dispositifs/").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+def b64(text: str | bytes) -> str:
+    return base64.b64encode(text if isinstance(text, bytes) else text.encode()).decode()
+
+
+# Cursors nobody got from the API: each answers a 400 saying so, never a 500 (ninja's own
+# decoding let most of them reach the database). The API writes `p=<id>[&r=True][&o=<n>]`.
+FORGED_CURSORS = {
+    "bad base64": "cD1uYW4",
+    "not ascii": "é",
+    "not utf-8": b64(b"p=\xff\xfe"),
+    "no query string": b64("garbage"),
+    "wrong key": b64("x=1"),
+    "extra key": b64("p=1&admin=1"),
+    "repeated key": b64("p=1&p=2"),
+    "no position": b64("o=0"),
+    "empty position": b64("p="),
+    "nan": b64("p=nan"),
+    "inf": b64("p=inf"),
+    "negative": b64("p=-1"),
+    "decimal": b64("p=1.5"),
+    "huge": b64("p=" + "9" * 30),
+    "beyond 64 bits": b64(f"p={2**63}"),
+    "direction not a boolean": b64("p=1&r=maybe"),
+    "negative offset": b64("p=1&o=-1"),
+    "offset out of bounds": b64("p=1&o=100"),
+    "another ordering, by date": b64("p=2026-01-01T10:00:00Z"),
+    "another ordering, by name": b64("p=Envie"),
+}
+LISTS = ["/api/acteurs/", "/api/dispositifs/", "/api/collectivites/", "/api/evenements/"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("cursor", FORGED_CURSORS.values(), ids=FORGED_CURSORS)
+def test_a_forged_cursor_answers_a_documented_400(client, path, cursor):
+    client.raise_request_exception = False
+
+    response = client.get(path, {"cursor": cursor})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["detail"].startswith("Curseur invalide (")
+    assert "`next` ou `previous`" in response.json()["detail"]
+    documented = client.get("/api/openapi.json").json()["paths"][path]["get"]["responses"]
+    assert documented["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+
+
+def test_the_apis_own_cursors_walk_forward_and_back(client):
+    created = [SchemeFactory(name=f"Dispositif {n:02}") for n in range(5)]
+
+    first = client.get("/api/dispositifs/", {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    back = client.get(third["previous"]).json()
+
+    assert [row["titre"] for row in third["results"]] == [created[4].name]
+    assert third["next"] is None
+    assert [row["titre"] for row in back["results"]] == [s.name for s in created[2:4]]
