@@ -35,6 +35,7 @@ from pydantic import create_model
 from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.models import Actor
+from core.clients import client_address
 from core.exports import Export
 from core.views import invalid_parameters
 from events.exports import EVENTS
@@ -49,8 +50,9 @@ MAX_PAGE_SIZE = 200
 
 
 class AddressThrottle(AnonRateThrottle):
-    """API_RATE requests per address; counted in the pages cache (Redis when configured),
-    never in the database."""
+    """API_RATE requests per address: behind the proxy, the address the proxy added, never
+    what the client wrote (core.clients, as every limit per address). Counted in the pages
+    cache (Redis when configured), never in the database."""
 
     def __init__(self):
         # The rate is read at each request (settings may change), not once at start-up.
@@ -71,6 +73,11 @@ class AddressThrottle(AnonRateThrottle):
     @property
     def cache(self):
         return caches["pages"]
+
+    def get_ident(self, request: HttpRequest) -> str:
+        # Ninja's own reads the whole X-Forwarded-For: a forged first entry, rotated, was a
+        # new allowance at each request.
+        return client_address(request)
 
 
 # What was refused and why: an invalid filter (the list's own message), an unreadable or

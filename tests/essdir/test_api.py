@@ -3,6 +3,7 @@
 import base64
 
 import pytest
+from django.core.cache import caches
 
 from tests.factories import CollectiviteFactory, EventFactory, SchemeFactory
 
@@ -160,3 +161,47 @@ def test_the_apis_own_cursors_walk_forward_and_back(client):
     assert [row["titre"] for row in third["results"]] == [created[4].name]
     assert third["next"] is None
     assert [row["titre"] for row in back["results"]] == [s.name for s in created[2:4]]
+
+
+@pytest.fixture
+def default_rate(settings):
+    settings.API_RATE = "120/m"
+    caches["pages"].clear()
+
+
+def test_behind_the_proxy_the_limit_counts_the_address_the_proxy_added(
+    client, settings, default_rate
+):
+    settings.BEHIND_PROXY = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxy = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_PROTO": "https"}
+
+    # The client forges a new first entry each time; the proxy appends its real address.
+    statuses = [
+        client.get(
+            "/api/dispositifs/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n % 250}, 203.0.113.7", **proxy
+        ).status_code
+        for n in range(130)
+    ]
+    other = client.get("/api/dispositifs/", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
+
+    assert statuses == [200] * 120 + [429] * 10
+    assert other.status_code == 200
+
+
+def test_without_the_proxy_the_limit_counts_the_peer_and_ignores_forwarded_for(
+    client, settings, default_rate
+):
+    settings.API_RATE = "2/m"
+    assert settings.BEHIND_PROXY is False
+
+    statuses = [
+        client.get(
+            "/api/dispositifs/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        ).status_code
+        for n in range(3)
+    ]
+    other = client.get("/api/dispositifs/", REMOTE_ADDR="203.0.113.8")
+
+    assert statuses == [200, 200, 429]
+    assert other.status_code == 200
