@@ -194,6 +194,22 @@ def test_every_url_namespace_has_a_layer():
     assert set(get_resolver().namespace_dict) - {"admin"} == set(NAMESPACES)
 
 
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_over_600_lines():
+    """One home per concept: a module past this size holds more than one (migrations are
+    written by Django, not read as a concept)."""
+    too_long = {
+        module: length
+        for module, path in project_modules().items()
+        if "migrations" not in path.parts
+        and (length := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+
+    assert too_long == {}
+
+
 def test_type_checking_imports_are_not_counted(tmp_path):
     source = tmp_path / "module.py"
     source.write_text(
