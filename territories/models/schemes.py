@@ -16,7 +16,6 @@ from simple_history.models import HistoricalRecords
 
 from core.routing import cached_reverse
 from core.search import refresh_search_context, text_search
-from territories.models.budgets import BudgetLine
 from territories.models.collectivites import Collectivite
 from territories.models.geography import Territory, TerritoryInclusion
 from territories.models.records import (
@@ -126,11 +125,14 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
 
     def for_detail(self):
         """A scheme with its themes, sources, funders and published budget lines."""
+        # A budget line names the scheme it funds (budgets depend on schemes): reached
+        # through the relation rather than imported, so that the dependency runs one way.
+        budget_line = self.model._meta.get_field("budget_lines").related_model
         return self.select_related("collectivite", "territory").prefetch_related(
             "themes",
             "sources",
             "funders__collectivite",
-            models.Prefetch("budget_lines", queryset=BudgetLine.objects.published()),
+            models.Prefetch("budget_lines", queryset=budget_line.objects.published()),
         )
 
 
