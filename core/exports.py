@@ -4,6 +4,8 @@ All matching rows, not a page: rows are read by chunks and written as they come,
 does not grow with their number. Each app declares its exports (columns and one function
 turning a record into a row) next to its lists; the API's schemas are derived from these
 columns (essdir/api.py).
+
+A CSV cell never starts a spreadsheet formula (`neutralised`); JSON is written as is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from core.views import invalid_parameters
 LICENCE_NAME = "Licence Ouverte 2.0 (Etalab)"
 LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 CHUNK = 2000
+
+
+# The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+# injection"): such a text cell is written after a single quote, which the spreadsheet
+# shows as text and does not evaluate.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -70,11 +78,24 @@ def csv_lines(export: Export, records: Iterable, base_url: str) -> Iterator[str]
 
 def _cells(row: dict) -> dict:
     # Lists and objects of the JSON form are written in CSV as JSON text (Table Schema's
-    # "array" and "object" types read them back).
+    # "array" and "object" types read them back): it starts with [ or {.
     return {
-        key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+        key: json.dumps(value, ensure_ascii=False)
+        if isinstance(value, list | dict)
+        else neutralised(value)
         for key, value in row.items()
     }
+
+
+def neutralised(value):
+    """A CSV cell that no spreadsheet reads as a formula: text starting with = + - @, a tab
+    or a carriage return gets a leading single quote. Numbers (the columns typed `number`
+    or `integer`: coordinates, counts, codes of the OpenAgenda fields) are not text and are
+    written as they are, a negative one included; a text column keeps the rule whatever it
+    holds ("+33 3 83…" is written "'+33 3 83…"). JSON is never altered."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def json_chunks(export: Export, records: Iterable, base_url: str) -> Iterator[str]:

@@ -8,7 +8,7 @@ import re
 import uuid
 from zoneinfo import ZoneInfo
 
-from core.exports import Export, columns
+from core.exports import FORMULA_STARTS, Export, columns
 from territories.models import Collectivite, CollectiviteKind, Scheme, SchemeKind, Territory
 
 # Stable identifiers: the same record always gets the same UUID.
@@ -83,17 +83,25 @@ def funders(scheme: Scheme) -> str:
     )
 
 
+def bounded(text: str, max_length: int, ellipsis: str = "") -> str:
+    """`text` within the schema's `maxLength`, with room for the quote the CSV puts before a
+    cell that would start a formula (core.exports.neutralised)."""
+    if text.startswith(FORMULA_STARTS):
+        max_length -= 1
+    if len(text) <= max_length:
+        return text
+    return text[: max_length - len(ellipsis)] + ellipsis
+
+
 def scheme_row(scheme: Scheme, base_url: str) -> dict:
     description = (
         scheme.description or scheme.summary or "Description non communiquée par la source."
     )
-    if len(description) > 5000:
-        description = description[:4998] + " …"
     return {
         "id": stable_uuid("dispositif", scheme.pk),
         "titre": scheme.name,
-        "promesse": scheme.summary[:180],
-        "description": description,
+        "promesse": bounded(scheme.summary, 180),
+        "description": bounded(description, 5000, ellipsis=" …"),
         "eligibilite": scheme.eligibility
         or "Conditions d'éligibilité non précisées par la source.",
         "types_aides": AID_TYPES.get(scheme.kind, "information"),

@@ -10,7 +10,7 @@ from django.conf import settings
 from jsonschema import Draft202012Validator
 
 from actors.validators import validate_siren, validate_siret
-from tests.factories import ActorFactory
+from tests.factories import ActorFactory, EstablishmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +71,27 @@ def test_a_short_or_dotted_name_still_meets_the_schema(client):
 
     assert row["nom"] == "AB (structure)"
     assert schema_errors([row]) == []
+
+
+def test_csv_neutralises_text_formulas_and_keeps_negative_numbers(client):
+    establishment = EstablishmentFactory(
+        actor__name="+cmd|' /C calc'!A0",
+        actor__slug="attaque",
+        actor__phone="+33 2 62 00 00 00",
+        latitude=-21.1151,
+        longitude=55.5364,
+    )
+
+    (row,) = csv.DictReader(io.StringIO(body(client.get("/acteurs/export.csv"))))
+    (json_row,) = json.loads(body(client.get("/acteurs/export.json")))
+
+    assert row["nom"] == "'+cmd|' /C calc'!A0"
+    assert row["telephone"] == "'+33 2 62 00 00 00"
+    # Numbers (typed number in the schema) are no text: written as numbers, sign included.
+    assert (row["latitude"], row["longitude"]) == ("-21.1151", "55.5364")
+    assert (json_row["nom"], json_row["telephone"]) == (
+        establishment.actor.name,
+        "+33 2 62 00 00 00",
+    )
+    assert json_row["latitude"] == -21.1151
+    assert schema_errors([json_row]) == []

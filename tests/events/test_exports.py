@@ -72,3 +72,24 @@ def test_event_export_refuses_a_reversed_period(client):
     response = client.get("/evenements/export.csv", {"du": "2026-12-01", "au": "2026-01-01"})
 
     assert response.status_code == 400
+
+
+def test_event_csv_neutralises_formulas_and_keeps_codes_as_numbers(client, now):
+    EventFactory(
+        title="-2+3+cmd|' /C calc'!A0",
+        description="=1+1",
+        venue="@salle",
+        online=True,
+        start_date=datetime.date(2026, 7, 3),
+    )
+
+    (row,) = csv.DictReader(io.StringIO(body(client.get("/evenements/export.csv"))))
+    (json_row,) = json.loads(body(client.get("/evenements/export.json")))
+
+    assert (row["title"], row["description"], row["locationName"]) == (
+        "'-2+3+cmd|' /C calc'!A0",
+        "'=1+1",
+        "'@salle",
+    )
+    assert (row["attendanceMode"], row["status"]) == ("3", "1")
+    assert (json_row["title"], json_row["attendanceMode"]) == ("-2+3+cmd|' /C calc'!A0", 3)

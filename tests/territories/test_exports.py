@@ -118,3 +118,31 @@ def test_export_streams_in_constant_queries(client, django_assert_num_queries, c
         rows = json.loads(body(client.get("/dispositifs/export.json")))
 
     assert [row["titre"] for row in rows] == [f"Dispositif {n}" for n in range(count)]
+
+
+def test_csv_neutralises_formulas_and_still_follows_the_table_schemas(client):
+    # Texts starting a formula, at the schema's bounds: the quote the CSV adds fits.
+    scheme = SchemeFactory(
+        name='=HYPERLINK("https://exemple.invalid")',
+        summary="-" + "x" * 300,
+        description="@" + "y" * 6000,
+    )
+    SchemeFunderFactory(scheme=scheme, collectivite=None, name="+cmd|' /C calc'!A0")
+    CollectiviteFactory(name="+cmd|' /C calc'!A0")
+
+    schemes = body(client.get("/dispositifs/export.csv"))
+    collectivites = body(client.get("/collectivites/export.csv"))
+    (scheme_row,) = csv.DictReader(io.StringIO(schemes))
+    (json_row,) = json.loads(body(client.get("/dispositifs/export.json")))
+
+    assert valid_against("dispositif-aide-0.2.0", schemes) == []
+    assert valid_against("collectivites-0.1.0", collectivites) == []
+    assert scheme_row["titre"] == '\'=HYPERLINK("https://exemple.invalid")'
+    assert (len(scheme_row["promesse"]), len(scheme_row["description"])) == (180, 5000)
+    assert scheme_row["promesse"].startswith("'-x")
+    assert scheme_row["description"].startswith("'@y") and scheme_row["description"].endswith(" …")
+    assert "nom: '+cmd|\\' /C calc\\'!A0'" in scheme_row["porteurs"]
+    # JSON keeps the values (one character shorter than the bound, for the CSV's quote).
+    assert json_row["titre"] == scheme.name
+    assert json_row["promesse"] == "-" + "x" * 178
+    assert "+cmd" in collectivites and "'+cmd" in collectivites
