@@ -4,8 +4,11 @@ Every cached page is keyed by a content version; any write to a record of the di
 (admin, seed, services) moves the version on, once it commits, so no page outlives a change.
 The version lives in the shared cache ("default": Redis, or the database), so that every
 process of every server sees it at once; the pages live in the "pages" cache. Keys also hold
-the date, since "upcoming" changes at midnight. Responses carry an ETag derived from the
-same key, so that browsers and proxies revalidate with a cheap 304.
+the date, since "upcoming" changes at midnight, and the page's whole address, scheme and
+host included: pages hold absolute addresses built from the request (language alternates,
+structured data, feeds), so a request through another allowed host name never fixes them
+for the visitors of the canonical one. Responses carry an ETag derived from the same key,
+so that browsers and proxies revalidate with a cheap 304.
 
 A cache outage is not an outage of the site: pages are then served uncached (one warning
 logged). A copy of each page is also kept by address for a day, served while the database
@@ -115,19 +118,26 @@ def on_change(sender, **kwargs) -> None:
         bump_content_version()
 
 
-def stale_key(path: str) -> str:
-    return "essdir:stale:" + hashlib.sha256(path.encode()).hexdigest()[:32]
+def page_address(request) -> str:
+    """The request's whole address (scheme, host, path and query): what a cached page is
+    kept under. Only for requests whose host passed ALLOWED_HOSTS (core.hosts)."""
+    return request.build_absolute_uri()
 
 
-def stale_page(path: str):
-    """The last page served at `path` (full path), if kept, whatever has changed since."""
-    return _safely("stale page", lambda: caches["pages"].get(stale_key(path)))
+def stale_key(address: str) -> str:
+    return "essdir:stale:" + hashlib.sha256(address.encode()).hexdigest()[:32]
 
 
-def _store(key: str, path: str, response, seconds: int) -> None:
+def stale_page(request):
+    """The last page served at the request's address, if kept, whatever has changed since."""
+    address = page_address(request)
+    return _safely("stale page", lambda: caches["pages"].get(stale_key(address)))
+
+
+def _store(key: str, address: str, response, seconds: int) -> None:
     pages = caches["pages"]
     _safely("store", lambda: pages.set(key, response, seconds))
-    _safely("store", lambda: pages.set(stale_key(path), response, STALE_SECONDS))
+    _safely("store", lambda: pages.set(stale_key(address), response, STALE_SECONDS))
 
 
 class PublicPageCacheMixin:
@@ -140,12 +150,12 @@ class PublicPageCacheMixin:
         version = content_version()
         if version is None:
             return super().dispatch(request, *args, **kwargs)
-        path = request.get_full_path()
+        address = page_address(request)
         # The language is in the path (/en/…) today; keyed explicitly all the same, so that
         # a page can never be served in the other language whatever decides it.
         language = translation.get_language()
         digest = hashlib.sha256(
-            f"{version}:{timezone.localdate()}:{language}:{path}".encode()
+            f"{version}:{timezone.localdate()}:{language}:{address}".encode()
         ).hexdigest()
         etag = f'"{digest[:32]}"'
         if request.headers.get("If-None-Match") == etag:
@@ -162,7 +172,7 @@ class PublicPageCacheMixin:
         response["ETag"] = etag
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         if hasattr(response, "add_post_render_callback") and not response.is_rendered:
-            response.add_post_render_callback(lambda done: _store(key, path, done, seconds))
+            response.add_post_render_callback(lambda done: _store(key, address, done, seconds))
         else:
-            _store(key, path, response, seconds)
+            _store(key, address, response, seconds)
         return response

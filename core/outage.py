@@ -34,7 +34,7 @@ def is_outage(error: BaseException) -> bool:
 
 
 def outage_response(request) -> HttpResponse:
-    if request.method in ("GET", "HEAD") and (page := stale_page(request.get_full_path())):
+    if request.method in ("GET", "HEAD") and (page := stale_page(request)):
         page["Warning"] = '110 - "Response is Stale"'
         return page
     # In the page's language, read from its address: the outage may strike before

@@ -1,5 +1,6 @@
-"""System checks of our own: the secret key (`check --deploy`, WSGI start-up), and an
-ownership rule for every model the back-office scopes (every start-up)."""
+"""System checks of our own: the secret key (`check --deploy`, WSGI start-up), the site's
+public address (`check --deploy`), and an ownership rule for every model the back-office
+scopes (every start-up)."""
 
 from django.apps import apps
 from django.conf import settings
@@ -17,6 +18,39 @@ def secret_key_is_set(app_configs=None, **kwargs) -> list[Error]:
             "SECRET_KEY is not set: the site cannot be served with DEBUG off.",
             hint="Set the SECRET_KEY environment variable to a long random string.",
             id=E001,
+        )
+    ]
+
+
+E003 = "essdir.E003"
+
+
+@register(Tags.security, deploy=True)
+def site_url_is_ours(app_configs=None, **kwargs) -> list[Error]:
+    """SITE_URL, the address of the widget's snippets and the alerts' links, is an https://
+    address of a host in ALLOWED_HOSTS (its default, https:// + the first of them, is not
+    when that one is a wildcard)."""
+    from urllib.parse import urlsplit
+
+    from django.http.request import split_domain_port, validate_host
+
+    parts = urlsplit(settings.SITE_URL)
+    domain, _port = split_domain_port(parts.netloc)
+    if (
+        parts.scheme == "https"
+        and domain
+        and "*" not in domain
+        and not parts.path
+        and not parts.query
+        and validate_host(domain, settings.ALLOWED_HOSTS)
+    ):
+        return []
+    return [
+        Error(
+            f"SITE_URL is {settings.SITE_URL!r}: not an https:// address of a host in "
+            "ALLOWED_HOSTS, without a path.",
+            hint="Set SITE_URL to the site's public address, e.g. https://essdir.example.org.",
+            id=E003,
         )
     ]
 

@@ -35,6 +35,14 @@ SECRET_KEY_FROM_ENV = bool(os.environ.get("SECRET_KEY"))
 SECRET_KEY = os.environ.get("SECRET_KEY") or get_random_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# The site's public address (scheme and host, no path): the absolute addresses written for
+# other places — the widget's snippets, the alerts' e-mails — come from it, never from a
+# request's Host. ALERTS_BASE_URL, its former name, is still read when it is unset.
+SITE_URL = (
+    os.environ.get("SITE_URL")
+    or os.environ.get("ALERTS_BASE_URL")
+    or f"https://{(ALLOWED_HOSTS or ['localhost'])[0].lstrip('.')}"
+).rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -279,10 +287,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 # Alerts (alerts/): the public address of the site, for the links of the e-mails the
-# `send_alerts` command writes without a request; the subscription form's rate limits (per
-# e-mail address and per network address, within the window); how long an unconfirmed
-# subscription is kept.
-ALERTS_BASE_URL = os.environ.get("ALERTS_BASE_URL") or f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+# `send_alerts` command writes without a request (SITE_URL, under the name alerts/ reads);
+# the subscription form's rate limits (per e-mail address and per network address, within
+# the window); how long an unconfirmed subscription is kept.
+ALERTS_BASE_URL = SITE_URL
 ALERTS_PER_EMAIL = int(os.environ.get("ALERTS_PER_EMAIL", "3"))
 ALERTS_PER_IP = int(os.environ.get("ALERTS_PER_IP", "10"))
 ALERTS_RATE_WINDOW = timedelta(minutes=int(os.environ.get("ALERTS_RATE_WINDOW_MINUTES", "60")))

@@ -164,7 +164,7 @@ class TerritoryWidgetView(TerritoryObjectMixin, WidgetView):
             contacts_url = f"{finder}?{urlencode({'commune': territory.short_slug})}"
         else:
             contacts_url = territory.get_absolute_url()
-        schemes = Scheme.objects.published().available_in(territory).nearest_first()
+        schemes = Scheme.objects.published().accessible_in(territory).nearest_first()
         return {
             "contacts": contacts[:ITEMS],
             "contacts_url": contacts_url,
@@ -176,16 +176,26 @@ class TerritoryWidgetView(TerritoryObjectMixin, WidgetView):
         }
 
 
+def site_url(path: str) -> str:
+    """`path` on the site's public address (SITE_URL), whatever host the request came by:
+    a snippet pasted elsewhere must point to the canonical site."""
+    return settings.SITE_URL + path
+
+
 class EmbedCodeMixin:
     """The snippets to paste on another site (an <iframe>, a script-free link card), shown
-    as code and previewed. An ordinary page of the site: it refuses to be framed."""
+    as code and previewed. An ordinary page of the site: it refuses to be framed.
+
+    Their addresses are absolute, on SITE_URL, never on the request's Host: a request
+    through another allowed host name must not give (nor, through the page cache, fix for
+    everyone) snippets pointing elsewhere."""
 
     template_name = "widget/code.html"
     widget_url_name = ""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        absolute = self.request.build_absolute_uri
+        absolute = site_url
         context.update(
             widget_url=absolute(reverse(self.widget_url_name, kwargs={"slug": self.object.slug})),
             page_url=absolute(self.object.get_absolute_url()),

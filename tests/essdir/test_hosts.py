@@ -1,7 +1,10 @@
-"""A request for a Host that is not in ALLOWED_HOSTS (core/hosts.py): 400 with the plain 400
-page, in French or in English under /en/, and one warning in the logs — never a 500, never
-an error with a traceback. Checked through Django's test client and through gunicorn."""
+"""The Host header. One not in ALLOWED_HOSTS (core/hosts.py): 400 with the plain 400 page,
+in French or in English under /en/, and one warning in the logs — never a 500, never an
+error with a traceback; checked through Django's test client and through gunicorn. Another
+allowed host name: the widget's snippets still point to SITE_URL, and the page cache keeps
+one copy per host, so that no request fixes another host's addresses for everyone."""
 
+import html
 import logging
 import os
 import socket
@@ -46,12 +49,12 @@ def bad_host_paths(collectivite) -> list[tuple[str, str]]:
 
 def assert_plain_400(response, language: str) -> None:
     assert response.status_code == 400
-    html = response.content.decode()
-    assert f'<html lang="{language}">' in html
-    assert (FRENCH_400 if language == "fr" else ENGLISH_400) in html
+    page = response.content.decode()
+    assert f'<html lang="{language}">' in page
+    assert (FRENCH_400 if language == "fr" else ENGLISH_400) in page
     # Nothing built from the host: no absolute address at all, no language alternates.
-    assert BAD_HOST not in html
-    assert 'rel="alternate"' not in html
+    assert BAD_HOST not in page
+    assert 'rel="alternate"' not in page
     assert response["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response
 
@@ -113,6 +116,140 @@ def test_an_ordinary_400_page_keeps_its_language_links(client):
 
     assert response.status_code == 400
     assert 'hreflang="fr"' in response.content.decode()
+
+
+# --- The canonical address (SITE_URL) and the page cache -------------------------------------
+
+CANONICAL = "essdir.example.org"
+OTHER = "other-allowed.example"
+
+
+@pytest.fixture
+def two_hosts(settings):
+    """The site answers to two host names; SITE_URL names the canonical one."""
+    settings.ALLOWED_HOSTS = [CANONICAL, OTHER]
+    settings.SITE_URL = f"https://{CANONICAL}"
+
+
+def snippets(response) -> str:
+    """The code to paste, as it will be copied."""
+    page = response.content.decode()
+    shown = (part.split("</code></pre>")[0] for part in page.split('<pre class="code">')[1:])
+    return html.unescape("".join(shown))
+
+
+def test_the_widget_snippets_point_to_the_canonical_site_whatever_the_host(
+    client, two_hosts, collectivite
+):
+    code_page = f"/integrer/{collectivite.slug}/code/"
+
+    # Through the other host name first: the page that would have been cached for everyone.
+    other = client.get(code_page, HTTP_HOST=OTHER)
+    canonical = client.get(code_page, HTTP_HOST=CANONICAL)
+    other_again = client.get(code_page, HTTP_HOST=OTHER)
+
+    for response in (other, canonical, other_again):
+        assert response.status_code == 200
+        code = snippets(response)
+        assert f'src="https://{CANONICAL}/integrer/{collectivite.slug}/"' in code
+        assert f'href="https://{CANONICAL}/static/css/widget-card.css"' in code
+        assert f'href="https://{CANONICAL}{collectivite.get_absolute_url()}"' in code
+        assert OTHER not in code
+    assert OTHER not in canonical.content.decode()
+
+
+def test_the_page_cache_keeps_one_copy_per_host(
+    client, two_hosts, collectivite, django_assert_num_queries
+):
+    # The language alternates are absolute addresses built from the request's host.
+    page = collectivite.get_absolute_url()
+    other = client.get(page, HTTP_HOST=OTHER)
+
+    canonical = client.get(page, HTTP_HOST=CANONICAL)
+
+    assert f'href="https://{OTHER}{page}"' in other.content.decode()
+    assert f'href="https://{CANONICAL}{page}"' in canonical.content.decode()
+    assert OTHER not in canonical.content.decode()
+    assert canonical["ETag"] != other["ETag"]
+    # Each is served from the cache afterwards: one query, the content version.
+    with django_assert_num_queries(1):
+        again = client.get(page, HTTP_HOST=CANONICAL)
+    assert again.content == canonical.content
+
+
+def test_a_stale_page_is_served_only_to_its_own_host(client, two_hosts, collectivite):
+    from django.db import OperationalError, connection
+
+    def unreachable(execute, sql, params, many, context):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+    client.get("/collectivites/", HTTP_HOST=OTHER)
+
+    with connection.execute_wrapper(unreachable):
+        canonical = client.get("/collectivites/", HTTP_HOST=CANONICAL)
+        other = client.get("/collectivites/", HTTP_HOST=OTHER)
+
+    assert canonical.status_code == 503
+    assert other.status_code == 200
+    assert other["Warning"] == '110 - "Response is Stale"'
+
+
+def test_site_url_defaults_to_the_first_allowed_host_and_reads_alerts_base_url():
+    def settings_in(environment: dict) -> list[str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"SITE_URL", "ALERTS_BASE_URL", "ALLOWED_HOSTS"}
+        }
+        code = "from essdir import settings; print(settings.SITE_URL, settings.ALERTS_BASE_URL)"
+        output = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=django_settings.BASE_DIR,
+            env={**env, **environment},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        return output.split()
+
+    assert settings_in({"ALLOWED_HOSTS": ".essdir.example.org,www.essdir.example.org"}) == [
+        "https://essdir.example.org",
+        "https://essdir.example.org",
+    ]
+    assert settings_in({"SITE_URL": "https://annuaire.example.org/"}) == [
+        "https://annuaire.example.org",
+        "https://annuaire.example.org",
+    ]
+    # Its former name, as deployments set it for the alerts.
+    assert settings_in({"ALERTS_BASE_URL": "https://ess.example.org"}) == [
+        "https://ess.example.org",
+        "https://ess.example.org",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("site_url", "allowed_hosts", "valid"),
+    [
+        ("https://essdir.example.org", ["essdir.example.org"], True),
+        ("https://www.essdir.example.org", [".essdir.example.org"], True),
+        ("https://essdir.example.org:8443", ["essdir.example.org"], True),
+        ("http://essdir.example.org", ["essdir.example.org"], False),
+        ("https://elsewhere.example", ["essdir.example.org"], False),
+        ("https://*", ["*"], False),
+        ("https://essdir.example.org/annuaire", ["essdir.example.org"], False),
+        ("essdir.example.org", ["essdir.example.org"], False),
+    ],
+)
+def test_check_deploy_requires_site_url_on_an_allowed_host(
+    settings, site_url, allowed_hosts, valid
+):
+    from essdir.checks import E003, site_url_is_ours
+
+    settings.SITE_URL = site_url
+    settings.ALLOWED_HOSTS = allowed_hosts
+
+    assert [error.id for error in site_url_is_ours()] == ([] if valid else [E003])
 
 
 # --- Through gunicorn ---------------------------------------------------------------------------

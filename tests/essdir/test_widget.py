@@ -314,7 +314,8 @@ def test_collectivite_page_links_to_the_snippets(client, departement):
     ) in page.links
 
 
-def test_code_page_gives_the_iframe_and_the_card_to_paste(client, departement):
+def test_code_page_gives_the_iframe_and_the_card_to_paste(client, settings, departement):
+    settings.SITE_URL = "https://essdir.example.org"
     collectivite = departement(1)["collectivite"]
 
     response = client.get(reverse("widget:collectivite_code", kwargs={"slug": collectivite.slug}))
@@ -322,13 +323,13 @@ def test_code_page_gives_the_iframe_and_the_card_to_paste(client, departement):
     assert response.status_code == 200
     content = response.content.decode()
     iframe = (
-        '<iframe src="https://testserver/integrer/departement-de-test/" '
+        '<iframe src="https://essdir.example.org/integrer/departement-de-test/" '
         'title="Annuaire de l’ESS : Département de test (essdir)" '
         'width="400" height="640" loading="lazy"></iframe>'
     )
     card = (
-        '<link rel="stylesheet" href="https://testserver/static/css/widget-card.css">\n'
-        '<a class="essdir-card" href="https://testserver/collectivites/departement-de-test/">\n'
+        '<link rel="stylesheet" href="https://essdir.example.org/static/css/widget-card.css">\n'
+        '<a class="essdir-card" href="https://essdir.example.org/collectivites/departement-de-test/">\n'
         '  <span class="essdir-card-title">L’ESS : Département de test</span>\n'
         '  <span class="essdir-card-text">Contacts, dispositifs, événements et structures de '
         "l’économie sociale et solidaire, sur essdir.</span>\n"
@@ -341,12 +342,13 @@ def test_code_page_gives_the_iframe_and_the_card_to_paste(client, departement):
     assert f'<div class="embed-preview">{card}\n</div>' in content
 
 
-def test_territory_code_page_gives_the_territory_widget(client, territory):
+def test_territory_code_page_gives_the_territory_widget(client, settings, territory):
+    settings.SITE_URL = "https://essdir.example.org"
     response = client.get("/integrer/territoire/commune-54528-toul/code/")
 
     assert response.status_code == 200
     assert (
-        '<iframe src="https://testserver/integrer/territoire/commune-54528-toul/" '
+        '<iframe src="https://essdir.example.org/integrer/territoire/commune-54528-toul/" '
         'title="Annuaire de l’ESS : Toul (essdir)"'
     ) in response.content.decode()
 
