@@ -120,17 +120,28 @@ def confirm(*, subscription: Subscription) -> Subscription:
     return subscription
 
 
+def _locked(subscriptions):
+    # The subscriptions' rows locked (PostgreSQL) before they are deleted, as a queryset of
+    # them. A run claiming a digest holds its alert's lock while it writes the delivery row:
+    # a deletion that did not wait for it would miss that row, and fail on its foreign key
+    # at commit. (QuerySet.delete() drops select_for_update, hence the separate query.)
+    pks = list(subscriptions.select_for_update().values_list("pk", flat=True))
+    return Subscription.objects.filter(pk__in=pks)
+
+
 @transaction.atomic
 def unsubscribe(*, subscription: Subscription) -> None:
-    """Delete the subscription and its deliveries: nothing of it is kept."""
-    subscription.delete()
+    """Delete the subscription and its deliveries: nothing of it is kept. Deleting what is
+    already gone (two clicks, a run of send_alerts) is no error."""
+    _locked(Subscription.objects.filter(pk=subscription.pk)).delete()
 
 
 @transaction.atomic
 def unsubscribe_all(*, subscription: Subscription) -> int:
     """Delete every subscription of the subscription's address; the number deleted."""
-    count = Subscription.objects.of_address(subscription.email).count()
-    Subscription.objects.of_address(subscription.email).delete()
+    alerts = _locked(Subscription.objects.of_address(subscription.email))
+    count = alerts.count()
+    alerts.delete()
     return count
 
 
@@ -158,6 +169,9 @@ class DigestReport:
     invalid: int = 0
     # Digests another run was sending at the same time: left to it.
     busy: int = 0
+    # Alerts deleted (unsubscribed) while the run went: skipped, or, deleted while their
+    # message was on its way, sent and not recorded.
+    gone: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -274,10 +288,17 @@ def _send_claimed(delivery: Delivery, *, run: str, connection, report: DigestRep
         _release(delivery, run=run, error="InvalidSearch")
         return
     if not sections:
-        _settle(delivery, run=run, status=DeliveryStatus.EMPTY, item_count=0)
-        report.empty += 1
+        if _settle(delivery, run=run, status=DeliveryStatus.EMPTY, item_count=0):
+            report.empty += 1
+        else:
+            report.gone += 1
         return
     message = mail.digest_message(subscription, delivery, sections)
+    if not _claimed(delivery, run).exists():
+        # Unsubscribed while the digest was being built (its delivery went with it): an
+        # unsubscription is obeyed as soon as it is seen.
+        report.gone += 1
+        return
     try:
         accepted = connection.send_messages([message]) == 1
     except MAIL_ERRORS as error:
@@ -290,10 +311,13 @@ def _send_claimed(delivery: Delivery, *, run: str, connection, report: DigestRep
         report.failed += 1
         report.errors.append(f"alerte {subscription.pk} : échec de l'envoi ({label})")
         return
-    _settle(
-        delivery, run=run, status=DeliveryStatus.SENT, item_count=sum(s.total for s in sections)
-    )
     report.sent += 1
+    if not _settle(
+        delivery, run=run, status=DeliveryStatus.SENT, item_count=sum(s.total for s in sections)
+    ):
+        # Unsubscribed while the message was on its way: sent, with nothing left to record
+        # (this was the crash "Save with update_fields did not affect any rows").
+        report.gone += 1
 
 
 def _deliver(
@@ -308,6 +332,8 @@ def _deliver(
     delivery = claim_delivery(subscription_pk=subscription_pk, period=period, now=now, run=run)
     if delivery is Skip.BUSY:
         report.busy += 1
+    elif delivery is Skip.GONE:
+        report.gone += 1  # listed as due, unsubscribed since
     if isinstance(delivery, Skip):
         return
     try:

@@ -3,6 +3,7 @@ import io
 import re
 
 import pytest
+from django.core.mail.backends.smtp import EmailBackend
 from django.core.management import CommandError, call_command
 from django.http import QueryDict
 from django.utils import timezone
@@ -451,3 +452,55 @@ def test_a_claim_left_by_a_killed_run_is_taken_over_once_stale(smtp, scenario):
     assert len(items(message)) == 2
     delivery.refresh_from_db()
     assert (delivery.status, delivery.claimed_by, delivery.claimed_at) == ("sent", "", None)
+
+
+@pytest.mark.parametrize(
+    ("moment", "received"),
+    [
+        ("before its turn", [0, 2]),
+        ("while its digest is built", [0, 2]),
+        ("while its message is sent", [0, 1, 2]),
+    ],
+)
+def test_an_alert_unsubscribed_during_the_run_is_skipped_and_the_others_sent(
+    smtp, scenario, monkeypatch, moment, received
+):
+    """Attack: unsubscribing while send_alerts ran crashed it ("Save with update_fields did
+    not affect any rows"), leaving the alerts after it unsent."""
+    addresses = [f"personne{n}@example.org" for n in range(3)]
+    alerts = [subscription(email=address, since=scenario["since"]) for address in addresses]
+    gone = alerts[1]
+    build, send = services.mail.digest_message, EmailBackend.send_messages
+
+    def build_and_unsubscribe(alert, delivery, sections):
+        message = build(alert, delivery, sections)
+        target = alerts[0] if moment == "before its turn" else gone
+        if alert.pk == target.pk:
+            services.unsubscribe(subscription=gone)
+        return message
+
+    def send_and_unsubscribe(backend, messages):
+        sent = send(backend, messages)
+        if messages[0].to == [gone.email]:
+            services.unsubscribe(subscription=gone)
+        return sent
+
+    if moment == "while its message is sent":
+        monkeypatch.setattr(EmailBackend, "send_messages", send_and_unsubscribe)
+    else:
+        monkeypatch.setattr(services.mail, "digest_message", build_and_unsubscribe)
+
+    out, err = run()
+
+    assert out == (
+        f"Alertes : {len(received)} envoyée(s), 0 sans nouveauté, 0 en échec, "
+        "0 recherche(s) invalide(s), 1 supprimée(s) pendant le passage ; "
+        "0 alerte(s) non confirmée(s) effacée(s).\n"
+    )
+    assert err == ""
+    assert [m["To"] for m in smtp.messages] == [addresses[n] for n in received]
+    assert not Subscription.objects.filter(pk=gone.pk).exists()
+    assert sorted(Delivery.objects.values_list("subscription", "status")) == [
+        (alerts[0].pk, "sent"),
+        (alerts[2].pk, "sent"),
+    ]

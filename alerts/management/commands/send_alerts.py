@@ -31,6 +31,8 @@ class Command(BaseCommand):
         if report.busy:
             # Not a failure: the other run sends them, or, killed, leaves them to the next.
             summary += f", {report.busy} laissée(s) à un autre passage en cours"
+        if report.gone:
+            summary += f", {report.gone} supprimée(s) pendant le passage"
         summary += f" ; {purged} alerte(s) non confirmée(s) effacée(s)."
         self.stdout.write(summary)
         if not report.ok:
