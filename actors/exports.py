@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from actors.models import Actor
-from core.exports import Export, columns
+from core.exports import Export, columns, is_public
 
 SOURCE = "essdir"
 # data·inclusion's `reseaux_porteurs`, from the structure's type or its networks' names.
@@ -23,8 +23,10 @@ NETWORK_NAMES = [
 
 
 def networks(actor: Actor) -> list[str]:
+    """The structure's own network and those of the networks it belongs to that the public
+    may see (a draft, archived or hidden network is never named)."""
     found = [SUBTYPE_NETWORKS[actor.subtype]] if actor.subtype in SUBTYPE_NETWORKS else []
-    for network in [actor, *actor.member_of.all()]:
+    for network in [actor, *(n for n in actor.member_of.all() if is_public(n))]:
         found += [value for value, pattern in NETWORK_NAMES if pattern.search(network.name)]
     return sorted(set(found))
 

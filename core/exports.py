@@ -5,7 +5,11 @@ does not grow with their number. Each app declares its exports (columns and one 
 turning a record into a row) next to its lists; the API's schemas are derived from these
 columns (essdir/api.py).
 
-A CSV cell never starts a spreadsheet formula (`neutralised`); JSON is written as is.
+Two rules hold for every export:
+- only published records leave the site: a related record a row names (a network, a
+  funder) is named only when the public may see it (`is_public`), in the exports, the API
+  and the JSON-LD blocks alike;
+- a CSV cell never starts a spreadsheet formula (`neutralised`); JSON is written as is.
 """
 
 from __future__ import annotations
@@ -60,6 +64,12 @@ class Export:
     @property
     def column_names(self) -> list[str]:
         return [column.name for column in self.columns]
+
+
+def is_public(record) -> bool:
+    """Whether the public may see `record`: published and, for a structure, not hidden by
+    staff. A row (or a JSON-LD block) names a related record only when this holds."""
+    return record.is_published and not getattr(record, "hidden", False)
 
 
 class _Echo:

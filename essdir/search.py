@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
 from core.caching import bump_content_version
+from core.exports import is_public
 from core.pagination import bounded_count, bounded_label
 from core.search import best_candidates, highlight
 from events.models import Event
@@ -104,7 +105,7 @@ KINDS = [
         texts=lambda e: [e.description, e.venue, e.date_label],
         url=lambda e: e.get_absolute_url(),
         carriers=lambda e: [
-            _link(link.party) for link in e.organiser_links if link.party.is_published
+            _link(link.party) for link in e.organiser_links if is_public(link.party)
         ],
         territory=lambda e: e.territory,
         carriers_label=_("Organisé par"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.exports import is_public
 from core.structured_data import CONTEXT, clean, moment
 
 
@@ -43,6 +44,8 @@ def event_ld(event, organisers, base: str) -> dict:
                     "url": base + link.party.get_absolute_url(),
                 }
                 for link in organisers
+                # Only published records leave the site (a hidden structure is published).
+                if is_public(link.party)
             ],
             "url": event.registration_url or base + event.get_absolute_url(),
         }

@@ -8,7 +8,7 @@ import re
 import uuid
 from zoneinfo import ZoneInfo
 
-from core.exports import FORMULA_STARTS, Export, columns
+from core.exports import FORMULA_STARTS, Export, columns, is_public
 from territories.models import Collectivite, CollectiviteKind, Scheme, SchemeKind, Territory
 
 # Stable identifiers: the same record always gets the same UUID.
@@ -75,7 +75,13 @@ def funders(scheme: Scheme) -> str:
         return text.replace("\\", "\\\\").replace("'", "\\'")
 
     parties = [(scheme.collectivite.name, "porteur")]
-    parties += [(str(f), "financeur") for f in scheme.funders.all() if str(f) != parties[0][0]]
+    parties += [
+        (str(f), "financeur")
+        for f in scheme.funders.all()
+        # A funder collectivité the public may not see (draft, archived) is not named; a
+        # funder named in words (no record) is.
+        if (f.collectivite is None or is_public(f.collectivite)) and str(f) != parties[0][0]
+    ]
     return (
         "["
         + ", ".join(f"{{ nom: '{quoted(name)}', roles: [ '{role}' ]}}" for name, role in parties)
