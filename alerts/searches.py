@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.filters import ActorFilterSet
 from actors.models import Actor
-from alerts.models import AlertList
+from alerts.models import AlertList, Subscription
 from events.filters import EventFilterSet
 from events.models import Event
 from territories.filters import SchemeFilterSet, TerritoryField
@@ -31,6 +31,11 @@ from territories.models import Scheme, Territory
 IGNORED_PARAMETERS = {"tri", "page"}
 # The most records listed per section of a digest; the list's link shows the rest.
 MAX_ITEMS = 20
+# What a subscription can store (varchar columns: PostgreSQL refuses longer values, and a
+# refused INSERT was a 500). The query is measured URL-encoded, as stored: a filter within
+# its own limit may not fit (200 "é" in q are 1 200 characters once encoded).
+QUERY_MAX_LENGTH = Subscription._meta.get_field("query").max_length
+SUMMARY_MAX_LENGTH = Subscription._meta.get_field("summary").max_length
 
 
 class InvalidSearch(Exception):
@@ -208,12 +213,24 @@ def saved_search(*, search_list: str, params: QueryDict) -> SavedSearch:
         territory_field = form.fields.get("territoire")
         raise InvalidSearch(_errors(form), getattr(territory_field, "matches", []))
     pairs, parts = _normalised(form)
-    territory = form.cleaned_data.get("territoire")
+    query, summary = urlencode(pairs), " · ".join(parts)
+    if len(query) > QUERY_MAX_LENGTH or len(summary) > SUMMARY_MAX_LENGTH:
+        raise InvalidSearch(
+            [
+                str(
+                    _(
+                        "Cette recherche est trop longue pour être suivie par une alerte : "
+                        "raccourcissez les mots-clés ou retirez des filtres (une lettre "
+                        "accentuée compte pour plusieurs caractères)."
+                    )
+                )
+            ]
+        )
     return SavedSearch(
         search_list=search_list,
-        query=urlencode(pairs),
-        summary=" · ".join(parts),
-        territory=territory,
+        query=query,
+        summary=summary,
+        territory=form.cleaned_data.get("territoire"),
     )
 
 

@@ -1,6 +1,7 @@
 import html
 import logging
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -412,3 +413,42 @@ def test_list_with_invalid_filters_offers_no_alert(client):
     response = client.get("/acteurs/?territoire=54200")
 
     assert "Me prévenir des nouveautés" not in response.content.decode()
+
+
+TOO_LONG = "é" * 167  # within q's 200 characters, but 1 004 once URL-encoded ("q=" and 6 × 167)
+TOO_LONG_MESSAGE = (
+    "Cette recherche est trop longue pour être suivie par une alerte : raccourcissez les "
+    "mots-clés ou retirez des filtres (une lettre accentuée compte pour plusieurs caractères)."
+)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_search_too_long_to_store_answers_400_with_the_reason(client, smtp, method):
+    """Attack: 170 × "é" in q (1 020 characters URL-encoded, a varchar(1000) column) was a
+    500 on PostgreSQL when the alert was stored."""
+    data = {"email": "camille@example.org", "frequency": "weekly", "nickname": ""}
+
+    response = getattr(client, method)(
+        f"/alertes/creer/?liste=acteurs&q={quote(TOO_LONG)}", data if method == "post" else {}
+    )
+
+    assert response.status_code == 400
+    assert response.context["errors"] == [TOO_LONG_MESSAGE]
+    assert TOO_LONG_MESSAGE in html.unescape(response.content.decode())
+    assert Subscription.objects.count() == 0
+    assert smtp.messages == []
+
+
+def test_the_longest_search_that_fits_is_stored(smtp, post_alert):
+    fits = "é" * 166  # 998 characters once URL-encoded
+
+    response = post_alert(query=f"liste=acteurs&q={quote(fits)}")
+
+    assert response.status_code == 302
+    assert Subscription.objects.get().query == "q=" + "%C3%A9" * 166
+    assert len(smtp.messages) == 1
+
+
+def test_the_alert_form_is_french_only(client):
+    # The e-mails are written in French: there is no English form to bound.
+    assert client.get(f"/en/alertes/creer/?{TOUL}").status_code == 404
