@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from alerts.addresses import UnsafeAddress, normalise_email
 from alerts.models import Frequency, Subscription
 
 
@@ -26,6 +27,13 @@ class SubscriptionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["nickname"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_email(self):
+        """The address in its one spelling per mailbox (what is stored and counted)."""
+        try:
+            return normalise_email(self.cleaned_data["email"])
+        except UnsafeAddress as error:
+            raise ValidationError(error.message, code="unsafe_address") from None
 
     def clean_nickname(self):
         if self.cleaned_data["nickname"]:

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from actors.services import hash_address
 from alerts import mail
+from alerts.addresses import normalise_email, rate_key
 from alerts.models import (
     Delivery,
     DeliveryStatus,
@@ -47,11 +48,6 @@ CLAIM_TIMEOUT = datetime.timedelta(minutes=15)
 
 class RateLimited(Exception):
     """Too many subscription requests for one address, or from one network address."""
-
-
-def normalise_email(email: str) -> str:
-    """One spelling per address, so that the unique constraint sees duplicates."""
-    return email.strip().lower()
 
 
 def _error_label(error: Exception) -> str:
@@ -79,11 +75,15 @@ def subscribe(*, email: str, search: SavedSearch, frequency: str, address: str) 
     """Record a subscription to `search`, unconfirmed, and send its confirmation link (or,
     when the address already follows that search, a reminder of how to manage it).
 
-    Raises RateLimited past ALERTS_PER_EMAIL requests for the address or ALERTS_PER_IP from
-    the network address `address` in ALERTS_RATE_WINDOW.
+    Raises RateLimited past ALERTS_PER_EMAIL requests for the mailbox or ALERTS_PER_IP from
+    the network address `address` in ALERTS_RATE_WINDOW, and UnsafeAddress for an address
+    with no safe single spelling (the form says so first).
     """
+    # One spelling per mailbox, before counting and storing: quoting, escapes and case
+    # gave one mailbox as many rate limits, and alerts, as it has spellings.
     email = normalise_email(email)
-    email_hash, address_hash = hash_address(f"alert-email:{email}"), hash_address(address)
+    email_hash = hash_address(f"alert-email:{rate_key(email)}")
+    address_hash = hash_address(address)
     recent = SubscriptionAttempt.objects.since(timezone.now() - settings.ALERTS_RATE_WINDOW)
     if (
         recent.filter(email_hash=email_hash).count() >= settings.ALERTS_PER_EMAIL

@@ -452,3 +452,74 @@ def test_the_longest_search_that_fits_is_stored(smtp, post_alert):
 def test_the_alert_form_is_french_only(client):
     # The e-mails are written in French: there is no English form to bound.
     assert client.get(f"/en/alertes/creer/?{TOUL}").status_code == 404
+
+
+VICTIM_SPELLINGS = [
+    "victim@example.org",
+    '"victim"@example.org',
+    '"v\\ictim"@example.org',
+    "Victim@EXAMPLE.org",
+    '"VIC\\tim"@Example.Org',
+    "victim+alerte@example.org",
+]
+
+
+def test_spellings_of_one_mailbox_share_its_rate_limit(settings, smtp, post_alert):
+    """Attack: quoted local parts and escapes counted as new addresses, so that 6
+    confirmation e-mails reached one mailbox in an hour instead of ALERTS_PER_EMAIL (3)."""
+    settings.ALERTS_PER_EMAIL = 3
+
+    responses = [
+        post_alert(query=f"liste=acteurs&q=mot{n}", email=email, REMOTE_ADDR=f"203.0.113.{n}")
+        for n, email in enumerate(VICTIM_SPELLINGS)
+    ]
+
+    assert [r.status_code for r in responses] == [302, 302, 302, 429, 429, 429]
+    assert [m["To"] for m in smtp.messages] == ["victim@example.org"] * 3
+    assert list(Subscription.objects.values_list("email", flat=True)) == ["victim@example.org"] * 3
+
+
+def test_spellings_of_one_mailbox_share_its_alert(smtp, post_alert):
+    post_alert(email='"camille"@example.org')
+    post_alert(email='"CAM\\ille"@EXAMPLE.org', frequency="daily")
+
+    subscription = Subscription.objects.get()
+    assert subscription.email == "camille@example.org"
+    assert [link(m, "confirmer") for m in smtp.messages] == [subscription.get_confirm_path()] * 2
+
+
+def test_an_international_domain_is_stored_in_ascii(smtp, post_alert):
+    post_alert(email="camille@EXÄMPLE.org")
+    post_alert(email="camille@xn--exmple-cua.org")
+
+    assert Subscription.objects.get().email == "camille@xn--exmple-cua.org"
+    assert [m["To"] for m in smtp.messages] == ["camille@xn--exmple-cua.org"] * 2
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        (
+            '"vic\\ tim"@example.org',
+            "Écrivez votre adresse sans guillemets ni barre oblique inverse (\\) : les "
+            "adresses qui en ont besoin ne sont pas acceptées.",
+        ),
+        ("victim@[192.0.2.1]", "Indiquez une adresse avec un nom de domaine, pas une adresse IP."),
+        (
+            "victim@faß.de",
+            "Ce nom de domaine ne s'écrit pas de façon sûre en ASCII : saisissez-le en "
+            "caractères simples ou sous sa forme « xn-- ».",
+        ),
+    ],
+)
+def test_an_address_without_one_safe_spelling_is_refused_with_the_reason(
+    smtp, post_alert, email, message
+):
+    response = post_alert(email=email)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"email": [message]}
+    assert message in html.unescape(response.content.decode())
+    assert Subscription.objects.count() == 0
+    assert SubscriptionAttempt.objects.count() == 0
+    assert smtp.messages == []
