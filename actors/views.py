@@ -12,6 +12,7 @@ from actors.map import MapForm, establishments_geojson
 from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
 from core.caching import PublicPageCacheMixin
+from core.clients import client_address
 from core.exports import ExportView
 from core.geo import BBox
 from core.views import FilteredListView, query_string
@@ -38,7 +39,7 @@ class ActorProposalView(FormView):
             submit_proposal(
                 proposal=proposal,
                 themes=list(form.cleaned_data["themes"]),
-                address=self.request.META.get("REMOTE_ADDR", ""),
+                address=client_address(self.request),
             )
         except RateLimited:
             form.add_error(

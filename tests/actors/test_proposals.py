@@ -125,6 +125,31 @@ def test_proposals_are_rate_limited_per_address(client):
     assert ActorProposal.objects.count() == PROPOSALS_PER_ADDRESS + 1
 
 
+@pytest.mark.parametrize("forged", ["198.51.100.1", "198.51.100.2, 198.51.100.3"])
+def test_behind_the_proxy_proposals_are_limited_per_visitor_not_per_proxy(client, settings, forged):
+    """Behind the proxy every request comes from its address: the limit counts the address
+    the proxy appended, and a forged first entry buys no new allowance."""
+    settings.BEHIND_PROXY = True
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for index in range(PROPOSALS_PER_ADDRESS):
+        client.post(
+            "/acteurs/referencer/",
+            VALID,
+            **proxy,
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{index}, 203.0.113.7",
+        )
+
+    again = client.post(
+        "/acteurs/referencer/", VALID, **proxy, HTTP_X_FORWARDED_FOR=f"{forged}, 203.0.113.7"
+    )
+    neighbour = client.post(
+        "/acteurs/referencer/", VALID, **proxy, HTTP_X_FORWARDED_FOR="203.0.113.8"
+    )
+
+    assert (again.status_code, neighbour.status_code) == (429, 302)
+    assert ActorProposal.objects.count() == PROPOSALS_PER_ADDRESS + 1
+
+
 def test_approving_a_proposal_publishes_an_actor(client, admin_user):
     client.post("/acteurs/referencer/", VALID)
     proposal = ActorProposal.objects.get()
