@@ -67,10 +67,16 @@ class ActorFilterSet(BaseFilterSet):
     tri = django_filters.OrderingFilter(
         label=_("Trier par"),
         fields=(("name", "nom"), ("created_at", "recent"), ("id", "id")),
+        # django-filter reads an ascending label by model field and a descending one by
+        # parameter ("-nom"): each of the six choices is named here, or the menu would say
+        # "Nom (A → Z) (décroissant)" and "Recent".
         field_labels={
             "name": _("Nom (A → Z)"),
-            "-name": _("Nom (Z → A)"),
-            "-created_at": _("Plus récents"),
+            "-nom": _("Nom (Z → A)"),
+            "created_at": _("Plus anciens d'abord"),
+            "-recent": _("Plus récents d'abord"),
+            "id": _("Ordre d'enregistrement"),
+            "-id": _("Ordre d'enregistrement inversé"),
         },
         empty_label=_("Nom (A → Z)"),
     )

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from actors.filters import ActorFilterSet
 from actors.models import ActorPartnership, SchemeRole
 from tests.factories import (
     ActorFactory,
@@ -233,3 +234,17 @@ def test_deep_pages_read_their_keys_first_and_list_the_same_rows(
     assert len(names(keyed_pages[1])) == 5
     # Page 2 read its keys in a subquery, then those rows.
     assert any("IN (SELECT" in q["sql"] and "OFFSET" in q["sql"] for q in queries.captured_queries)
+
+
+def test_every_order_of_the_list_has_its_own_french_label():
+    choices = dict(ActorFilterSet().form.fields["tri"].choices)
+
+    assert choices == {
+        "": "Nom (A → Z)",
+        "nom": "Nom (A → Z)",
+        "-nom": "Nom (Z → A)",
+        "recent": "Plus anciens d'abord",
+        "-recent": "Plus récents d'abord",
+        "id": "Ordre d'enregistrement",
+        "-id": "Ordre d'enregistrement inversé",
+    }
