@@ -6,7 +6,7 @@ groupings) and the map's precomputed cells (MapCell)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
@@ -28,6 +28,9 @@ from territories.models import Territory, TerritoryInclusion, TerritoryKind
 
 # Each statement binds a chunk's ids twice: well under every database's parameter limit.
 ACTORS_PER_STATEMENT = 5000
+
+# The derived tables, in the order they are rebuilt (places first: panoramas read them).
+DERIVED_STEPS = ("places", "panoramas", "map cells")
 
 
 def _places_sql(actor_filter: str) -> str:
@@ -200,12 +203,30 @@ def refresh_map_cells() -> int:
     return len(rows)
 
 
-def refresh_derived_data() -> dict[str, int]:
+def refresh_derived_data(
+    *,
+    steps: Iterable[str] = DERIVED_STEPS,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Rebuild everything computed from the directory as a whole: where actors act, the
-    panorama of every territory and the map's cells. Run after an import, by the seed, and
-    nightly (`manage.py refresh_panoramas`); returns how many rows of each."""
-    return {
-        "places": refresh_actor_places(),
-        "panoramas": refresh_panoramas(),
-        "map cells": refresh_map_cells(),
+    panorama of every territory and the map's cells (or only those of `steps`). Run after
+    an import, by the seed, and nightly (`manage.py refresh_panoramas`); returns how many
+    rows of each.
+
+    Each table is rebuilt in its own transaction, then `on_step(name)` is called: the
+    SIRENE runs record there how far they went, should the process die before the end.
+    """
+    # Looked up at call time, so that each one is the module's current function.
+    refreshers = {
+        "places": lambda: refresh_actor_places(),
+        "panoramas": lambda: refresh_panoramas(),
+        "map cells": lambda: refresh_map_cells(),
     }
+    wanted = set(steps)
+    counts = {}
+    for step in DERIVED_STEPS:
+        if step in wanted:
+            counts[step] = refreshers[step]()
+            if on_step is not None:
+                on_step(step)
+    return counts

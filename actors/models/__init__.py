@@ -29,6 +29,7 @@ from actors.models.derived import (
     directory_counts,
 )
 from actors.models.establishments import Establishment, EstablishmentQuerySet, communes_inside
+from actors.models.imports import ImportRun
 from actors.models.proposals import ActorProposal, ActorProposalQuerySet, ProposalStatus
 from actors.models.relations import (
     ActorPartnership,
@@ -67,6 +68,7 @@ __all__ = [
     "EstablishmentList",
     "EstablishmentQuerySet",
     "Family",
+    "ImportRun",
     "MapCell",
     "MapCellQuerySet",
     "PanoramaComparison",

@@ -1,10 +1,13 @@
 """INSEE's SIRENE register: reading its stock files and importing the ESS structures.
 
-- `reader`: streams the stock files and keeps the ESS units and their establishments,
-  with `files` (opening zip or CSV files, the prefilter), `values` (one value at a time:
-  identifiers, addresses, coordinates) and `reference` (NAF labels, legal categories);
-- `importer`: `import_sirene`, the writer of actors and establishments, with `report`
-  (what an import did) and `bulk` (COPY and batches);
+- `reader`: streams the stock files and keeps the ESS units and their establishments
+  (`records`: what it gives), with `files` (opening zip or CSV files, the prefilter),
+  `values` (one value at a time: identifiers, addresses, coordinates, damaged values) and
+  `reference` (NAF labels, legal categories);
+- `importer`: `import_sirene`, with `units` (what it holds while establishments stream),
+  `writer` (the writes of actors and establishments), `report` (what an import did),
+  `bulk` (COPY and batches) and `runs` (one run at a time, each recorded step by step,
+  and what an interrupted one left undone finished by the next);
 - `synthetic`: files in INSEE's exact layout, for the tests and the benchmark.
 
 Re-exported here: the reading and the reference tables, which need no database. The

@@ -18,7 +18,10 @@ A unit is kept when ``economieSocialeSolidaireUniteLegale`` is ``O``, it is acti
 (``etatAdministratifUniteLegale`` ``A``) and it is not a natural person (legal category
 starting with ``1``, e.g. 1000 « entrepreneur individuel »). An establishment is kept when
 its SIREN is a kept unit, it is active (``etatAdministratifEtablissement`` ``A``) and,
-with an area filter, its commune is in the area.
+with an area filter, its commune is in the area. Asked for them (``closed=True``), the
+reader also gives the closed establishments of kept units, with the start of their closed
+period (``dateDebut``, the stock giving each establishment's current period only): the
+importer closes them on that date. They are still counted under « fermé ».
 
 Every other row is counted under one reason (see ``SKIP_REASONS``):
 
@@ -33,9 +36,13 @@ Every other row is counted under one reason (see ``SKIP_REASONS``):
   legal person and the commune of an establishment are what the directory needs;
 - « ligne invalide »: wrong number of fields, SIREN not 9 digits or failing the Luhn
   check, SIRET not 14 digits, not SIREN + NIC, or failing the check (La Poste's
-  establishments, SIREN 356000000, pass when their digit sum is a multiple of 5).
-  Identifiers are only checked on rows that would otherwise be kept: validating the
-  tens of millions of discarded rows would cost time and change nothing.
+  establishments, SIREN 356000000, pass when their digit sum is a multiple of 5), a NUL
+  character, or a code longer than INSEE's width (``values.row_problem``). Such a row is
+  refused whole rather than stored in part or stopping the import: one damaged row among
+  millions must not hold back a monthly update, and what it would overwrite is left as it
+  was (``ReadReport.refused_sirens`` / ``refused_sirets``). Identifiers and values are only
+  checked on rows that would otherwise be kept: validating the tens of millions of
+  discarded rows would cost time and change nothing.
 
 Malformed rows are reported (file, line) in the ``ReadReport`` and reading goes on; an
 unreadable file (missing columns, truncated or corrupt zip, not UTF-8) raises
@@ -48,12 +55,19 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Collection, Container, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 
 from actors.sirene.files import STREAM_ERRORS, Cursor, open_source, prefilter
+from actors.sirene.records import (
+    Area,
+    Establishment,
+    FileReport,
+    ReadReport,
+    RowError,
+    Unit,
+    departement_of_commune,
+)
 from actors.sirene.reference import DEFAULT_ESS_FAMILY, ess_families
 from actors.sirene.values import (
     MASKED,
@@ -62,6 +76,7 @@ from actors.sirene.values import (
     is_valid_siren,
     is_valid_siret,
     parse_date,
+    row_problem,
     to_wgs84,
     unmask,
     wgs84_point,
@@ -119,163 +134,24 @@ ESTABLISHMENT_COLUMNS = (
 ESTABLISHMENT_OPTIONAL_COLUMNS = (
     "coordonneeLambertAbscisseEtablissement",
     "coordonneeLambertOrdonneeEtablissement",
+    "dateDebut",
 )
 
+__all__ = [
+    "SKIP_REASONS",
+    "Area",
+    "Establishment",
+    "FileReport",
+    "ReadReport",
+    "RowError",
+    "Unit",
+    "departement_of_commune",
+    "read_establishments",
+    "read_geolocation",
+    "read_units",
+]
+
 GEOLOCATION_COLUMNS = ("siret", "x_longitude", "y_latitude")
-
-
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """An ESS legal unit (unité légale) of the SIRENE register."""
-
-    siren: str
-    name: str
-    acronym: str
-    legal_category: str
-    ess_family: str
-    naf_code: str
-    rna: str
-    created_on: date | None
-    employees_band: str
-    head_office_nic: str
-    updated_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class Establishment:
-    """An active establishment of an ESS unit; `name` is its sign or usual name, or ""."""
-
-    siret: str
-    siren: str
-    nic: str
-    name: str
-    address: str
-    address_complement: str
-    postal_code: str
-    commune_code: str
-    commune_label: str
-    naf_code: str
-    employees_band: str
-    is_head_office: bool
-    created_on: date | None
-    latitude: float | None
-    longitude: float | None
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A malformed row: file name, line number (the header is line 1) and message."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, ligne {self.line} : {self.message}"
-
-
-@dataclass
-class FileReport:
-    """Counts for one file: rows scanned, rows kept, rows skipped by reason."""
-
-    scanned: int = 0
-    kept: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass
-class ReadReport:
-    """What the readers saw, per file name, and the first `max_errors` malformed rows."""
-
-    max_errors: int = 50
-    files: dict[str, FileReport] = field(default_factory=dict)
-    errors: list[RowError] = field(default_factory=list)
-    error_count: int = 0
-
-    def file(self, name: str) -> FileReport:
-        """The counts of the file `name`, created on first use."""
-        return self.files.setdefault(name, FileReport())
-
-    def add_error(self, file: str, line: int, message: str) -> None:
-        """Record a malformed row; only the first `max_errors` messages are kept."""
-        self.error_count += 1
-        if len(self.errors) < self.max_errors:
-            self.errors.append(RowError(file, line, message))
-
-    @property
-    def scanned(self) -> int:
-        return sum(report.scanned for report in self.files.values())
-
-    @property
-    def kept(self) -> int:
-        return sum(report.kept for report in self.files.values())
-
-    @property
-    def skipped(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for report in self.files.values():
-            total.update(report.skipped)
-        return total
-
-    def summary(self) -> str:
-        """A French, human-readable account of the reading, one line per file and error."""
-        lines = []
-        for name, report in self.files.items():
-            reasons = ", ".join(f"{reason} : {count}" for reason, count in report.skipped.items())
-            lines.append(
-                f"{name} : {report.scanned} lignes lues, {report.kept} retenues"
-                + (f", écartées ({reasons})" if reasons else "")
-            )
-        lines.extend(str(error) for error in self.errors)
-        if self.error_count > len(self.errors):
-            lines.append(f"… et {self.error_count - len(self.errors)} autres lignes invalides")
-        return "\n".join(lines)
-
-
-class Area:
-    """An area filter: communes of some départements and/or régions (union of both).
-
-    `communes` maps an INSEE commune code to its (département, région) codes; communes it
-    does not know (municipal arrondissements such as 75111, recent mergers) fall back on
-    the département read from the code, and on that département's région.
-    """
-
-    __slots__ = ("_communes", "_departement_regions", "departements", "regions")
-
-    def __init__(
-        self,
-        *,
-        departements: Collection[str] = (),
-        regions: Collection[str] = (),
-        communes: Mapping[str, tuple[str, str]] | None = None,
-    ):
-        self.departements = frozenset(departements)
-        self.regions = frozenset(regions)
-        if not (self.departements or self.regions):
-            raise ValueError("An area needs at least one département or région code.")
-        if self.regions and not communes:
-            raise ValueError("A région filter needs the commune → (département, région) map.")
-        self._communes = communes or {}
-        self._departement_regions = dict(self._communes.values())
-
-    def contains(self, commune_code: str) -> bool:
-        """Whether the commune `commune_code` lies in the area ("" never does)."""
-        if not commune_code:
-            return False
-        known = self._communes.get(commune_code)
-        departement = known[0] if known else departement_of_commune(commune_code)
-        if departement in self.departements:
-            return True
-        if self.regions:
-            region = known[1] if known else self._departement_regions.get(departement)
-            return region in self.regions
-        return False
-
-
-def departement_of_commune(commune_code: str) -> str:
-    """The département code of an INSEE commune code: 2A004 → 2A, 97411 → 974, 75111 → 75."""
-    return commune_code[:3] if commune_code[:2] in ("97", "98") else commune_code[:2]
 
 
 def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
@@ -297,6 +173,12 @@ def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
         i_head_nic = columns["nicSiegeUniteLegale"]
         i_updated = columns["dateDernierTraitementUniteLegale"]
         i_usual_name = columns.get("denominationUsuelle1UniteLegale")
+        codes = (
+            ("catégorie juridique", i_category, 4),
+            ("code NAF", i_naf, 6),
+            ("numéro RNA", i_rna, 10),
+            ("tranche d'effectif", i_employees, 2),
+        )
         width = len(source.header)
         families = ess_families()
         name = source.name
@@ -342,6 +224,12 @@ def read_units(path: str | Path, *, report: ReadReport) -> Iterator[Unit]:
                         if not unit_name and row[i_status] == "P":
                             skipped[NOT_DISCLOSED] += 1
                             continue
+                        problem = row_problem(row, codes)
+                        if problem:
+                            skipped[INVALID_ROW] += 1
+                            report.add_error(name, reader.line_num + 1, problem)
+                            report.refused_sirens.add(siren)
+                            continue
                         kept += 1
                         yield Unit(
                             siren=siren,
@@ -379,12 +267,15 @@ def read_establishments(
     report: ReadReport,
     area: Area | None = None,
     geolocation: Mapping[str, tuple[float, float]] | None = None,
+    closed: bool = False,
 ) -> Iterator[Establishment]:
     """Stream the active establishments of the kept units from a StockEtablissement file.
 
     `units` is anything answering `siren in units`: the dict of kept `Unit` by SIREN, or a
     set of SIRENs. `geolocation` (from `read_geolocation`: SIRET → (latitude, longitude))
-    wins over the file's own Lambert coordinates.
+    wins over the file's own Lambert coordinates. With `closed`, the closed establishments
+    of the kept units in the area come too (`is_active` False, `closed_on` the start of
+    their closed period), still counted as skipped « fermé ».
     """
     with open_source(path, "un stock SIRENE des établissements") as source:
         columns = source.columns(ESTABLISHMENT_COLUMNS, ESTABLISHMENT_OPTIONAL_COLUMNS)
@@ -410,7 +301,13 @@ def read_establishments(
         i_updated = columns["dateDernierTraitementEtablissement"]
         i_x = columns.get("coordonneeLambertAbscisseEtablissement")
         i_y = columns.get("coordonneeLambertOrdonneeEtablissement")
+        i_start = columns.get("dateDebut")
         has_lambert = i_x is not None and i_y is not None
+        codes = (
+            ("code commune", i_commune, 5),
+            ("code NAF", i_naf, 6),
+            ("tranche d'effectif", i_employees, 2),
+        )
         width = len(source.header)
         name = source.name
         cursor = Cursor()
@@ -448,20 +345,32 @@ def read_establishments(
                             skipped[INVALID_ROW] += 1
                             report.add_error(name, cursor.line, f"SIRET invalide : « {siret} »")
                             continue
-                        if row[i_state] != "A":
-                            skipped[CLOSED] += 1
-                            continue
+                        is_active = row[i_state] == "A"
                         commune = row[i_commune]
-                        if commune == MASKED:
+                        if not is_active:
+                            skipped[CLOSED] += 1
+                            # Closed: only to close what the directory holds, in the area.
+                            if not closed or commune == MASKED:
+                                continue
+                            if area is not None and not area.contains(commune):
+                                continue
+                        elif commune == MASKED:
                             skipped[NOT_DISCLOSED] += 1
                             continue
-                        if area is not None and not area.contains(commune):
+                        elif area is not None and not area.contains(commune):
                             skipped[OUTSIDE_AREA] += 1
+                            continue
+                        problem = row_problem(row, codes)
+                        if problem:
+                            if is_active:
+                                skipped[INVALID_ROW] += 1
+                            report.add_error(name, cursor.line, problem)
+                            report.refused_sirets.add(siret)
                             continue
                         point = geolocation.get(siret) if geolocation else None
                         if point is None and has_lambert:
                             point = to_wgs84(row[i_x], row[i_y], commune_code=commune)
-                        kept += 1
+                        kept += is_active
                         yield Establishment(
                             siret=siret,
                             siren=siren,
@@ -484,6 +393,11 @@ def read_establishments(
                             latitude=point[0] if point else None,
                             longitude=point[1] if point else None,
                             updated_at=unmask(row[i_updated]),
+                            is_active=is_active,
+                            closed_on=(
+                                None if is_active or i_start is None else parse_date(row[i_start])
+                            ),
+                            line=cursor.line,
                         )
                 except csv.Error as error:
                     scanned += 1

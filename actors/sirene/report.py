@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from actors.sirene.reader import ReadReport
 
-# Outcomes kept per row id (one byte each) while an import runs.
-UNSEEN, UNCHANGED, UPDATED, CREATED = 0, 1, 2, 3
+# Outcomes kept per row id (one byte each) while an import runs. SEEN_CLOSED: read in the
+# file as closed (closed by its row, or already closed); not tallied.
+UNSEEN, UNCHANGED, UPDATED, CREATED, SEEN_CLOSED = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -36,9 +37,15 @@ class ImportReport:
     establishments: Tally = field(default_factory=Tally)
     closed: int = 0
     reopened: int = 0
+    # Structures whose head office is now another establishment.
+    moved_head_offices: int = 0
     # Establishments kept although the directory does not know their commune, by code.
     unknown_communes: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    # A run that found an unfinished one (killed, stopped by an error) says so here.
+    notes: list[str] = field(default_factory=list)
+    # When the run only finished an unfinished one on the same files: the steps it made.
+    resumed_steps: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -55,6 +62,8 @@ class ImportReport:
     def summary(self) -> str:
         """A French account of the import, for the command and the logs."""
         would = "(simulation : rien n'a été écrit) " if self.dry_run else ""
+        if self.resumed_steps:
+            return "\n".join(self.notes)
         lines = [
             f"{would}Structures : {self.actors.created} créées, {self.actors.updated} mises à "
             f"jour (dont {self.reappeared} revenues), {self.actors.unchanged} inchangées, "
@@ -63,6 +72,8 @@ class ImportReport:
             f"{self.establishments.updated} mis à jour (dont {self.reopened} rouverts), "
             f"{self.establishments.unchanged} inchangés, {self.closed} fermés.",
         ]
+        if self.moved_head_offices:
+            lines.append(f"Sièges transférés : {self.moved_head_offices}.")
         if self.unknown_communes:
             codes = ", ".join(
                 f"{code or '(vide)'} : {count}"
@@ -73,4 +84,4 @@ class ImportReport:
                 f"établissement(s), gardés sans commune ({codes})."
             )
         lines.append(self.read.summary())
-        return "\n".join(lines)
+        return "\n".join([*self.notes, *lines])

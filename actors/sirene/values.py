@@ -90,6 +90,24 @@ def unmask(value: str) -> str:
     return "" if value == MASKED else value
 
 
+def row_problem(row: list[str], codes: tuple[tuple[str, int, int], ...]) -> str:
+    """Why a row about to be kept cannot be stored, in French, or "" when it can.
+
+    A NUL character anywhere (PostgreSQL refuses it in any text column: the row is damaged),
+    or one of the `codes` — (label, column index, width) — longer than INSEE's fixed width
+    (legal category 4, NAF code 6, employees band 2, RNA 10, commune code 5), which its
+    column in the directory has too: masked values (`[ND]`) are blanked first.
+    """
+    for value in row:
+        if "\x00" in value:
+            return "caractère NUL"
+    for label, index, width in codes:
+        value = row[index]
+        if len(value) > width and value != MASKED:
+            return f"{label} invalide : « {value} »"
+    return ""
+
+
 def parse_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value)

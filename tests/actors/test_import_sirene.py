@@ -94,11 +94,14 @@ def command(tmp_path, *args) -> str:
 
 
 def sirene_writes(queries) -> list[str]:
-    """The statements that wrote to the actors' or establishments' tables."""
+    """The statements that wrote to the actors' or establishments' tables (not the run's
+    own record)."""
     return [
         q["sql"]
         for q in queries
-        if re.match(r"\s*(INSERT|UPDATE|DELETE)", q["sql"]) and '"actors_' in q["sql"]
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)", q["sql"])
+        and '"actors_' in q["sql"]
+        and '"actors_importrun"' not in q["sql"]
     ]
 
 
@@ -402,6 +405,7 @@ def test_packed_unit_keeps_the_facts():
         datetime.date(1998, 4, 1),
         "12",
         datetime.date(2024, 5, 2),
+        "00021",
     )
 
 
@@ -515,22 +519,29 @@ def test_import_rename_keeps_a_display_name_chosen_by_staff(tmp_path):
 def test_import_closes_establishments_no_longer_open_and_keeps_them(tmp_path, time_machine):
     time_machine.move_to(datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC))
     units = [unit_row(SIREN_A)]
-    run(tmp_path, units, [establishment_row(siret(SIREN_A)), branch(SIREN_A, 1, **METZ)])
+    run(
+        tmp_path,
+        units,
+        [establishment_row(siret(SIREN_A)), branch(SIREN_A, 1, **METZ), branch(SIREN_A, 2)],
+    )
 
     report = run(
         tmp_path,
         units,
         [
             establishment_row(siret(SIREN_A)),
-            branch(SIREN_A, 1, etatAdministratifEtablissement="F", **METZ),
+            # Closed on the date SIRENE gives: the start of its closed period.
+            branch(SIREN_A, 1, etatAdministratifEtablissement="F", dateDebut="2026-04-17", **METZ),
+            # Gone from the file: closed on the import's date.
         ],
     )
 
     assert list(Establishment.objects.order_by("siret").values_list("is_active", "closed_on")) == [
         (True, None),
+        (False, datetime.date(2026, 4, 17)),
         (False, datetime.date(2026, 5, 4)),
     ]
-    assert (report.closed, report.establishments.unchanged) == (1, 1)
+    assert (report.closed, report.establishments.unchanged) == (2, 1)
     assert list(Actor.objects.published().in_territory(territory("departement-57"))) == []
 
 
