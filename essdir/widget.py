@@ -164,7 +164,7 @@ class TerritoryWidgetView(TerritoryObjectMixin, WidgetView):
             contacts_url = f"{finder}?{urlencode({'commune': territory.short_slug})}"
         else:
             contacts_url = territory.get_absolute_url()
-        schemes = Scheme.objects.published().available_in(territory).nearest_first()
+        schemes = Scheme.objects.published().accessible_in(territory).nearest_first()
         return {
             "contacts": contacts[:ITEMS],
             "contacts_url": contacts_url,

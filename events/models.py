@@ -52,6 +52,16 @@ class ScheduleStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Annulé")
 
 
+def undated_condition() -> Q:
+    """The source gives no full date: no start date, or day and month without a year."""
+    return Q(start_date__isnull=True) | Q(date_precision=DatePrecision.UNKNOWN)
+
+
+def incomplete_condition() -> Q:
+    """No full date and no rhythm (recurrence) that would make it come back."""
+    return undated_condition() & Q(recurrence="", recurrence_label="")
+
+
 class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def owned_by(self, collectivites):
         """Events one of `collectivites` keeps up to date or organises."""
@@ -90,21 +100,33 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
         ).order_by("start_date", "start_time", "pk")
 
     def past(self, today: datetime.date):
-        """Events over before `today` (partial dates count by their last possible day)."""
+        """Events over before `today` (partial dates count by their last possible day),
+        then those whose source gives no full date and no rhythm ("date incomplète": a day
+        and month without a year, or nothing), which are never listed as upcoming."""
+        dated_past = (
+            Q(date_precision=DatePrecision.DAY, last_day__lt=today)
+            | Q(date_precision=DatePrecision.MONTH, start_date__lt=today.replace(day=1))
+            | Q(date_precision=DatePrecision.YEAR, start_date__year__lt=today.year)
+        )
         return (
-            self.filter(start_date__isnull=False)
-            .with_last_day()
-            .filter(
-                Q(date_precision=DatePrecision.DAY, last_day__lt=today)
-                | Q(date_precision=DatePrecision.MONTH, start_date__lt=today.replace(day=1))
-                | Q(date_precision=DatePrecision.YEAR, start_date__year__lt=today.year)
-            )
-            .order_by(F("start_date").desc(), "-pk")
+            self.with_last_day()
+            .filter((Q(start_date__isnull=False) & dated_past) | incomplete_condition())
+            .order_by(F("start_date").desc(nulls_last=True), "-pk")
         )
 
     def undated(self):
         """Events whose source gives no full date (recurring, or day and month only)."""
-        return self.filter(Q(start_date__isnull=True) | Q(date_precision=DatePrecision.UNKNOWN))
+        return self.filter(undated_condition())
+
+    def recurring_undated(self):
+        """Events without a full date that their source says come back (every year in
+        November, quarterly…): listed apart beside the upcoming ones ("Dates à préciser")."""
+        return self.filter(undated_condition()).exclude(incomplete_condition())
+
+    def incomplete(self):
+        """Events without a full date whose source gives no rhythm either: "date
+        incomplète", among the past events, never guessed nor listed as upcoming."""
+        return self.filter(incomplete_condition())
 
     def search(self, query: str):
         """Events matching `query`, best first (see core.search)."""
@@ -189,6 +211,14 @@ class Event(SourcedRecord):
         default=DatePrecision.DAY,
     )
     date_label = models.CharField("date (libellé de la source)", max_length=200, blank=True)
+    year_inferred = models.BooleanField(
+        "année déduite",
+        default=False,
+        help_text="La source donne le jour de la semaine, le jour et le mois sans l'année : "
+        "l'année est celle, seule possible à un an près de la date du document, où ce jour "
+        "tombe ce jour de la semaine (« jeudi 2 décembre » dans un document du 24/11/2021 : "
+        "2021). Le site le dit.",
+    )
     start_time = models.TimeField("heure de début", null=True, blank=True)
     end_date = models.DateField("date de fin", null=True, blank=True)
     end_time = models.TimeField("heure de fin", null=True, blank=True)
@@ -252,6 +282,11 @@ class Event(SourcedRecord):
                 condition=Q(start_date__isnull=False) | Q(date_precision=DatePrecision.UNKNOWN),
                 name="event_precision_needs_date",
             ),
+            models.CheckConstraint(
+                condition=Q(year_inferred=False)
+                | Q(start_date__isnull=False, date_precision=DatePrecision.DAY),
+                name="event_inferred_year_dated",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "start_date"], name="event_status_start"),
@@ -278,6 +313,12 @@ class Event(SourcedRecord):
             raise ValidationError({"start_date": "Une date de fin demande une date de début."})
         if self.start_date is None and self.date_precision != DatePrecision.UNKNOWN:
             raise ValidationError({"date_precision": "Sans date, la précision est « incomplète »."})
+        if self.year_inferred and not (
+            self.start_date and self.date_precision == DatePrecision.DAY
+        ):
+            raise ValidationError(
+                {"year_inferred": "Une année déduite demande une date au jour près."}
+            )
 
     def is_owned_by(self, collectivite_ids: set[int]) -> bool:
         # A deleted event kept its owner column; its participations went with it.
@@ -288,6 +329,17 @@ class Event(SourcedRecord):
         """Whether the event ended before today (in Paris)."""
         last_day = self.end_date or self.start_date
         return bool(last_day and last_day < timezone.localdate())
+
+    @property
+    def is_recurring(self) -> bool:
+        """Whether the source gives it a rhythm (every year, quarterly, "réguliers"…)."""
+        return bool(self.recurrence or self.recurrence_label)
+
+    @property
+    def date_is_incomplete(self) -> bool:
+        """No full date and no rhythm: "date incomplète", among the past events."""
+        undated = self.start_date is None or self.date_precision == DatePrecision.UNKNOWN
+        return undated and not self.is_recurring
 
     @property
     def has_full_date(self) -> bool:

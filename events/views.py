@@ -38,8 +38,10 @@ class EventListView(FilteredListView):
         context = super().get_context_data(**kwargs)
         context["period"] = self.filterset.period
         if self.filterset.period == "a-venir" and not self.filterset.errors:
-            # Events whose source gives no full date are listed apart, never guessed.
-            undated = self.filterset.undated(Event.objects.published().undated().for_list())
+            # Events whose source gives no full date but a rhythm (every year in November…)
+            # are listed apart, never guessed; the others are past events, "date incomplète".
+            recurring = Event.objects.published().recurring_undated().for_list()
+            undated = self.filterset.undated(recurring)
             context["undated"] = undated.order_by("title")[: settings.PAGE_SIZE]
         return context
 

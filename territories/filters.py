@@ -82,14 +82,20 @@ class TerritoryField(forms.CharField):
 
 
 class TerritoryFilter(django_filters.Filter):
-    """Keeps the rows inside a territory, through the queryset's `in_territory()`."""
+    """Keeps the rows of a territory, through the queryset method named `through`: by
+    default `in_territory()` (each list's own meaning of "in this territory": see the
+    README's "Open data"); schemes use `accessible_in()`."""
 
     field_class = TerritoryField
+
+    def __init__(self, *args, through: str = "in_territory", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.through = through
 
     def filter(self, qs, value):
         if value is None:
             return qs
-        return qs.in_territory(value)
+        return getattr(qs, self.through)(value)
 
 
 class BaseFilterSet(FastFormFilterSet):
@@ -152,6 +158,16 @@ class CollectiviteFilterSet(BaseFilterSet):
 
 
 class SchemeFilterSet(BaseFilterSet):
+    # What is accessible there, as on the territory's page and in the contact finder.
+    territoire = TerritoryFilter(
+        label=_("Territoire"),
+        through="accessible_in",
+        help_text=_(
+            "Commune, code postal, département, région ou intercommunalité : les dispositifs "
+            "qui y sont accessibles, ceux des collectivités qui le couvrent (sa région, son "
+            "département, son intercommunalité…) et ceux portés à l'intérieur."
+        ),
+    )
     funder = django_filters.ModelChoiceFilter(
         label=_("Financeur"),
         queryset=Collectivite.objects.published().order_by("name").only("pk", "slug", "name"),
@@ -173,6 +189,11 @@ class SchemeFilterSet(BaseFilterSet):
         label=_("Candidatures ouvertes aujourd'hui"),
         method="filter_open",
         widget=forms.CheckboxInput,
+        help_text=_(
+            "Seulement les dispositifs dont la source donne des dates de candidature qui "
+            "comprennent aujourd'hui. La plupart des sources n'en donnent pas : ces "
+            "dispositifs ne sont alors jamais comptés comme ouverts."
+        ),
     )
 
     class Meta:
@@ -186,6 +207,12 @@ class SchemeFilterSet(BaseFilterSet):
         if not value:
             return queryset
         return queryset.open_on(timezone.localdate())
+
+    @property
+    def open_only(self) -> bool:
+        """Whether the visitor asked for the schemes open today (the page says what it
+        means)."""
+        return bool(self.is_bound and self.form.is_valid() and self.form.cleaned_data["ouvert"])
 
 
 class BudgetComparisonFilterSet(FastFormFilterSet):

@@ -202,6 +202,10 @@ def load_scheme(
     loader: Loader, where: str, collectivite: Collectivite, row: dict, default_sources
 ) -> None:
     slug = row.get("slug") or slugify(row["name"])
+    # An end year the source determines without writing it says from what (end_year_note).
+    end_year_inferred = bool(row.get("end_year_inferred"))
+    if end_year_inferred and not (row.get("end_year") and row.get("end_year_note")):
+        raise SeedError(f"{where} ({slug}) : année de fin déduite sans end_year ni end_year_note")
     scheme = loader.upsert(
         Scheme,
         {"slug": slug},
@@ -216,6 +220,8 @@ def load_scheme(
             "period_label": str(row.get("period_label") or ""),
             "start_year": row.get("start_year"),
             "end_year": row.get("end_year"),
+            "end_year_inferred": end_year_inferred,
+            "end_year_note": str(row.get("end_year_note") or ""),
             "opens_on": parse_date(row.get("opens_on"), where),
             "closes_on": parse_date(row.get("closes_on"), where),
             "amount": row.get("amount"),

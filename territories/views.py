@@ -17,8 +17,9 @@ from territories.models import Budget, Collectivite, Scheme, Territory, Territor
 
 
 def services_for(territory: Territory) -> dict:
-    """What a project holder of `territory` needs: contacts (for a commune) and schemes."""
-    schemes = Scheme.objects.published().available_in(territory)
+    """What a project holder of `territory` needs: contacts (for a commune) and the schemes
+    accessible there (the same as the schemes list's `territoire`)."""
+    schemes = Scheme.objects.published().accessible_in(territory)
     context = {
         "schemes": schemes.nearest_first()[: settings.PAGE_SIZE],
         "scheme_count": bounded_count(schemes),
@@ -102,10 +103,11 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
                 alternative=Territory.objects.insee_alternative(query),
             )
         if communes and len(communes) <= self.max_communes:
-            schemes = Scheme.objects.published().available_in_all(communes)
+            # The schemes accessible in every one of them (the schemes list's `territoire`).
+            schemes = Scheme.objects.published().accessible_in(*communes)
             context.update(
                 answer=answer_for(communes),
-                schemes=schemes[: settings.PAGE_SIZE],
+                schemes=schemes.nearest_first()[: settings.PAGE_SIZE],
                 scheme_count=bounded_count(schemes),
             )
         if len(communes) == 1:

@@ -37,21 +37,55 @@ class SchemeKind(models.TextChoices):
     RESEAU = "reseau", _("Réseau ou démarche collective")
 
 
-class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
-    def available_in(self, territory: Territory):
-        """Schemes a project holder of `territory` may apply to (their area covers it)."""
-        return self.filter(territory__member_links__member=territory)
+def _area_in(territories) -> Q:
+    """The scheme's area (its covered territory, else its carrier's) is one of
+    `territories` (a subquery of territory ids)."""
+    return Q(territory__in=territories) | Q(
+        territory__isnull=True, collectivite__territory__in=territories
+    )
 
-    def available_in_all(self, communes: list[Territory]):
-        """Schemes every one of `communes` may apply to, the most local first."""
-        covering_all = (
-            TerritoryInclusion.objects.filter(member__in=communes)
-            .values("container_id")
-            .annotate(communes=models.Count("member_id", distinct=True))
-            .filter(communes=len(communes))
-            .values("container_id")
-        )
-        return self.filter(territory__in=covering_all).nearest_first()
+
+def _common(links, column: str, territories: list[Territory]):
+    """The `column` ids (container_id or member_id) that `links` (inclusions filtered on
+    the other side, by `territories`) relate to every one of `territories`."""
+    other = "member_id" if column == "container_id" else "container_id"
+    if len(territories) == 1:
+        return links.values(column)
+    return (
+        links.values(column)
+        .annotate(reached=models.Count(other, distinct=True))
+        .filter(reached=len(territories))
+        .values(column)
+    )
+
+
+def over_condition(day: datetime.date) -> Q:
+    """A scheme's period is over on `day`: its last year (`end_year`, given or determined
+    by its source) is past, or its application window closed."""
+    return Q(end_year__lt=day.year) | Q(closes_on__lt=day)
+
+
+class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
+    def accessible_in(self, *territories: Territory):
+        """What "the schemes of this territory" means everywhere (the list's `territoire`,
+        its exports, the API, the alerts, the territory page, the contact finder, the
+        widget, the search): the schemes a project holder of each of `territories` may
+        turn to. Their area — the territory they cover, else their carrier's — either
+        covers it (the schemes of its région, its département, its intercommunality…) or
+        lies inside it (the schemes carried there). For several territories (the communes
+        of a postal code), those accessible in every one of them.
+        """
+        if not territories:
+            return self.none()
+        ids = [territory.pk for territory in territories]
+        links = TerritoryInclusion.objects
+        covering = _common(links.filter(member__in=ids), "container_id", territories)
+        inside = _common(links.filter(container__in=ids), "member_id", territories)
+        return self.filter(_area_in(covering) | _area_in(inside))
+
+    def around(self, territory: Territory):
+        """Schemes found by territory in the site search: those accessible there."""
+        return self.accessible_in(territory)
 
     def funded_by(self, collectivite: Collectivite):
         """Schemes `collectivite` carries or co-funds."""
@@ -64,16 +98,37 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         return self.filter(pk__in=co_funded).exclude(collectivite=collectivite)
 
     def nearest_first(self):
-        """The most local schemes first (a commune's, then its EPCI's… then the région's)."""
-        return self.select_related("collectivite", "territory").order_by(
-            "territory__rank", "name", "pk"
+        """The current schemes first (see current_first()), the most local first (a
+        commune's, then its EPCI's… then the région's)."""
+        return (
+            self.select_related("collectivite", "territory")
+            .current_first()
+            .order_by("period_over", "territory__rank", "name", "pk")
         )
 
     def open_on(self, day: datetime.date):
-        """Schemes whose application window, when dated, includes `day`."""
+        """Schemes whose application window, as their source dates it, includes `day`
+        ("Candidatures ouvertes aujourd'hui"): a scheme whose source gives no dates of
+        application is never counted open, whatever its period."""
         return self.filter(
             Q(opens_on__lte=day) | Q(opens_on__isnull=True, closes_on__isnull=False),
             Q(closes_on__gte=day) | Q(closes_on__isnull=True, opens_on__isnull=False),
+        ).exclude(over_condition(day))
+
+    def over_on(self, day: datetime.date):
+        """Schemes whose period, as their source gives it (or as it determines it), is over
+        on `day`: their last year is past, or their applications closed."""
+        return self.filter(over_condition(day))
+
+    def current_first(self, day: datetime.date | None = None):
+        """Annotated with `period_over` (see over_on()), to list the current schemes first."""
+        day = day or timezone.localdate()
+        return self.annotate(
+            period_over=models.Case(
+                models.When(over_condition(day), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
         )
 
     def search(self, query: str):
@@ -91,10 +146,12 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         )
 
     def for_list(self):
+        """By name, the current schemes first (see current_first())."""
         return (
             self.select_related("collectivite", "territory")
             .prefetch_related("themes")
-            .order_by("name", "pk")
+            .current_first()
+            .order_by("period_over", "name", "pk")
         )
 
     def for_search(self):
@@ -162,7 +219,25 @@ class Scheme(CollectiviteRecord):
     )
     period_label = models.CharField("période (libellé de la source)", max_length=200, blank=True)
     start_year = models.PositiveSmallIntegerField("année de début", null=True, blank=True)
-    end_year = models.PositiveSmallIntegerField("année de fin", null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField(
+        "année de fin",
+        null=True,
+        blank=True,
+        help_text="Dernière année de la période, telle que la source la donne ou la détermine : "
+        "passée, le dispositif est présenté comme terminé.",
+    )
+    end_year_inferred = models.BooleanField(
+        "année de fin déduite",
+        default=False,
+        help_text="Cochée quand la source n'écrit pas l'année de fin mais la détermine "
+        "(« 2019 » et « sur 3 ans » : 2021) ; le site le dit.",
+    )
+    end_year_note = models.CharField(
+        "d'où vient l'année de fin",
+        max_length=300,
+        blank=True,
+        help_text="Les mots de la source, et le raisonnement quand l'année est déduite.",
+    )
     opens_on = models.DateField("candidatures à partir du", null=True, blank=True)
     closes_on = models.DateField("candidatures jusqu'au", null=True, blank=True)
     amount = models.PositiveBigIntegerField("montant (€)", null=True, blank=True)
@@ -193,6 +268,10 @@ class Scheme(CollectiviteRecord):
                 | Q(end_year__gte=models.F("start_year")),
                 name="scheme_years_ordered",
             ),
+            models.CheckConstraint(
+                condition=Q(end_year_inferred=False) | Q(end_year__isnull=False),
+                name="scheme_inferred_end_year_given",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,16 +285,31 @@ class Scheme(CollectiviteRecord):
             raise ValidationError({"closes_on": "La clôture précède l'ouverture."})
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise ValidationError({"end_year": "L'année de fin précède l'année de début."})
+        if self.end_year_inferred and not (self.end_year and self.end_year_note):
+            raise ValidationError(
+                {"end_year_note": "Une année de fin déduite dit de quoi elle est déduite."}
+            )
 
     @property
     def is_open_today(self) -> bool:
         return self.is_open_on(timezone.localdate())
 
     def is_open_on(self, day: datetime.date) -> bool:
-        if self.opens_on is None and self.closes_on is None:
+        if (self.opens_on is None and self.closes_on is None) or self.is_over_on(day):
             return False
         return (self.opens_on is None or self.opens_on <= day) and (
             self.closes_on is None or day <= self.closes_on
+        )
+
+    @property
+    def is_over(self) -> bool:
+        """Whether the scheme's period is over today (see SchemeQuerySet.over_on())."""
+        return self.is_over_on(timezone.localdate())
+
+    def is_over_on(self, day: datetime.date) -> bool:
+        return bool(
+            (self.end_year is not None and self.end_year < day.year)
+            or (self.closes_on is not None and self.closes_on < day)
         )
 
     @property

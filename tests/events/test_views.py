@@ -64,6 +64,15 @@ def test_agenda_past_lists_past_events_newest_first(client, now):
 
 def test_undated_events_are_listed_apart_and_never_guessed(client, now):
     EventFactory(
+        title="Tous les ans en novembre",
+        start_date=None,
+        date_precision="unknown",
+        date_label="Tous les ans au mois de Novembre",
+        recurrence="yearly",
+    )
+    # A day and month without a year, and no rhythm: a past event, "date incomplète"
+    # (tests/events/test_incomplete_dates.py).
+    EventFactory(
         title="Le 22 novembre",
         start_date=None,
         date_precision="unknown",
@@ -73,7 +82,7 @@ def test_undated_events_are_listed_apart_and_never_guessed(client, now):
     response = client.get("/evenements/")
 
     assert titles(response) == []
-    assert [e.title for e in response.context["undated"]] == ["Le 22 novembre"]
+    assert [e.title for e in response.context["undated"]] == ["Tous les ans en novembre"]
     assert "Dates à préciser" in response.content.decode()
 
 
