@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from alerts.models import Delivery, Subscription
-from alerts.searches import SectionChanges, canonical_page_url
+from alerts.searches import SectionChanges, canonical_page_url, mail_summary
 
 # The e-mails are written in French, whatever the language of the page that asked for them.
 LANGUAGE = "fr"
@@ -37,6 +37,11 @@ def _message(
     unsubscribe_url = absolute(subscription.get_unsubscribe_path())
     context = {
         "subscription": subscription,
+        # Never the stored summary: free text is left out of the e-mails (see
+        # SavedSearch.mail_summary), and summaries stored before may hold it.
+        "search_summary": mail_summary(
+            search_list=subscription.search_list, query=subscription.query
+        ),
         "search_url": absolute(canonical_page_url(subscription.search_list, subscription.query)),
         "manage_url": absolute(subscription.get_manage_path()),
         "unsubscribe_url": unsubscribe_url,

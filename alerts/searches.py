@@ -8,6 +8,7 @@ the list shows.
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -117,18 +118,70 @@ class TerritoryPageForm(forms.Form):
     territoire = TerritoryField(label=_("Territoire"))
 
 
+# The most characters of a filter typed freely (keywords, legal form…) shown on the site's
+# pages, on one line.
+EXCERPT_LENGTH = 40
+
+
+def excerpt(text: str) -> str:
+    """`text` on one line, at most EXCERPT_LENGTH characters, in French quotes: control and
+    format characters (line breaks, bidirectional overrides, zero-width…) become spaces,
+    runs of spaces one space."""
+    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    line = " ".join(kept.split())
+    if len(line) > EXCERPT_LENGTH:
+        line = line[: EXCERPT_LENGTH - 1].rstrip() + "…"
+    return f"« {line} »"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One filter of a saved search as it reads: its label, and its value either named by
+    the site (a territory, a theme, a choice from a list, a date) or typed freely."""
+
+    label: str
+    shown: str
+    free_text: bool = False
+
+    def reads(self, *, free_text: str | None = None) -> str:
+        """`Label : value`; a value typed freely reads `free_text` when given."""
+        shown = free_text if self.free_text and free_text is not None else self.shown
+        return f"{self.label} : {shown}"
+
+
 @dataclass
 class SavedSearch:
     """A list and its valid filters, normalised, as a subscription stores them."""
 
     search_list: str
     query: str
-    summary: str
+    criteria: list[Criterion] = field(default_factory=list)
     territory: Territory | None = field(default=None)
 
     @property
     def label(self) -> str:
         return AlertList(self.search_list).label
+
+    @property
+    def summary(self) -> str:
+        """How the filters read on the site's pages (and as stored): free text as a short
+        one-line excerpt."""
+        return " · ".join(criterion.reads() for criterion in self.criteria)
+
+    @property
+    def mail_summary(self) -> str:
+        """How the filters read in the e-mails: free text is not echoed at all.
+
+        Confirmation and reminder e-mails go to whatever address was typed on the form,
+        sent from the site's domain: anything typed in the search would reach that inbox,
+        a relay for phishing text (up to 320 characters of q and forme, line breaks
+        included, were copied verbatim). Even a 40-character excerpt can carry "call this
+        number" or a link that mail clients make clickable, so no excerpt either; the
+        filters chosen from lists are named by their labels, and the recipient who did ask
+        knows what they typed (the pages behind the e-mail's links show it)."""
+        return " · ".join(
+            criterion.reads(free_text=str(_("(texte libre)"))) for criterion in self.criteria
+        )
 
     def url(self) -> str:
         """The page of the site that shows this search."""
@@ -165,24 +218,29 @@ def _errors(form) -> list[str]:
     return messages
 
 
-def _shown(field: forms.Field, value, raw: str) -> str:
+def _criterion(field: forms.Field, value, raw: str) -> Criterion:
     """How a filter's value reads for people."""
     if isinstance(value, models.Model):
-        return str(value)
+        return Criterion(field.label, str(value))
     if value is True:
-        return str(_("oui"))
+        return Criterion(field.label, str(_("oui")))
     if isinstance(value, datetime.date):
-        return formats.date_format(value, "j F Y")
+        return Criterion(field.label, formats.date_format(value, "j F Y"))
     choices = getattr(field, "choices", None)
     if choices:
-        return str(dict(choices).get(raw, raw))
-    return raw
+        # Validated: one of the list's values.
+        return Criterion(field.label, str(dict(choices).get(raw, raw)))
+    if not isinstance(value, str):
+        # Parsed into something else (a zone of the map: four numbers): its characters
+        # are the parser's, only its spaces are dropped.
+        return Criterion(field.label, "".join(raw.split()))
+    return Criterion(field.label, excerpt(raw), free_text=True)
 
 
-def _normalised(form) -> tuple[list[tuple[str, str]], list[str]]:
+def _normalised(form) -> tuple[list[tuple[str, str]], list[Criterion]]:
     """The valid, non-empty filters of a bound, valid `form`: (name, value) pairs in the
     form's order, and how they read."""
-    pairs, parts = [], []
+    pairs, criteria = [], []
     for name, form_field in form.fields.items():
         if name in IGNORED_PARAMETERS:
             continue
@@ -190,14 +248,14 @@ def _normalised(form) -> tuple[list[tuple[str, str]], list[str]]:
         if value in (None, "", False, []):
             continue
         if isinstance(value, Territory):
-            raw, shown = value.short_slug, str(value)
+            raw, criterion = value.short_slug, Criterion(form_field.label, str(value))
         else:
             raw = str(form.data.get(name, "")).strip()
-            shown = _shown(form_field, value, raw)
+            criterion = _criterion(form_field, value, raw)
         if raw:
             pairs.append((name, raw))
-            parts.append(f"{form_field.label} : {shown}")
-    return pairs, parts
+            criteria.append(criterion)
+    return pairs, criteria
 
 
 def saved_search(*, search_list: str, params: QueryDict) -> SavedSearch:
@@ -212,9 +270,14 @@ def saved_search(*, search_list: str, params: QueryDict) -> SavedSearch:
     if not form.is_valid():
         territory_field = form.fields.get("territoire")
         raise InvalidSearch(_errors(form), getattr(territory_field, "matches", []))
-    pairs, parts = _normalised(form)
-    query, summary = urlencode(pairs), " · ".join(parts)
-    if len(query) > QUERY_MAX_LENGTH or len(summary) > SUMMARY_MAX_LENGTH:
+    pairs, criteria = _normalised(form)
+    search = SavedSearch(
+        search_list=search_list,
+        query=urlencode(pairs),
+        criteria=criteria,
+        territory=form.cleaned_data.get("territoire"),
+    )
+    if len(search.query) > QUERY_MAX_LENGTH or len(search.summary) > SUMMARY_MAX_LENGTH:
         raise InvalidSearch(
             [
                 str(
@@ -226,12 +289,17 @@ def saved_search(*, search_list: str, params: QueryDict) -> SavedSearch:
                 )
             ]
         )
-    return SavedSearch(
-        search_list=search_list,
-        query=query,
-        summary=summary,
-        territory=form.cleaned_data.get("territoire"),
-    )
+    return search
+
+
+def mail_summary(*, search_list: str, query: str) -> str:
+    """How a stored search's filters read in the e-mails (SavedSearch.mail_summary), worked
+    out anew from its query: a summary stored before free text was left out may hold it.
+    Empty if the search is no longer valid."""
+    try:
+        return saved_search(search_list=search_list, params=QueryDict(query)).mail_summary
+    except InvalidSearch:
+        return ""
 
 
 @dataclass

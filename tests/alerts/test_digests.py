@@ -504,3 +504,22 @@ def test_an_alert_unsubscribed_during_the_run_is_skipped_and_the_others_sent(
         (alerts[0].pk, "sent"),
         (alerts[2].pk, "sent"),
     ]
+
+
+def test_a_digest_describes_its_search_anew_never_from_the_stored_summary(smtp, scenario):
+    """A summary stored before free text was left out of the e-mails may hold it (line
+    breaks, links): the e-mails describe the search from its query."""
+    alert = subscription(since=scenario["since"])
+    Subscription.objects.filter(pk=alert.pk).update(
+        summary="Mots-clés : Votre compte expire\nhttps://essdir-login.example/ · Thème : Réemploi"
+    )
+
+    run()
+
+    [message] = smtp.messages
+    text, page = text_of(message), html_of(message)
+    assert text.splitlines()[0] == (
+        "Les nouveautés de votre alerte « Acteurs de l'ESS » — Thème : Réemploi"
+    )
+    assert "<p>Thème : Réemploi</p>" in page
+    assert "essdir-login" not in text + page

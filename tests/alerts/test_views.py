@@ -1,7 +1,7 @@
 import html
 import logging
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -523,3 +523,56 @@ def test_an_address_without_one_safe_spelling_is_refused_with_the_reason(
     assert Subscription.objects.count() == 0
     assert SubscriptionAttempt.objects.count() == 0
     assert smtp.messages == []
+
+
+PHISHING = {
+    "territoire": "commune-54528",
+    "q": (
+        "Votre compte essdir expire aujourd'hui.\r\n"
+        "Reconnectez-vous : https://essdir-login.example/connexion\n\nL'équipe essdir"
+    ),
+    "forme": "SCOP\nAppelez le 08 99 00 00 00",
+}
+
+
+def test_free_text_of_a_search_is_not_relayed_by_its_e_mails(smtp, post_alert):
+    """Attack: up to ~320 characters of q and forme, line breaks included, were copied
+    verbatim into the confirmation e-mail, sent to any address typed: a relay for
+    phishing text. Free text is left out of the e-mails; filters chosen from lists are
+    named by their labels."""
+    post_alert(query=f"liste=acteurs&{urlencode(PHISHING)}")
+    confirm(subscription=Subscription.objects.get())
+    post_alert(query=f"liste=acteurs&{urlencode(PHISHING)}")  # the reminder, once confirmed
+
+    confirmation, reminder = smtp.messages
+    assert text_of(confirmation).splitlines()[2:4] == [
+        "Vous avez demandé à être prévenu des nouveautés de cette recherche de l'annuaire essdir :",
+        "Acteurs de l'ESS — Mots-clés : (texte libre) · Territoire : Toul (54528) · "
+        "Forme juridique : (texte libre)",
+    ]
+    assert text_of(reminder).splitlines()[3] == text_of(confirmation).splitlines()[3]
+    assert (
+        "Acteurs de l'ESS — Mots-clés : (texte libre) · Territoire : Toul (54528) · "
+        "Forme juridique : (texte libre)</p>" in html.unescape(html_of(confirmation))
+    )
+    for message in (confirmation, reminder):
+        everything = message.as_string() + text_of(message) + html_of(message)
+        for typed in [
+            "compte",
+            "expire",
+            "Reconnectez",
+            "essdir-login",
+            "Appelez",
+            "08 99",
+            "SCOP",
+        ]:
+            assert typed not in everything
+
+
+def test_the_site_shows_free_text_on_one_short_line(client):
+    response = client.get(f"/alertes/creer/?liste=acteurs&{urlencode(PHISHING)}")
+
+    assert response.context["search"].summary == (
+        "Mots-clés : « Votre compte essdir expire aujourd'hui.… » · Territoire : Toul (54528) · "
+        "Forme juridique : « SCOP Appelez le 08 99 00 00 00 »"
+    )
