@@ -6,14 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from actors.models import (
-    Actor,
-    ActorPlace,
-    Establishment,
-    ImportRun,
-    MapCell,
-    TerritoryPanorama,
-)
+from actors.models import Actor, ActorPlace, Establishment, MapCell, TerritoryPanorama
 from actors.sirene.synthetic import (
     establishment_row,
     synthetic_siren,
@@ -200,6 +193,8 @@ def snapshot() -> dict[str, list]:
 
 def wipe() -> None:
     """Empty what the imports wrote, to run another scenario in the same test."""
+    from actors.models import ImportRun
+
     for model in (ImportRun, MapCell, TerritoryPanorama, ActorPlace, Establishment):
         model.objects.all().delete()
     Actor.objects.all().delete()
