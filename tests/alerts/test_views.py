@@ -6,7 +6,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from alerts.models import Delivery, Frequency, Subscription, SubscriptionAttempt
-from alerts.services import confirm
+from alerts.services import confirm, unsubscribe_all
 from tests.alerts.conftest import html_of, text_of
 from tests.conftest import HttpsClient
 from tests.factories import ThemeFactory
@@ -576,3 +576,20 @@ def test_the_site_shows_free_text_on_one_short_line(client):
         "Mots-clés : « Votre compte essdir expire aujourd'hui.… » · Territoire : Toul (54528) · "
         "Forme juridique : « SCOP Appelez le 08 99 00 00 00 »"
     )
+
+
+def test_unsubscribe_all_deletes_every_alert_of_the_address_and_their_deliveries():
+    mine = [make_subscription(query="q=a"), make_subscription(query="q=b")]
+    confirm(subscription=mine[0])
+    Delivery.objects.create(
+        subscription=mine[0],
+        period="2026-W48",
+        window_start=mine[0].sent_until,
+        window_end=mine[0].sent_until,
+    )
+    theirs = make_subscription(email="dominique@example.org")
+
+    assert unsubscribe_all(subscription=mine[1]) == 2
+
+    assert list(Subscription.objects.all()) == [theirs]
+    assert Delivery.objects.count() == 0
