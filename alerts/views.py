@@ -13,18 +13,8 @@ from alerts.forms import DeleteForm, SubscriptionForm
 from alerts.models import Subscription
 from alerts.searches import InvalidSearch, ListForm, page_url, saved_search
 from alerts.services import RateLimited, confirm, subscribe, unsubscribe
+from core.clients import client_address
 from core.views import query_string
-
-
-def client_address(request) -> str:
-    """The visitor's network address. Behind the reverse proxy (BEHIND_PROXY), the one the
-    proxy appended last to X-Forwarded-For: earlier entries come from the client and may lie,
-    and REMOTE_ADDR is the proxy itself, which would put every visitor under one limit."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
-    return request.META.get("REMOTE_ADDR", "")
 
 
 class SavedSearchMixin:

@@ -236,7 +236,7 @@ def test_alerts_are_rate_limited_per_network_address(settings, smtp, post_alert)
 
 def test_behind_the_proxy_the_limit_is_per_visitor_not_per_proxy(settings, smtp, post_alert):
     settings.ALERTS_PER_IP = 1
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.BEHIND_PROXY = True
     proxy = {"REMOTE_ADDR": "127.0.0.1"}
 
     first = post_alert(HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
