@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class ActorsConfig(AppConfig):
     name = "actors"
     verbose_name = "Acteurs de l'ESS"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save, pre_delete, pre_save
+
+        from actors import services
+        from actors.models import Actor
+
+        # The map's precomputed cells follow what staff publish, hide or delete, at once.
+        pre_save.connect(services.remember_whether_public, sender=Actor, dispatch_uid="map_pre")
+        post_save.connect(services.follow_publicity, sender=Actor, dispatch_uid="map_post")
+        pre_delete.connect(services.forget_deleted, sender=Actor, dispatch_uid="map_delete")

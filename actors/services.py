@@ -1,6 +1,7 @@
 """Writes with side effects on actors that staff and visitors make: public proposals and
-their moderation, hiding structures. The SIRENE import is in actors/sirene/, the data
-derived from the whole directory in actors/derived.py."""
+their moderation, hiding structures, and the map's precomputed cells kept in step with
+what the public sees. The SIRENE import is in actors/sirene/, the data derived from the
+whole directory in actors/derived.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,20 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.text import slugify
 
 from actors.derived import refresh_actor_places
-from actors.models import Actor, ActorProposal, ProposalStatus
+from actors.models import (
+    MAP_CELL_DEGREES,
+    Actor,
+    ActorProposal,
+    Establishment,
+    MapCell,
+    ProposalStatus,
+)
 from territories.models import PublicationStatus
 
 PROPOSALS_PER_ADDRESS = 3
@@ -114,3 +124,99 @@ def reject_proposal(*, proposal: ActorProposal, reason: str, moderator: Abstract
     proposal.moderated_at = timezone.now()
     proposal.moderated_by = moderator
     proposal.save(update_fields=["status", "rejection_reason", "moderated_at", "moderated_by"])
+
+
+# --- The map's precomputed cells follow what the public sees, at once -----------------------
+#
+# MapCell counts the located, open establishments of the structures the public sees; it is
+# rebuilt nightly and after every import (actors.derived.refresh_map_cells). Between two
+# rebuilds, staff publish, unpublish, archive, hide, show and delete structures: each such
+# change moves the structure's establishments into or out of the cells in the same
+# transaction, so that the national and regional clusters count what the list and the
+# close-up map show. The Actor signals below catch every way staff write (the admin's form
+# and actions, set_hidden, set_status, deletions, history restores); the import writes in
+# bulk, without signals, and rebuilds the cells itself.
+
+
+def is_public(status: str, hidden: bool) -> bool:
+    """Whether the public sees a structure (Actor.objects.published())."""
+    return status == PublicationStatus.PUBLISHED and not hidden
+
+
+def shift_map_cells(actor_ids, sign: int) -> int:
+    """Add (`sign` 1) or take out (-1) the located, open establishments of `actor_ids` to or
+    from the map's precomputed cells; returns how many establishments moved.
+
+    Counts and mean positions stay exact; a cell's zone grows with what is added and keeps
+    its extent when establishments leave it (the next rebuild tightens it); a cell left
+    empty goes. Nothing is done before the cells were first computed (the map then groups
+    the establishments themselves). One query per cell touched, each an atomic UPDATE, so
+    that two staff edits at once both count."""
+    ids = list(actor_ids)
+    if not ids or not MapCell.objects.exists():
+        return 0
+    groups = (
+        Establishment.objects.active()
+        .filter(actor__in=ids, latitude__isnull=False, longitude__isnull=False)
+        .grid_clusters(MAP_CELL_DEGREES, MAP_CELL_DEGREES)
+    )
+    moved = 0
+    for group in groups:
+        count = group["count"] * sign
+        lon_sum, lat_sum = group["lon"] * count, group["lat"] * count
+        cell = MapCell.objects.filter(gx=int(group["gx"]), gy=int(group["gy"]))
+        changes = {
+            "count": F("count") + count,
+            # Every right-hand side reads the row as it was: the old count and means.
+            "lon": (F("lon") * F("count") + Value(lon_sum)) / (F("count") + count),
+            "lat": (F("lat") * F("count") + Value(lat_sum)) / (F("count") + count),
+        }
+        if sign > 0:
+            changes |= {
+                "west": Least("west", Value(group["west"])),
+                "south": Least("south", Value(group["south"])),
+                "east": Greatest("east", Value(group["east"])),
+                "north": Greatest("north", Value(group["north"])),
+            }
+            if not cell.update(**changes):
+                MapCell.objects.create(
+                    gx=int(group["gx"]),
+                    gy=int(group["gy"]),
+                    **{key: group[key] for key in ("count", "lon", "lat")},
+                    **{key: group[key] for key in ("west", "south", "east", "north")},
+                )
+        elif cell.filter(count__gt=-count).update(**changes) == 0:
+            cell.delete()  # its last establishments left
+        moved += group["count"]
+    return moved
+
+
+def remember_whether_public(sender, instance: Actor, raw=False, update_fields=None, **kwargs):
+    """pre_save: whether the public saw the structure before this write (one query, only
+    when the write may change it)."""
+    instance._was_public = None
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not {"status", "hidden"} & set(update_fields):
+        return
+    before = Actor.objects.filter(pk=instance.pk).values_list("status", "hidden").first()
+    instance._was_public = before is not None and is_public(*before)
+
+
+def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs):
+    """post_save: a structure the public starts or stops seeing enters or leaves the map's
+    cells (a new one has no establishment yet, unless restored from the history)."""
+    was_public = False if created else getattr(instance, "_was_public", None)
+    instance._was_public = None
+    if raw or was_public is None:
+        return
+    now_public = is_public(instance.status, instance.hidden)
+    if now_public != was_public:
+        shift_map_cells([instance.pk], 1 if now_public else -1)
+
+
+def forget_deleted(sender, instance: Actor, **kwargs):
+    """pre_delete: a public structure's establishments leave the map's cells before they
+    are deleted with it."""
+    if is_public(instance.status, instance.hidden):
+        shift_map_cells([instance.pk], -1)
