@@ -73,6 +73,7 @@ def import_sirene(
     the job. A dry run reads and compares, writes nothing, and takes no lock.
     """
     report = ImportReport(read=sirene.ReadReport(), dry_run=dry_run)
+    departements, regions = list(departements), list(regions)
     communes = Communes()
     area = communes.area(departements, regions)
     if dry_run:
@@ -81,9 +82,7 @@ def import_sirene(
     files = [runs.fingerprint("units", units), runs.fingerprint("establishments", establishments)]
     if geolocation is not None:
         files.append(runs.fingerprint("geolocation", geolocation))
-    area_record = (
-        {"departements": sorted(area.departements), "regions": sorted(area.regions)} if area else {}
-    )
+    area_record = runs.area_record(departements, regions)
     with runs.exclusive_run(kind=ImportRun.Kind.IMPORT, files=files, area=area_record) as run:
         pending = run.pending()
         earlier = runs.resumable(pending, files=files, area=area_record)

@@ -248,6 +248,26 @@ def finish(run: Run, *, steps: Iterable[str] = FINAL_STEPS) -> dict[str, int]:
     return counts
 
 
+def area_record(departements: Iterable[str] = (), regions: Iterable[str] = ()) -> dict:
+    """The area of a run as its record keeps it ({} for the whole country), codes written
+    as the import reads them."""
+    departements = sorted({code.strip().upper() for code in departements})
+    regions = sorted({code.strip() for code in regions})
+    return {"departements": departements, "regions": regions} if departements or regions else {}
+
+
+def last_import_of(files: list[dict], *, area: dict) -> ImportRun | None:
+    """The last completed import of exactly these files (same checksums) for this area."""
+    if not all("checksum" in entry for entry in files):
+        return None
+    for run in ImportRun.objects.filter(
+        kind=ImportRun.Kind.IMPORT, completed_at__isnull=False
+    ).order_by("-completed_at")[:50]:
+        if run.files == files and run.area == area:
+            return run
+    return None
+
+
 def resumable(pending: list[ImportRun], *, files: list[dict], area: dict) -> ImportRun | None:
     """The last unfinished import, when it read the same files for the same area and wrote
     everything they say: only its final steps remain (see FINAL_STEPS)."""
