@@ -49,6 +49,32 @@ class FastFormFilterSet(django_filters.FilterSet):
         return self._form
 
     @cached_property
+    def active_count(self) -> int:
+        """How many filters the visitor set, read from the form's bound data ("Filtrer (2
+        actifs)"): a field counts unless blank, unticked or its default (the first choice
+        of a select that has no empty one, such as the events' period); the order of the
+        list is not a filter."""
+        if not self.is_bound:
+            return 0
+        count = 0
+        for name, field in self.form.fields.items():
+            if isinstance(self.filters.get(name), django_filters.OrderingFilter):
+                continue
+            value = self.form[name].data
+            if isinstance(value, str):
+                value = value.strip()
+            if not value:
+                continue
+            if isinstance(field, forms.ChoiceField) and not isinstance(
+                field, forms.ModelChoiceField
+            ):
+                first = next(iter(field.choices), None)
+                if first is not None and first[0] not in ("", None) and value == first[0]:
+                    continue
+            count += 1
+        return count
+
+    @cached_property
     def content_version(self) -> str | None:
         """The directory's content version, read once for all the form's option lists."""
         return content_version()
