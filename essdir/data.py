@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Max
-from django.urls import reverse
+from django.http import QueryDict
+from django.template.defaultfilters import filesizeformat
+from django.urls import resolve, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
+from core import downloads
 from events.models import Event
 from territories.models import Collectivite, Scheme
 
 LICENCE = "Licence Ouverte 2.0 (Etalab)"
 LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+
+
+@dataclass(frozen=True)
+class Part:
+    """A narrower selection its list shows by default, counted and exported apart: the
+    agenda's upcoming events."""
+
+    label: str
+    params: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -26,12 +43,32 @@ class Dataset:
     export: str  # URL name without the _csv / _json suffix
     licence: str = LICENCE
     licence_url: str = LICENCE_URL
+    parts: tuple[Part, ...] = ()
 
     def records(self):
         return self.queryset()
 
-    def url(self, file_format: str) -> str:
-        return reverse(f"{self.export}_{file_format}")
+    @property
+    def view_class(self):
+        """The list's export view (core.exports.ExportView): its FilterSet and export."""
+        return _view_class(f"{self.export}_csv")
+
+    @property
+    def everything(self) -> dict:
+        """The query that selects the whole dataset from its export (`periode=tous`)."""
+        return dict(self.view_class.export.everything)
+
+    def rows(self, params: dict | None = None):
+        """What the export gives for `params` (the whole dataset by default): the list's
+        FilterSet over the exported records, so that a count is its download's rows."""
+        query = QueryDict(urlencode(self.everything if params is None else params))
+        return self.view_class().filter(query).qs
+
+    def url(self, file_format: str, params: dict | None = None) -> str:
+        """The streamed export of the whole dataset (or of `params`)."""
+        path = reverse(f"{self.export}_{file_format}")
+        query = urlencode(self.everything if params is None else params)
+        return f"{path}?{query}" if query else path
 
     @property
     def url_csv(self) -> str:
@@ -40,6 +77,11 @@ class Dataset:
     @property
     def url_json(self) -> str:
         return self.url("json")
+
+
+@functools.cache
+def _view_class(url_name: str):
+    return resolve(reverse(url_name)).func.view_class
 
 
 DATASETS = [
@@ -87,23 +129,58 @@ DATASETS = [
         title="Agenda de l'ESS dans les territoires",
         description=(
             "Forums, rendez-vous d'affaires, conférences et rencontres de l'économie sociale "
-            "et solidaire (à venir par défaut ; « periode=tous » pour tout l'agenda)."
+            "et solidaire : tout l'agenda, passé et à venir (la liste du site et son export "
+            "montrent par défaut les événements à venir)."
         ),
         schema="Champs d'OpenAgenda (pas de schéma national)",
         schema_url="https://developers.openagenda.com/",
         queryset=lambda: Event.objects.published(),
         export="events:export",
+        parts=(Part(label=_("à venir"), params=(("periode", "a-venir"),)),),
     ),
 ]
 
 
 def dataset_facts(dataset: Dataset) -> dict:
-    """Row count and last update of `dataset`, for its description."""
-    records = dataset.records()
+    """What /donnees/ and the catalogue say of `dataset`: its rows (those of its streamed
+    export of everything, and of each part), last update, whether its export streams
+    within the bound, and its national files as last built (with their own rows)."""
+    bound = settings.EXPORT_STREAM_MAX_ROWS
+    count = dataset.rows().count()
+    manifest = downloads.read_manifest()
+    built = [manifest.get(downloads.public_name(dataset.slug, f)) for f in downloads.FORMATS]
+    files = [
+        {
+            "file": file,
+            "label": f"{file.format.upper()} (gzip)",
+            "url": file.url,
+            "size": filesizeformat(file.bytes),
+            "sha256": file.sha256,
+        }
+        for file in built
+        if file is not None
+    ]
     return {
         "dataset": dataset,
-        "count": records.count(),
-        "updated_at": records.aggregate(last=Max("updated_at"))["last"],
+        "count": count,
+        "updated_at": dataset.records().aggregate(last=Max("updated_at"))["last"],
+        "bound": bound,
+        "streamable": count <= bound,
+        "url_csv": dataset.url_csv,
+        "url_json": dataset.url_json,
+        "parts": [
+            {
+                "label": part.label,
+                "count": (part_count := dataset.rows(dict(part.params)).count()),
+                "streamable": part_count <= bound,
+                "url_csv": dataset.url("csv", dict(part.params)),
+                "url_json": dataset.url("json", dict(part.params)),
+            }
+            for part in dataset.parts
+        ],
+        "files": files,
+        "built_at": timezone.localtime(files[0]["file"].built_at) if files else None,
+        "built_rows": files[0]["file"].rows if files else None,
     }
 
 
@@ -126,21 +203,7 @@ def dcat_catalogue(facts: list[dict], base: str) -> dict:
                 "dct:conformsTo": {"@id": dataset.schema_url, "rdfs:label": dataset.schema},
                 **({"dct:modified": modified} if modified else {}),
                 "dcat:landingPage": {"@id": f"{base}/donnees/"},
-                "dcat:distribution": [
-                    {
-                        "@type": "dcat:Distribution",
-                        "dct:title": f"{dataset.title} ({file_format.upper()})",
-                        "dcat:accessURL": {"@id": base + dataset.url(file_format)},
-                        "dcat:downloadURL": {"@id": base + dataset.url(file_format)},
-                        "dcat:mediaType": media_type,
-                        "dct:format": file_format.upper(),
-                        "dct:license": {"@id": dataset.licence_url},
-                    }
-                    for file_format, media_type in (
-                        ("csv", "text/csv"),
-                        ("json", "application/json"),
-                    )
-                ],
+                "dcat:distribution": _distributions(fact, base),
             }
         )
     return {
@@ -149,6 +212,7 @@ def dcat_catalogue(facts: list[dict], base: str) -> dict:
             "dct": "http://purl.org/dc/terms/",
             "foaf": "http://xmlns.com/foaf/0.1/",
             "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "spdx": "http://spdx.org/rdf/terms#",
         },
         "@id": f"{base}/donnees/catalogue.jsonld",
         "@type": "dcat:Catalog",
@@ -158,3 +222,45 @@ def dcat_catalogue(facts: list[dict], base: str) -> dict:
         "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/FRA"},
         "dcat:dataset": datasets,
     }
+
+
+def _distributions(fact: dict, base: str) -> list[dict]:
+    """The national files as built (size, date, checksum), then the streamed export of the
+    whole dataset when it streams within the bound (or while no file is built)."""
+    dataset = fact["dataset"]
+    found = []
+    for entry in fact["files"]:
+        file = entry["file"]
+        found.append(
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": f"{dataset.title} ({file.format.upper()}, fichier complet gzip)",
+                "dcat:accessURL": {"@id": base + file.url},
+                "dcat:downloadURL": {"@id": base + file.url},
+                "dcat:mediaType": file.media_type,
+                "dcat:compressFormat": "application/gzip",
+                "dct:format": file.format.upper(),
+                "dcat:byteSize": file.bytes,
+                "spdx:checksum": {
+                    "@type": "spdx:Checksum",
+                    "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
+                    "spdx:checksumValue": file.sha256,
+                },
+                "dct:modified": file.built_at.isoformat(),
+                "dct:license": {"@id": dataset.licence_url},
+            }
+        )
+    if fact["streamable"] or not found:
+        found += [
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": f"{dataset.title} ({file_format.upper()}, export en direct)",
+                "dcat:accessURL": {"@id": base + dataset.url(file_format)},
+                "dcat:downloadURL": {"@id": base + dataset.url(file_format)},
+                "dcat:mediaType": media_type,
+                "dct:format": file_format.upper(),
+                "dct:license": {"@id": dataset.licence_url},
+            }
+            for file_format, media_type in downloads.MEDIA_TYPES.items()
+        ]
+    return found

@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from core.downloads import DownloadView
 from essdir import admin_views, legal, views
 from essdir.api import api
 from essdir.sitemaps import SITEMAPS
@@ -63,6 +64,8 @@ urlpatterns = [
     path("alertes/", include("alerts.urls")),
     path("integrer/", include("essdir.widget_urls")),
     path("api/", api.urls),
+    # The national files (core/downloads.py): one address whatever the language.
+    path("donnees/telechargements/<str:name>", DownloadView.as_view(), name="download"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
         "robots.txt",

@@ -81,4 +81,6 @@ EVENTS = Export(
     ),
     row=event_row,
     schema="OpenAgenda (champs), sans schéma national",
+    # Upcoming events by default, as on the agenda; the national file holds them all.
+    everything=(("periode", "tous"),),
 )

@@ -1,12 +1,54 @@
 """The reusers' page and its DCAT catalogue."""
 
+import csv
+import datetime
+import gzip
 import html
+import io
+import re
 
 import pytest
 
-from tests.factories import SchemeFactory
+from essdir.data import DATASETS
+from essdir.downloads import build_downloads
+from tests.factories import EventFactory, SchemeFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def downloads_root(settings, tmp_path):
+    """No national file unless a test builds it, in a folder of its own."""
+    settings.DOWNLOADS_ROOT = tmp_path / "downloads"
+    return settings.DOWNLOADS_ROOT
+
+
+def section(page: str, slug: str) -> str:
+    return re.search(rf'<section [^>]*id="{slug}">(.*?)</section>', page, re.S).group(1)
+
+
+def number(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def shown_counts(page: str, slug: str) -> tuple[int, list[int]]:
+    """The dataset's row count on /donnees/, and its parts' ("dont 3 à venir")."""
+    rows = re.search(r'<dd class="rows">(.*?)</dd>', section(page, slug), re.S).group(1)
+    total, *parts = rows.split(", dont ")
+    return number(total), [number(part) for part in parts]
+
+
+def live_csv_links(page: str, slug: str) -> list[str]:
+    exports = re.search(r'<dd class="live-exports">(.*?)</dd>', section(page, slug), re.S)
+    return [
+        html.unescape(href)
+        for href in re.findall(r'href="([^"]+)"', exports.group(1))
+        if ".csv" in href
+    ]
+
+
+def csv_rows(text: str) -> int:
+    return len(list(csv.DictReader(io.StringIO(text))))
 
 
 def test_data_page_lists_every_dataset_with_schema_licence_size_and_downloads(client):
@@ -43,4 +85,96 @@ def test_catalogue_is_dcat_json_ld(client):
     assert distribution["dcat:downloadURL"]["@id"] == "https://testserver/dispositifs/export.csv"
     assert distribution["dct:license"]["@id"] == (
         "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    )
+
+
+def test_each_count_shown_is_the_number_of_rows_of_its_download(client, seed, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 6, 1, 10, tzinfo=datetime.UTC))
+    EventFactory(title="Plus tard", start_date=datetime.date(2026, 9, 1))
+
+    page = html.unescape(client.get("/donnees/").content.decode())
+
+    for dataset in DATASETS:
+        total, parts = shown_counts(page, dataset.slug)
+        everything, *part_links = live_csv_links(page, dataset.slug)
+        streamed = b"".join(client.get(everything).streaming_content).decode()
+        assert csv_rows(streamed) == total, dataset.slug
+        assert len(parts) == len(part_links) == len(dataset.parts)
+        for count, link in zip(parts, part_links, strict=True):
+            part = b"".join(client.get(link).streaming_content).decode()
+            assert csv_rows(part) == count, link
+    # The agenda: every event (the default export gives the upcoming ones), one link away.
+    total, (upcoming,) = shown_counts(page, "evenements")
+    assert total == 45
+    assert 0 < upcoming < total
+    assert live_csv_links(page, "evenements")[0] == "/evenements/export.csv?periode=tous"
+    assert f"{total}, dont {upcoming} à venir" in page
+    assert "pas encore générés" in section(page, "acteurs")
+
+
+def test_each_national_file_holds_the_rows_shown(client, seed, downloads_root):
+    build_downloads()
+
+    page = html.unescape(client.get("/donnees/").content.decode())
+
+    for dataset in DATASETS:
+        total, _parts = shown_counts(page, dataset.slug)
+        files = section(page, dataset.slug)
+        built = re.search(r"générés le [^,]+, [^,]+, (\S+) lignes", files)
+        assert number(built.group(1)) == total, dataset.slug
+        for file_format in ("csv", "json"):
+            path = f"/donnees/telechargements/{dataset.slug}.{file_format}.gz"
+            assert f'href="{path}"' in files
+            response = client.get(path)
+            content = gzip.decompress(b"".join(response.streaming_content)).decode()
+            response.close()
+            if file_format == "csv":
+                assert csv_rows(content) == total, dataset.slug
+
+
+def test_the_national_files_are_listed_with_date_size_and_checksum(client, downloads_root):
+    SchemeFactory.create_batch(3)
+    (csv_file, json_file) = build_downloads(datasets=["dispositifs"])
+
+    page = html.unescape(client.get("/donnees/").content.decode())
+    english = html.unescape(client.get("/en/donnees/").content.decode())
+
+    schemes = section(page, "dispositifs")
+    assert "générés le" in schemes
+    assert ", 3 lignes" in schemes
+    assert re.search(r"CSV \(gzip\)</a>, [\d,]+\s(octets|Kio|Mio)", schemes)
+    assert csv_file.sha256[:16] in schemes and json_file.sha256[48:] in schemes
+    assert "pas encore générés" in section(page, "acteurs")
+    assert "not built yet" in section(english, "acteurs")
+
+
+def test_an_export_too_large_to_stream_is_not_offered_live(client, settings):
+    settings.EXPORT_STREAM_MAX_ROWS = 2
+    SchemeFactory.create_batch(3)
+
+    page = html.unescape(client.get("/donnees/").content.decode())
+
+    assert live_csv_links(page, "dispositifs") == []
+    assert "plus de 2 lignes, trop pour un export en direct" in section(page, "dispositifs")
+    assert live_csv_links(page, "evenements")[0] == "/evenements/export.csv?periode=tous"
+
+
+def test_the_catalogue_names_the_national_files_with_size_and_checksum(client):
+    SchemeFactory()
+    (csv_file, _json_file) = build_downloads(datasets=["dispositifs"])
+
+    catalogue = client.get("/donnees/catalogue.jsonld").json()
+
+    schemes = catalogue["dcat:dataset"][1]["dcat:distribution"]
+    national = schemes[0]
+    assert national["dcat:downloadURL"]["@id"] == (
+        "https://testserver/donnees/telechargements/dispositifs.csv.gz"
+    )
+    assert national["dcat:byteSize"] == csv_file.bytes
+    assert national["spdx:checksum"]["spdx:checksumValue"] == csv_file.sha256
+    assert national["dcat:compressFormat"] == "application/gzip"
+    assert schemes[2]["dcat:downloadURL"]["@id"] == "https://testserver/dispositifs/export.csv"
+    events = catalogue["dcat:dataset"][3]["dcat:distribution"]
+    assert events[0]["dcat:downloadURL"]["@id"] == (
+        "https://testserver/evenements/export.csv?periode=tous"
     )
