@@ -56,7 +56,7 @@ ESTABLISHMENTS_IN_ADMIN = 50
 @admin.register(Actor)
 class ActorAdmin(ScopedAdmin):
     owner_field = None
-    list_display = ["name", "family", "subtype", "territory", "status", "hidden", "checked_at"]
+    list_display = ["name", "family", "territory", "status", "hidden", "checked_at"]
     list_filter = ["status", "hidden", "sirene_state", "family", "subtype", "is_network", "themes"]
     search_fields = ["name", "slug", "siren", "siret"]
     list_select_related = ["territory"]
@@ -69,19 +69,16 @@ class ActorAdmin(ScopedAdmin):
     actions = [*ScopedAdmin.actions, "hide", "show"]
 
     def get_fieldsets(self, request, obj=None):
-        editable = [name for name in self.get_fields(request, obj) if name not in SIRENE_FIELDS]
-        return [
-            (None, {"fields": editable}),
-            (
-                "Répertoire SIRENE (INSEE)",
-                {
-                    "fields": SIRENE_FIELDS,
-                    "description": "Faits officiels tenus à jour par l'import du répertoire "
-                    "SIRENE, qui ne modifie jamais les autres champs. Pour compléter une "
-                    "fiche existante, saisissez son SIREN : le prochain import la remplit.",
-                },
-            ),
-        ]
+        sirene = (
+            "Répertoire SIRENE (INSEE)",
+            {
+                "fields": SIRENE_FIELDS,
+                "description": "Faits officiels tenus à jour par l'import du répertoire "
+                "SIRENE, qui ne modifie jamais les autres champs. Pour compléter une "
+                "fiche existante, saisissez son SIREN : le prochain import la remplit.",
+            },
+        )
+        return self.ordered_fieldsets(list(self.get_fields(request, obj)), [sirene])
 
     @admin.display(description="établissements (SIRENE)")
     def establishment_list(self, obj):

@@ -1,4 +1,5 @@
-"""Back-office pages of the project: the stale-records report, "view on site"."""
+"""Back-office pages of the project: its home (the work waiting for its staff), the
+stale-records report, "view on site"."""
 
 from __future__ import annotations
 
@@ -6,13 +7,104 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from actors.models import ActorProposal, ProposalStatus
+from core.publication import PublicationStatus
+from essdir import freshness
 from essdir.freshness import stale_records
 from territories import access
 from territories.models import Collectivite
+
+# How many pending proposals the home lists by name (the rest: through the list).
+PROPOSALS_SHOWN = 5
+
+
+def index(request):
+    """The admin's index, opening on what waits for the user (`workbench()`)."""
+    return admin.site.index(request, extra_context={"workbench": workbench(request)})
+
+
+def _counted(count: int, opts) -> str:
+    return f"{count} {opts.verbose_name if count == 1 else opts.verbose_name_plural}"
+
+
+def workbench(request) -> dict | None:
+    """What waits for the user, in the records they may manage (the admin's own querysets,
+    so scoped like every back-office view): drafts, records to check again (those of the
+    stale-records report) and pending public proposals, each kind counted, with a link to
+    its filtered change list. A constant number of queries, whatever the collectivités."""
+    user = request.user
+    network = access.is_network_admin(user)
+    if not (network or access.is_member(user)):
+        return None
+    today = timezone.localdate()
+    collectivites = freshness.collectivites_of(user)
+    drafts, to_review = [], []
+    for model in freshness.KEPT_MODELS:
+        records = admin.site.get_model_admin(model).get_queryset(request)
+        stale = freshness.to_review(freshness.kept_by(model, collectivites), today)
+        counts = records.aggregate(
+            drafts=Count("pk", filter=Q(status=PublicationStatus.DRAFT)),
+            to_review=Count("pk", filter=Q(pk__in=stale.values("pk"))),
+        )
+        opts = model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        if counts["drafts"]:
+            drafts.append(
+                {
+                    "label": _counted(counts["drafts"], opts),
+                    "count": counts["drafts"],
+                    "url": f"{changelist}?status__exact={PublicationStatus.DRAFT}",
+                }
+            )
+        if counts["to_review"]:
+            to_review.append(
+                {
+                    "label": _counted(counts["to_review"], opts),
+                    "count": counts["to_review"],
+                    "url": f"{changelist}?verification=a-revoir",
+                }
+            )
+    pending = (
+        admin.site.get_model_admin(ActorProposal)
+        .get_queryset(request)
+        .filter(status=ProposalStatus.PENDING)
+    )
+    if network:
+        scope = "tout le réseau"
+    else:
+        scope = ", ".join(
+            Collectivite.objects.filter(pk__in=collectivites)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+    return {
+        "scope": scope,
+        "drafts": drafts,
+        "drafts_total": sum(row["count"] for row in drafts),
+        "to_review": to_review,
+        "to_review_total": sum(row["count"] for row in to_review),
+        "proposals": [
+            {
+                "name": proposal.name,
+                "territory": proposal.territory,
+                "created_at": proposal.created_at,
+                "url": reverse("admin:actors_actorproposal_change", args=[proposal.pk]),
+            }
+            for proposal in pending.select_related("territory").order_by("-created_at", "-pk")[
+                :PROPOSALS_SHOWN
+            ]
+        ],
+        "proposals_total": pending.count(),
+        "proposals_url": reverse("admin:actors_actorproposal_changelist")
+        + f"?status__exact={ProposalStatus.PENDING}",
+        "stale_report_url": reverse("backoffice:stale_records"),
+    }
 
 
 def view_on_site(request, content_type_id: int, object_id: str):

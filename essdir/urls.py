@@ -44,6 +44,8 @@ site_patterns = [
 ]
 
 admin_patterns = [
+    # The admin's index, opening on the work waiting for the user.
+    path("", admin.site.admin_view(admin_views.index), name="index"),
     path(
         "r/<int:content_type_id>/<path:object_id>/",
         admin.site.admin_view(admin_views.view_on_site),

@@ -12,7 +12,8 @@ class ParticipationInline(ScopedInline, admin.TabularInline):
 
 @admin.register(Event)
 class EventAdmin(ScopedAdmin):
-    list_display = ["title", "kind", "start_date", "date_precision", "collectivite", "status"]
+    list_display = ["title", "kind", "start_date", "collectivite", "status", "checked_at"]
+    lead_fields = ["title", "status"]
     list_filter = ["status", "kind", "date_precision", "mois_ess", "schedule_status"]
     search_fields = ["title", "slug", "venue"]
     list_select_related = ["territory", "collectivite"]

@@ -1,3 +1,6 @@
+import datetime
+import decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -9,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper, ObjDiffDisplay
 
 from core import publication
 from core.publication import PublicationStatus
@@ -95,10 +99,66 @@ class FreshnessFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "a-revoir":
-            return queryset.stale(timezone.localdate())
+            # What the report and the back-office home count (essdir/freshness.py).
+            from essdir import freshness
+
+            kept = freshness.kept_by(queryset.model, freshness.collectivites_of(request.user))
+            to_review = freshness.to_review(kept, timezone.localdate())
+            return queryset.filter(pk__in=to_review.values("pk"))
         if self.value() == "jamais":
             return queryset.filter(checked_at__isnull=True)
         return queryset
+
+
+EMPTY = "(vide)"
+
+
+class FrenchDiffDisplay(ObjDiffDisplay):
+    def shortened_str(self, prefix: str, num_skipped_chars: int, suffix: str) -> str:
+        return f"{prefix}[… {num_skipped_chars} caractères …]{suffix}"
+
+
+class FrenchHistoryHelper(HistoricalRecordContextHelper):
+    """The changes of the history in French: labels, "(vide)", amounts in euros, yes/no."""
+
+    def format_delta_change(self, change):
+        import dataclasses
+
+        formatted = super().format_delta_change(change)
+        label = str(self.model._meta.get_field(change.field).verbose_name)
+        if self._is_amount(change.field):
+            label = label.removesuffix(" (€)")
+        return dataclasses.replace(formatted, field=label[:1].upper() + label[1:])
+
+    def _is_amount(self, name: str) -> bool:
+        field = self.model._meta.get_field(name)
+        return isinstance(
+            field, (models.IntegerField, models.DecimalField, models.FloatField)
+        ) and str(field.verbose_name).endswith("(€)")
+
+    def prepare_delta_change_value(self, change, value):
+        from django.utils import formats
+
+        from essdir.presentation import euros
+
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "" or value == []:
+            return EMPTY
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        if isinstance(value, bool):
+            return "oui" if value else "non"
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if self._is_amount(change.field):
+            return euros(value)
+        if isinstance(value, (datetime.date, datetime.time, decimal.Decimal, float)):
+            return formats.localize(value)
+        return value
+
+    def get_obj_diff_display(self):
+        return FrenchDiffDisplay(max_length=self.max_displayed_delta_change_chars)
 
 
 class ScopedInline:
@@ -141,6 +201,42 @@ class ScopedAdmin(SimpleHistoryAdmin, BaseAdmin):
     editors_may_add = True
     editors_may_delete = True
     actions = ["mark_checked", "publish", "archive"]
+
+    # The form opens on what names the record and its status; the sources come last.
+    lead_fields = ["name", "status"]
+    sources_fields = ["sources"]
+
+    # The history in French (templates/django/admin/simple_history/).
+    object_history_template = "admin/simple_history/object_history.html"
+    object_history_list_template = "admin/simple_history/object_history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return FrenchHistoryHelper(self.model, historical_record)
+
+    def get_fieldsets(self, request, obj=None):
+        if self.fieldsets:
+            return super().get_fieldsets(request, obj)
+        return self.ordered_fieldsets(list(self.get_fields(request, obj)))
+
+    def ordered_fieldsets(self, fields: list[str], sections=()) -> list:
+        """The name and status first, then the record's other fields, `sections`, and its
+        sources in a fieldset of their own (the large picker no longer opens the form)."""
+        in_sections = {name for _, options in sections for name in options["fields"]}
+        lead = [name for name in self.lead_fields if name in fields]
+        sources = [name for name in self.sources_fields if name in fields]
+        rest = [name for name in fields if name not in {*lead, *sources, *in_sections}]
+        fieldsets = [(None, {"fields": [*lead, *rest]}), *sections]
+        if sources:
+            fieldsets.append(
+                (
+                    "Sources",
+                    {
+                        "fields": sources,
+                        "description": "Les documents d'où viennent les informations de la fiche.",
+                    },
+                )
+            )
+        return fieldsets
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -413,7 +509,7 @@ class CollectiviteAdmin(ScopedAdmin):
     owner_field = None
     editors_may_add = False
     editors_may_delete = False
-    list_display = ["name", "kind", "territory", "status", "checked_at", "updated_at"]
+    list_display = ["name", "kind", "territory", "status", "checked_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "short_name", "slug"]
     list_select_related = ["territory"]
@@ -434,15 +530,8 @@ class CollectiviteAdmin(ScopedAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(ScopedAdmin):
-    list_display = [
-        "__str__",
-        "title",
-        "collectivite",
-        "role",
-        "is_central",
-        "status",
-        "checked_at",
-    ]
+    list_display = ["__str__", "title", "collectivite", "role", "status", "checked_at"]
+    lead_fields = ["name", "title", "status"]
     list_filter = [
         "status",
         "role",
@@ -464,7 +553,8 @@ class BudgetLineInline(ScopedInline, admin.TabularInline):
 
 @admin.register(Budget)
 class BudgetAdmin(ScopedAdmin):
-    list_display = ["__str__", "collectivite", "year", "staff_fte", "status", "checked_at"]
+    list_display = ["__str__", "collectivite", "year", "status", "checked_at"]
+    lead_fields = ["label", "year", "status"]
     list_filter = ["status", "year", ("collectivite", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["label"]
     list_select_related = ["collectivite"]
@@ -479,7 +569,7 @@ class SchemeFunderInline(ScopedInline, admin.TabularInline):
 
 @admin.register(Scheme)
 class SchemeAdmin(ScopedAdmin):
-    list_display = ["name", "kind", "collectivite", "opens_on", "closes_on", "status", "checked_at"]
+    list_display = ["name", "kind", "collectivite", "closes_on", "status", "checked_at"]
     list_filter = ["status", "kind", "themes", ("collectivite", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug", "summary"]
     list_select_related = ["collectivite", "territory"]
