@@ -4,6 +4,17 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
+def rebuild_downloads(sender=None, **kwargs) -> None:
+    """After a SIRENE import or the nightly refresh, the national files follow the data
+    (README, "Open data"), unless DOWNLOADS_AFTER_REFRESH is off."""
+    from django.conf import settings
+
+    from essdir.downloads import build_downloads
+
+    if settings.DOWNLOADS_AFTER_REFRESH:
+        build_downloads(wait=True)
+
+
 def create_cache_table(using="default", **kwargs) -> None:
     """The shared cache's table, when the cache lives in the database (no Redis)."""
     call_command("createcachetable", database=using, verbosity=0)
@@ -18,6 +29,7 @@ class EssdirConfig(AppConfig):
     def ready(self) -> None:
         from core.caching import on_change
         from core.search import register_sqlite_functions
+        from core.signals import directory_refreshed
         from essdir import checks  # noqa: F401 (registers the system checks)
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="essdir_sqlite_fold")
@@ -27,3 +39,4 @@ class EssdirConfig(AppConfig):
         # Any write to the directory's records moves the page-cache version on (on commit).
         for signal in (post_save, post_delete, m2m_changed):
             signal.connect(on_change, dispatch_uid=f"essdir_cache_{id(signal)}")
+        directory_refreshed.connect(rebuild_downloads, dispatch_uid="essdir_downloads")

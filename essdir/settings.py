@@ -355,3 +355,5 @@ ACCESSIBILITY_STATEMENT_DATE = os.environ.get("ACCESSIBILITY_STATEMENT_DATE", ""
 # exporting on a busy 2-core machine: 10 000 rows take 16 s there, half the 30 s timeout.
 DOWNLOADS_ROOT = Path(os.environ.get("DOWNLOADS_ROOT") or BASE_DIR / "downloads")
 EXPORT_STREAM_MAX_ROWS = int(os.environ.get("EXPORT_STREAM_MAX_ROWS", "10000"))
+# Rebuild the national files after each SIRENE import and nightly refresh (essdir.apps).
+DOWNLOADS_AFTER_REFRESH = env_bool("DOWNLOADS_AFTER_REFRESH", True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from actors.management.refresh import announce_refresh
 from actors.sirene import runs
 from actors.sirene.download import download_stocks
 from actors.sirene.importer import SireneImportError, import_sirene
@@ -132,6 +133,8 @@ class Command(BaseCommand):
         self.stdout.write(report.summary())
         timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
         self.stdout.write(self.style.SUCCESS(f"Import SIRENE terminé ({timings})."))
+        if not options["dry_run"]:
+            announce_refresh(self)
 
     def download(self, geolocation: bool, options) -> dict[str, Path] | None:
         """Download what changed; the files to import, or None when there is nothing to do."""

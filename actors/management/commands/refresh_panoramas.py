@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from actors.management.refresh import announce_refresh
 from actors.sirene.runs import refresh_directory
 from actors.sirene.units import SireneImportError
 
@@ -23,3 +24,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{written} in {time.monotonic() - started:.1f} s."))
         for note in result.notes:
             self.stdout.write(self.style.WARNING(note))
+        announce_refresh(self)
