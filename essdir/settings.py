@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "axes",
     "territories",
     "actors",
+    "support",
     "events",
     "alerts",
     "essdir.apps.EssdirConfig",
@@ -333,6 +334,8 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [
     *tile_origins(MAP_TILES_URL),
 ]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("actors.map.map_settings")
+# `support_serving(territory)`: the contact finder's "Qui peut vous accompagner" (support/).
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("support.context_processors.support")
 
 # The operator's facts for the legal pages (essdir/legal.py): mentions légales, the
 # accessibility statement and personal data. Empty, the pages say "non renseigné" and

@@ -19,6 +19,7 @@ from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
 from events.models import Event
+from support import partials as support_partials
 from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
 from territories.forms import ContactFinderForm
@@ -125,6 +126,9 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
             panorama=panorama,
             upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],
             **services_for(territory),
+            # "Qui peut vous accompagner" (templates/support/_services.html).
+            support_services=support_partials.serving(territory),
+            support_territory=territory,
             **kwargs,
         )
 

@@ -5,14 +5,17 @@ from pathlib import Path
 
 from django.conf import settings
 
-PACKAGES = ["core", "territories", "actors", "events", "alerts", "essdir", "bench"]
+PACKAGES = ["core", "territories", "actors", "support", "events", "alerts", "essdir", "bench"]
 # Lower layers never import higher ones: the shared infrastructure (core, which imports no
-# app) ← territories ← actors ← events ← alerts ← the site (essdir, which composes the apps'
-# pages) ← the benchmark (bench, which serves the site beside its floor page).
+# app) ← territories ← actors ← support ← events ← alerts ← the site (essdir, which composes
+# the apps' pages) ← the benchmark (bench, which serves the site beside its floor page).
 LAYERS = [
     ("core", 0),
     ("territories", 1),
     ("actors", 2),
+    # Support services (data·inclusion) link to ESS structures and serve territories; the
+    # floors above may show them. Between actors and the next floor.
+    ("support", 2.5),
     ("events", 3),
     ("alerts", 4),
     ("essdir", 5),

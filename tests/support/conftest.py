@@ -1,0 +1,48 @@
+"""Support services made directly, for the tests of `serving()` and of the pages (the
+import has its own tests). Names are fictitious."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from support.models import NATIONAL_RANK, SupportService, SupportStructure, SupportZone
+from territories.models import Territory
+
+DAY = datetime.date(2026, 11, 5)
+
+
+def make_service(name: str, *codes: str, structure: SupportStructure | None = None, **fields):
+    """A service whose zone is `codes` ("54528", "200070563", "54", "france")."""
+    if structure is None:
+        structure = SupportStructure.objects.create(
+            source="fictif",
+            di_id=f"fictif--{name}",
+            name=f"Structure fictive {name}",
+            updated_on=DAY,
+            file_date=DAY,
+        )
+    service = SupportService.objects.create(
+        source="fictif",
+        di_id=f"fictif--{name}--service",
+        structure=structure,
+        name=name,
+        zone_codes=list(codes),
+        updated_on=DAY,
+        file_date=DAY,
+        **fields,
+    )
+    for code in codes:
+        if code == "france":
+            SupportZone.objects.create(service=service, code=code, rank=NATIONAL_RANK)
+            continue
+        kind = {5: "commune", 9: "epci"}.get(len(code), "departement")
+        place = Territory.objects.get(kind=kind, code=code)
+        SupportZone.objects.create(service=service, code=code, territory=place, rank=place.rank)
+    return service
+
+
+@pytest.fixture
+def service_maker(db):
+    return make_service
