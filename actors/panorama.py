@@ -13,9 +13,11 @@ division) give its section.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
+from actors.coverage import SireneCoverage, sirene_coverage
 from actors.models import Family, PanoramaComparison, TerritoryPanorama
 
 # NAF rév. 2: the divisions (first two digits) each section spans, and its label.
@@ -159,12 +161,27 @@ def panorama_charts(panorama: TerritoryPanorama) -> list[Chart]:
 class PanoramaPresenter:
     """What `includes/_panorama.html` shows of a comparison of panoramas
     (`TerritoryPanorama.objects.compared_with()`): its columns side by side, the table's
-    rows by family and the charts of the territory's own panorama."""
+    rows by family and the charts of the territory's own panorama.
+
+    Without a recent import of the SIRENE register (actors.coverage), the figures count the
+    structures the directory publishes, not the ESS of the territory: the territory's own
+    column alone is shown, nothing per inhabitant, and the page says why."""
 
     comparison: PanoramaComparison
 
+    @cached_property
+    def coverage(self) -> SireneCoverage:
+        """Whether the register was imported, and recently (one query, when shown)."""
+        return sirene_coverage()
+
+    @property
+    def directory_only(self) -> bool:
+        return self.coverage.directory_only
+
     @property
     def columns(self) -> list[TerritoryPanorama]:
+        if self.comparison.columns and self.directory_only:
+            return self.comparison.columns[:1]
         return self.comparison.columns
 
     @property

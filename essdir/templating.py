@@ -117,12 +117,29 @@ FILTERS: dict[str, Callable] = {
     "urlencode": defaultfilters.urlencode,
 }
 
+def sirene_coverage():
+    """`sirene_coverage()`: whether the SIRENE register was imported, recently, and whether
+    the fictitious sample is loaded (actors.coverage; one query)."""
+    from actors.coverage import sirene_coverage
+
+    return sirene_coverage()
+
+
+def is_sample(actor) -> bool:
+    """`is_sample(actor)`: whether a structure comes from the fictitious sample."""
+    from actors.coverage import is_sample
+
+    return is_sample(actor)
+
+
 GLOBALS: dict[str, Callable] = {
     "accessibility_label": legal.accessibility_label,
     "get_language": translation.get_language,
+    "is_sample": is_sample,
     "json_ld": presentation.json_ld,
     "page_languages": languages.page_languages,
     "querystring": querystring,
+    "sirene_coverage": sirene_coverage,
     "source_lang": languages.source_lang,
     "static": static,
     "url": url,

@@ -31,11 +31,12 @@ def test_actor_list_query_count_is_constant(client, django_assert_num_queries, s
         actor.themes.add(theme)
 
     # The first view reads the theme, network and partner options (memoized by content
-    # version); the next ones only the version.
-    with django_assert_num_queries(8):
+    # version); the next ones only the version. The map reads the record of the SIRENE
+    # imports (actors.coverage) and, none being recorded, whether any establishment is.
+    with django_assert_num_queries(10):
         response = client.get("/acteurs/")
     settings.CACHE_MIDDLEWARE_SECONDS = 0  # rendered again, not served from the page cache
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         again = client.get("/acteurs/")
 
     assert response.context["paginator"].count == count

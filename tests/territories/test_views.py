@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actors.derived import refresh_panoramas
+from actors.models import ImportRun
 from core import publication
 from territories.models import GroupingType, PublicationStatus, Territory, TerritoryKind
 from tests.factories import (
@@ -91,8 +93,9 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
         BudgetLineFactory(budget=budget, scheme=scheme)
 
     # With its computed panorama beside the source's: the containers, the panorama rows;
-    # its budgets beside those of its type: the budgets and their lines.
-    with django_assert_num_queries(21):
+    # its budgets beside those of its type: the budgets and their lines; the record of the
+    # SIRENE imports (actors.coverage).
+    with django_assert_num_queries(22):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
@@ -244,8 +247,11 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
         ContactFactory(collectivite=collectivite)
         ActorFactory()
     refresh_panoramas()
+    # A recent import of the SIRENE register: the panorama compares (actors.coverage).
+    ImportRun.objects.create(kind=ImportRun.Kind.IMPORT, completed_at=timezone.now())
 
-    with django_assert_num_queries(15):
+    # With the record of the SIRENE imports, read once for the panorama and the map.
+    with django_assert_num_queries(16):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
