@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 import decimal
 
@@ -9,13 +10,15 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper, ObjDiffDisplay
 
 from core import publication
 from core.publication import PublicationStatus
+from essdir.presentation import euros
 from territories import access, services
 from territories.models import (
     Action,
@@ -122,8 +125,6 @@ class FrenchHistoryHelper(HistoricalRecordContextHelper):
     """The changes of the history in French: labels, "(vide)", amounts in euros, yes/no."""
 
     def format_delta_change(self, change):
-        import dataclasses
-
         formatted = super().format_delta_change(change)
         label = str(self.model._meta.get_field(change.field).verbose_name)
         if self._is_amount(change.field):
@@ -137,16 +138,14 @@ class FrenchHistoryHelper(HistoricalRecordContextHelper):
         ) and str(field.verbose_name).endswith("(€)")
 
     def prepare_delta_change_value(self, change, value):
-        from django.utils import formats
-
-        from essdir.presentation import euros
-
         value = super().prepare_delta_change_value(change, value)
         field = self.model._meta.get_field(change.field)
         if value is None or value == "" or value == []:
             return EMPTY
         if isinstance(value, list):
-            return ", ".join(str(item) for item in value)
+            return ", ".join(str(self._related(item)) for item in value)
+        if isinstance(value, DeletedObject):
+            return self._related(value)
         if isinstance(value, bool):
             return "oui" if value else "non"
         if field.choices:
@@ -155,6 +154,12 @@ class FrenchHistoryHelper(HistoricalRecordContextHelper):
             return euros(value)
         if isinstance(value, (datetime.date, datetime.time, decimal.Decimal, float)):
             return formats.localize(value)
+        return value
+
+    @staticmethod
+    def _related(value):
+        if isinstance(value, DeletedObject):
+            return f"{value.model._meta.verbose_name} supprimé·e (n° {value.pk})"
         return value
 
     def get_obj_diff_display(self):

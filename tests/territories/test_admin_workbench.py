@@ -75,6 +75,26 @@ def test_history_shows_the_reason_when_one_was_given(client):
     assert "Motif\xa0: Délibération du 12 mai" in page_text(response)
 
 
+def test_history_of_a_contact_reads_yes_no_choices_and_territories(client):
+    contact = ContactFactory(name="Contact suivi", is_central=False, email="")
+    contact.is_central = True
+    contact.role = "elu"
+    contact.save()
+    contact.territories.set([territory("commune-54528")])
+    contact.email = "contact@example.org"
+    contact.save()
+    client.force_login(User.objects.create_superuser("reseau", "reseau@example.org", "x"))
+
+    response = client.get(reverse("admin:territories_contact_history", args=[contact.pk]))
+
+    text = page_text(response)
+    assert "None" not in text
+    assert "<strong>Contact ESS principal</strong>\xa0: non → oui" in text
+    assert "<strong>Rôle</strong>\xa0: Agent·e → Élu·e" in text
+    assert "<strong>Courriel</strong>\xa0: (vide) → contact@example.org" in text
+    assert "<strong>Territoires servis</strong>\xa0: (vide) → Toul (54528)" in text
+
+
 # --- Change forms -------------------------------------------------------------------------------
 
 
