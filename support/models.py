@@ -11,6 +11,8 @@ commune Y" is one indexed join on the containment closure (TerritoryInclusion).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
@@ -67,11 +69,18 @@ class SupportStructure(models.Model):
 
 
 class SupportServiceQuerySet(models.QuerySet):
-    def serving(self, commune: Territory):
+    def serving(self, commune: Territory | Iterable[Territory]):
         """The services whose zone covers `commune` (any territory, in fact): the commune
         itself, its EPCI, its département, its région or the whole country; the nearest
-        zone first (`zone_rank`, `zone_name` annotated: the nearest zone covering it)."""
-        covering = TerritoryInclusion.objects.filter(member=commune).values("container_id")
+        zone first (`zone_rank`, `zone_name` annotated: the nearest zone covering it).
+
+        Given several communes (those of a postal code), the services covering any of them.
+        """
+        if isinstance(commune, Territory):
+            links = TerritoryInclusion.objects.filter(member=commune)
+        else:
+            links = TerritoryInclusion.objects.filter(member__in=[place.pk for place in commune])
+        covering = links.values("container_id")
         nearest = (
             SupportZone.objects.filter(service=OuterRef("pk"))
             .filter(Q(territory__in=covering) | Q(territory__isnull=True))

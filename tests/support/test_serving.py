@@ -58,3 +58,16 @@ def test_serving_is_one_query(service_maker, territory, django_assert_num_querie
     with django_assert_num_queries(1):
         services = list(SupportService.objects.serving(toul))
         [service.structure.name for service in services]
+
+
+def test_serving_several_communes_gives_the_services_covering_any_of_them(service_maker):
+    toul, flirey = Territory.objects.filter(code__in=["54528", "54200"], kind="commune")
+    on_toul = service_maker("Toul", "54528")
+    on_flirey = service_maker("Flirey", "54200")
+    national = service_maker("National", "france")
+    service_maker("Vosges", "88")
+
+    served = list(SupportService.objects.serving([toul, flirey]))
+
+    assert served[:2] == sorted([on_toul, on_flirey], key=lambda service: service.name)
+    assert served[2:] == [national]

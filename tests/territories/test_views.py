@@ -250,8 +250,9 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
     # A recent import of the SIRENE register: the panorama compares (actors.coverage).
     ImportRun.objects.create(kind=ImportRun.Kind.IMPORT, completed_at=timezone.now())
 
-    # With the record of the SIRENE imports, read once for the panorama and the map.
-    with django_assert_num_queries(16):
+    # With the record of the SIRENE imports, read once for the panorama and the map; and the
+    # support services serving the territory (support/).
+    with django_assert_num_queries(17):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
