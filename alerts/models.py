@@ -177,6 +177,11 @@ class Delivery(models.Model):
     once the SMTP server accepted the message. A re-run finds it settled, or still pending
     with the same window, and retries it.
 
+    The window is half-open, [window_start, window_end): it starts at the alert's cursor
+    and ends at the committed horizon of the run that created it (at most the run's time:
+    see services.committed_horizon), where the cursor then stops. What was not committed
+    yet, or an import not finished, falls in the next window, once.
+
     A run claims the row (`claimed_by`, `claimed_at`) before building and sending its
     message, and releases it when done: two runs at once never send the same digest. A run
     killed outright leaves its claim, which expires (see services.CLAIM_TIMEOUT).

@@ -313,7 +313,7 @@ class SectionChanges:
     window_start: datetime.datetime
 
     def is_new(self, record) -> bool:
-        return record.created_at > self.window_start
+        return record.created_at >= self.window_start
 
     @property
     def rows(self) -> list[tuple[object, bool]]:
@@ -328,15 +328,19 @@ class SectionChanges:
 def changes(
     *, search_list: str, query: str, start: datetime.datetime, end: datetime.datetime
 ) -> list[SectionChanges]:
-    """What the saved search finds created or changed in (start, end], per section, most
-    recently changed first (sections with nothing are left out)."""
+    """What the saved search finds created or changed in [start, end), per section, most
+    recently changed first (sections with nothing are left out).
+
+    Half-open, so that consecutive windows (each digest's starts where the last one ended)
+    report a change once, and `end` (the committed horizon, see
+    alerts.services.committed_horizon) is where changes not yet visible may begin."""
     found = []
     for key in SECTIONS_OF[search_list]:
         section = SECTIONS[key]
         filterset = section.filterset_class(QueryDict(query), queryset=section.records())
         if not filterset.is_valid():
             raise InvalidSearch(_errors(filterset.form))
-        records = filterset.qs.filter(updated_at__gt=start, updated_at__lte=end).order_by(
+        records = filterset.qs.filter(updated_at__gte=start, updated_at__lt=end).order_by(
             "-updated_at", "-pk"
         )
         total = records.count()

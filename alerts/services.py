@@ -3,6 +3,11 @@
 E-mails of a request are sent once its transaction commits. Digests are sent by
 `send_due_digests`, outside any transaction: each one's row (`Delivery`) is committed
 before the message goes, and marked sent only once the SMTP server accepted it.
+
+A digest reports the changes of a window [the alert's cursor, the committed horizon): the
+horizon (`committed_horizon`) is a moment before which every change is committed and
+complete (a structure imported with its places), so that the cursor never moves past a
+change the run could not see yet. See `committed_horizon` for what holds it back.
 """
 
 from __future__ import annotations
@@ -12,16 +17,18 @@ import enum
 import logging
 import secrets
 import smtplib
-from contextlib import suppress
+import time
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
+from actors.models import ImportRun
 from actors.services import hash_address
 from alerts import mail
 from alerts.addresses import normalise_email, rate_key
@@ -44,6 +51,19 @@ MAIL_ERRORS = (smtplib.SMTPException, OSError)
 # than building and sending one message takes (each SMTP step times out after
 # EMAIL_TIMEOUT, 30 s by default), so that only the claim of a run killed outright expires.
 CLAIM_TIMEOUT = datetime.timedelta(minutes=15)
+
+# The longest a change's stamp may precede its statement's arrival at the database: Django
+# takes `updated_at` (auto_now) in Python just before it sends the statement, and in
+# autocommit that statement starts its transaction. The horizon keeps this far before the
+# start of the transactions it sees open, and is computed no sooner than this long after
+# the run's `now` (on PostgreSQL: see committed_horizon).
+IN_FLIGHT = datetime.timedelta(milliseconds=500)
+# The name the runs of send_alerts give their database session (PostgreSQL's
+# application_name) while they run: their own transactions write alerts only, so another
+# run's horizon need not wait for them.
+RUN_SESSION_NAME = "essdir send_alerts"
+# A horizon held back longer than this is worth a line in the command's output.
+HELD_BACK_NOTICE = datetime.timedelta(minutes=10)
 
 
 class RateLimited(Exception):
@@ -159,6 +179,134 @@ def purge_expired(*, now: datetime.datetime) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class Horizon:
+    """The end of the windows of a run: every change stamped before `moment` is committed
+    and complete. `held_by` says what held it back before `now` ("" when nothing did):
+    "import" (a SIRENE import started at `moment` and not finished with its places) or
+    "transaction" (a transaction of another session open since about `moment`)."""
+
+    moment: datetime.datetime
+    held_by: str = ""
+
+
+def _unfinished_import_start() -> datetime.datetime | None:
+    """When the oldest SIRENE import still holding back the digests started, if any.
+
+    The import stamps every row it writes with its own start (`SireneWriter.now`, taken
+    after its ImportRun row was created: never before `ImportRun.started_at`) and writes
+    them in many transactions, the first ones minutes before the places (ActorPlace, what
+    territory searches read) are built at the end. An import holds the horizon at its start
+    until its places are built: by itself (its "places" step recorded), or, if it was
+    killed or stopped before, by a later run (import or refresh_panoramas: one run at a
+    time, so that a later run started once the earlier one was dead, all its rows
+    committed, and rebuilt every actor's places before it recorded "places" or completed).
+    """
+    unfinished = list(
+        ImportRun.objects.filter(completed_at=None).values_list(
+            "pk", "kind", "started_at", "steps", "repaired_by"
+        )
+    )
+    waiting = [
+        (pk, started)
+        for pk, kind, started, steps, repaired_by in unfinished
+        if kind == ImportRun.Kind.IMPORT and repaired_by is None and "places" not in steps
+    ]
+    if not waiting:
+        return None
+    # The last run that rebuilt every actor's places: a completed one (a run completes
+    # after its places, or wrote nothing and found nothing unfinished), or one that
+    # recorded its "places" step before it stopped.
+    last_completed = ImportRun.objects.exclude(completed_at=None).aggregate(last=Max("pk"))
+    covered = max(
+        last_completed["last"] or 0,
+        max((pk for pk, _kind, _started, steps, _by in unfinished if "places" in steps), default=0),
+    )
+    starts = [started for pk, started in waiting if pk > covered]
+    return min(starts) if starts else None
+
+
+def _wait_for_changes_in_flight(now: datetime.datetime) -> None:
+    # A change stamped before `now` has reached the database IN_FLIGHT later.
+    remaining = (now + IN_FLIGHT - timezone.now()).total_seconds()
+    if remaining > 0:
+        time.sleep(min(remaining, IN_FLIGHT.total_seconds()))
+
+
+def _oldest_open_transaction() -> datetime.datetime | None:
+    """When the oldest transaction open in another session of this database began (on this
+    process's clock), if any (PostgreSQL)."""
+    before = timezone.now()
+    with connection.cursor() as cursor:
+        # pg_stat_activity is read once per transaction otherwise.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        # Its age by the server's clock, subtracted from this process's: the clocks of the
+        # two machines need not agree (`before` precedes the server's reading: it errs
+        # early). Every open transaction counts, not only those that wrote already: one
+        # that read first may be about to write a stamp taken since it began.
+        cursor.execute(
+            "SELECT clock_timestamp() - min(xact_start) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND xact_start IS NOT NULL "
+            "AND application_name IS DISTINCT FROM %s",
+            [RUN_SESSION_NAME],
+        )
+        age = cursor.fetchone()[0]
+    return None if age is None else before - age
+
+
+def committed_horizon(now: datetime.datetime) -> Horizon:
+    """The moment before which every change is committed and complete, at most `now`: the
+    end of the digests' windows, and where the alerts' cursors stop.
+
+    A digest reports the changes stamped within [cursor, horizon); the next one starts at
+    that horizon. Stamps (`updated_at`) are taken by the application, and a change becomes
+    visible when its transaction commits, possibly long after: a window ending at `now`
+    would close over changes not yet committed (and the cursor would move past them for
+    good). What holds the horizon back:
+
+    - a SIRENE import not finished with its places: its start (`_unfinished_import_start`),
+      on every database;
+    - on PostgreSQL, the transactions open in the other sessions of this database (not the
+      runs of send_alerts, see RUN_SESSION_NAME): the start of the oldest, less IN_FLIGHT;
+      a change written by a transaction still open was stamped after it began. A session
+      of another database role shows its transactions only to a superuser or a member of
+      pg_read_all_stats: run send_alerts as the role that writes the directory, or grant it.
+      Computed IN_FLIGHT after `now` at the soonest, so that a change stamped before `now`
+      has reached the database.
+
+    SQLite has one writer at a time and its readers see committed data only: the imports
+    alone hold its horizon back.
+    """
+    horizon = Horizon(now)
+    started = _unfinished_import_start()
+    if started is not None and started < horizon.moment:
+        horizon = Horizon(started, "import")
+    if connection.vendor == "postgresql":
+        _wait_for_changes_in_flight(now)
+        oldest = _oldest_open_transaction()
+        if oldest is not None and oldest - IN_FLIGHT < horizon.moment:
+            horizon = Horizon(oldest - IN_FLIGHT, "transaction")
+    return horizon
+
+
+@contextmanager
+def _run_session():
+    """Name this run's database session (RUN_SESSION_NAME) while it runs (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('application_name')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('application_name', %s, false)", [RUN_SESSION_NAME])
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('application_name', %s, false)", [previous])
+
+
 @dataclass
 class DigestReport:
     """What one run of send_due_digests did."""
@@ -173,10 +321,23 @@ class DigestReport:
     # message was on its way, sent and not recorded.
     gone: int = 0
     errors: list[str] = field(default_factory=list)
+    # Where the windows of this run's new digests end, and the `now` of the run.
+    horizon: Horizon | None = None
+    now: datetime.datetime | None = None
 
     @property
     def ok(self) -> bool:
         return not (self.failed or self.invalid)
+
+    @property
+    def held_back(self) -> bool:
+        """Whether the horizon stayed far behind the run's time (an import going on, a
+        transaction left open): what changed since waits for a later run."""
+        return (
+            self.horizon is not None
+            and self.now is not None
+            and self.now - self.horizon.moment > HELD_BACK_NOTICE
+        )
 
 
 class Skip(enum.Enum):
@@ -192,12 +353,19 @@ def new_run_id() -> str:
     return secrets.token_hex(8)
 
 
-@transaction.atomic
 def claim_delivery(
-    *, subscription_pk: int, period: str, now: datetime.datetime, run: str
+    *,
+    subscription_pk: int,
+    period: str,
+    now: datetime.datetime,
+    run: str,
+    horizon: datetime.datetime | None = None,
 ) -> Delivery | Skip:
     """The delivery of the subscription for `period`, created with its window if need be
     and claimed for `run`; or why this run must leave it alone.
+
+    A new delivery's window runs from the alert's cursor to `horizon` (default: the
+    committed horizon at `now`), never backwards: the cursor only moves forward.
 
     Two runs at once (a cron line and a manual run, two hosts) must not both send a digest.
     The claim is a conditional UPDATE whose row count tells who won: on PostgreSQL a second
@@ -207,6 +375,15 @@ def claim_delivery(
     committed, so a message is never sent inside an open transaction, and a run killed
     outright leaves a claim that expires after CLAIM_TIMEOUT.
     """
+    if horizon is None:
+        horizon = committed_horizon(now).moment
+    return _claim(subscription_pk=subscription_pk, period=period, horizon=horizon, run=run)
+
+
+@transaction.atomic
+def _claim(
+    *, subscription_pk: int, period: str, horizon: datetime.datetime, run: str
+) -> Delivery | Skip:
     clock = timezone.now()
     stale_before = clock - CLAIM_TIMEOUT
     # The subscription's row lock (PostgreSQL) makes the runs take their turns on one alert,
@@ -227,7 +404,10 @@ def claim_delivery(
     delivery, _created = Delivery.objects.get_or_create(
         subscription=subscription,
         period=period,
-        defaults={"window_start": subscription.sent_until, "window_end": now},
+        defaults={
+            "window_start": subscription.sent_until,
+            "window_end": max(horizon, subscription.sent_until),
+        },
     )
     if delivery.status != DeliveryStatus.PENDING:
         return Skip.SETTLED
@@ -325,11 +505,14 @@ def _deliver(
     subscription_pk: int,
     period: str,
     now: datetime.datetime,
+    horizon: datetime.datetime,
     run: str,
     connection,
     report: DigestReport,
 ) -> None:
-    delivery = claim_delivery(subscription_pk=subscription_pk, period=period, now=now, run=run)
+    delivery = claim_delivery(
+        subscription_pk=subscription_pk, period=period, now=now, horizon=horizon, run=run
+    )
     if delivery is Skip.BUSY:
         report.busy += 1
     elif delivery is Skip.GONE:
@@ -356,26 +539,34 @@ def send_due_digests(
     failure leaves it pending, retried by the next run with the same window. Nothing is
     sent when nothing changed. Safe to run twice at once: each digest is claimed by one run
     (claim_delivery), the other leaves it alone.
+
+    New digests report what changed up to the committed horizon (committed_horizon), at
+    most `now`, and the cursors stop there: what was not committed yet, or an import not
+    finished, goes into a later digest, once.
     """
     now = now or timezone.now()
     run = new_run_id()
-    report = DigestReport()
-    # Each message opens and closes its own connection unless the backend keeps one open;
-    # closing after a failure lets the next message reconnect.
-    connection = get_connection()
-    for each in [frequency] if frequency else Frequency.values:
-        period = period_of(each, now)
-        due = list(
-            Subscription.objects.due(frequency=each, moment=now).values_list("pk", flat=True)
-        )
-        for pk in due:
-            _deliver(
-                subscription_pk=pk,
-                period=period,
-                now=now,
-                run=run,
-                connection=connection,
-                report=report,
+    report = DigestReport(now=now)
+    with _run_session():
+        horizon = committed_horizon(now)
+        report.horizon = horizon
+        # Each message opens and closes its own connection unless the backend keeps one
+        # open; closing after a failure lets the next message reconnect.
+        mail_connection = get_connection()
+        for each in [frequency] if frequency else Frequency.values:
+            period = period_of(each, now)
+            due = list(
+                Subscription.objects.due(frequency=each, moment=now).values_list("pk", flat=True)
             )
-    connection.close()
+            for pk in due:
+                _deliver(
+                    subscription_pk=pk,
+                    period=period,
+                    now=now,
+                    horizon=horizon.moment,
+                    run=run,
+                    connection=mail_connection,
+                    report=report,
+                )
+        mail_connection.close()
     return report

@@ -35,6 +35,18 @@ class Command(BaseCommand):
             summary += f", {report.gone} supprimée(s) pendant le passage"
         summary += f" ; {purged} alerte(s) non confirmée(s) effacée(s)."
         self.stdout.write(summary)
+        if report.held_back:
+            # Not an error: what changed since waits for a later run, and will be sent once.
+            since = timezone.localtime(report.horizon.moment).strftime("%d/%m/%Y à %H:%M")
+            why = (
+                "un import SIRENE commencé alors n'a pas fini (lieux non construits)"
+                if report.horizon.held_by == "import"
+                else "une transaction ouverte depuis n'est pas validée"
+            )
+            self.stdout.write(
+                f"Nouveautés envoyées jusqu'au {since} seulement : {why} ; "
+                "la suite partira avec un prochain passage."
+            )
         if not report.ok:
             for line in report.errors:
                 self.stderr.write(line)
