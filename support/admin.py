@@ -21,6 +21,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
 
 @admin.register(SupportStructure)
 class SupportStructureAdmin(ReadOnlyAdmin):
