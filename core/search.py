@@ -256,6 +256,20 @@ def replace_search_vector_operation(table: str, columns: list[tuple[str, str]]):
 
 _WORD_REST = re.compile(r"\w*")
 
+# Words too common to mark in a text: "terres de lorraine" marks "Terres" and "Lorraine",
+# not every "de" (nor, as a word's beginning, "département").
+STOP_WORDS = frozenset(
+    {"a", "au", "aux", "ce", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "ou"}
+    | {"par", "pour", "qu", "que", "sa", "se", "ses", "sur", "un", "une"}
+)
+
+
+def marked_terms(query: str) -> list[str]:
+    """The words of `query` that `highlight()` marks: its search terms but the common
+    French words, unless the query is nothing else."""
+    terms = search_terms(query)
+    return [term for term in terms if term not in STOP_WORDS] or terms
+
 
 def highlight(text: str, query: str, *, width: int = 0) -> tuple[str, int]:
     """`text` as HTML with the words of `query` marked (<mark>), accents and case folded.
@@ -279,7 +293,7 @@ def highlight(text: str, query: str, *, width: int = 0) -> tuple[str, int]:
                 origin.append(index)
         folded_text = "".join(folded)
     spans, found = [], 0
-    for term in search_terms(query):
+    for term in marked_terms(query):
         matches = list(re.finditer(rf"(?<!\w){re.escape(term)}", folded_text))
         found += bool(matches)
         for match in matches:
@@ -318,3 +332,63 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, stop))
     return merged
+
+
+# A sentence ends with . ! ? or … followed by a space and a capital, a blank line, or a line
+# break before a list item.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[A-ZÀ-Ý0-9])|\n\s*\n|\n\s*(?=[-•*▸►]\s)")
+_BULLET_START = re.compile(r"^[-•*▸►]\s+")
+_SPACES = re.compile(r"\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, whitespace collapsed, list bullets dropped."""
+    found = []
+    for piece in _SENTENCE_END.split(text or ""):
+        piece = _SPACES.sub(" ", _BULLET_START.sub("", piece.strip())).strip()
+        if piece:
+            found.append(piece)
+    return found
+
+
+def snippet(texts: list[str], query: str, *, width: int, avoid: list[str] = ()) -> tuple[str, int]:
+    """The sentence of `texts` that holds the most words of `query`, as HTML with the words
+    marked, cut to about `width` characters around them when longer (the earliest
+    sentence among equals). A sentence that only repeats one of `avoid` (the title) is
+    never chosen. Returns (html, how many of the query's words it holds): ("", 0) when no
+    sentence holds any."""
+    avoided = {normalize(text) for text in avoid if text}
+    best: tuple[str, int] = ("", 0)
+    for text in texts:
+        for sentence in sentences(text):
+            if normalize(sentence) in avoided:
+                continue
+            html, found = highlight(sentence, query, width=width)
+            if found > best[1]:
+                best = (html, found)
+    return best
+
+
+def readable_line(
+    parts: list[str], query: str, *, avoid: list[str] = (), details: int = 2
+) -> tuple[str, int]:
+    """A short line from `parts`, as HTML with the query's words marked: the first part
+    (what the record is), then up to `details` of the others that hold the query's words
+    (else the first other one), joined with " · "; never an empty part, one repeating one of
+    `avoid` (the title) nor one said already. Returns (html, how many of the query's words
+    it holds)."""
+    seen = {normalize(text) for text in avoid if text}
+    kept: list[tuple[str, str, int]] = []
+    for part in parts:
+        part = str(part or "")
+        key = normalize(part)
+        if key and key not in seen:
+            seen.add(key)
+            kept.append((part, *highlight(part, query)))
+    if not kept:
+        return "", 0
+    head, others = kept[0], kept[1:]
+    matching = [item for item in others if item[2]][:details] or others[:1]
+    line = [head, *matching]
+    found = highlight(" ".join(text for text, _html, _found in line), query)[1]
+    return mark_safe(" · ".join(html for _text, html, _found in line)), found

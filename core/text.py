@@ -16,3 +16,10 @@ def fold(text: str) -> str:
 def normalize(text: str) -> str:
     """Fold `text` and turn separators into single spaces ("Saint-Dié" -> "saint die")."""
     return _SEPARATORS.sub(" ", fold(text)).strip()
+
+
+def collation_key(text: str) -> tuple[str, str, str]:
+    """Sort key putting `text` where a French dictionary does: accents, case and
+    punctuation count only between otherwise equal words ("Économie" between "Culture" and
+    "Finance", not after "Vie", as code points sort it)."""
+    return (normalize(text), fold(text), text or "")

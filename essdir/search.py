@@ -16,7 +16,9 @@ from actors.models import Actor
 from core.caching import bump_content_version
 from core.exports import is_public
 from core.pagination import bounded_count, bounded_label
-from core.search import best_candidates, highlight
+from core.search import best_candidates, highlight, readable_line, snippet
+from core.text import normalize
+from essdir.languages import of
 from events.models import Event
 from territories.models import Collectivite, Contact, Scheme, Territory
 
@@ -50,15 +52,28 @@ class Kind:
     queryset: Callable
     list_url: str | None
     title_of: Callable
+    # The record's own sentences, where the excerpt is taken from.
     texts: Callable
     url: Callable
     carriers: Callable
     territory: Callable
+    # The short readable line shown when no sentence of the record holds the words (it was
+    # found by its themes, territory or carriers): what it is and whose, then its themes
+    # and places ("Dispositif du Département des Hauts-de-Seine · Insertion et emploi").
+    describe: Callable
     carriers_label: str = _("Porté par")
 
 
 def _link(record) -> tuple[str, str]:
     return (str(record), record.get_absolute_url())
+
+
+def _names(records) -> list[str]:
+    return [record.name for record in records]
+
+
+def _territory_name(record) -> str:
+    return record.territory.name if record.territory else ""
 
 
 KINDS = [
@@ -68,46 +83,65 @@ KINDS = [
         lambda: Collectivite.objects.published().for_search(),
         "territories:collectivite_list",
         title_of=lambda c: c.name,
-        texts=lambda c: [c.type_label, c.panorama, c.programme],
+        texts=lambda c: [c.panorama, c.programme],
         url=lambda c: c.get_absolute_url(),
         carriers=lambda c: [],
         territory=lambda c: c.territory,
+        describe=lambda c: [c.type_label or c.get_kind_display(), c.territory.name],
     ),
     Kind(
         _("Dispositifs"),
         _("Dispositif"),
-        lambda: Scheme.objects.published().for_search(),
+        lambda: Scheme.objects.published().for_search().prefetch_related("themes"),
         "territories:scheme_list",
         title_of=lambda s: s.name,
         texts=lambda s: [s.summary, s.description, s.eligibility],
         url=lambda s: s.get_absolute_url(),
         carriers=lambda s: [_link(s.collectivite)],
         territory=lambda s: s.territory,
+        describe=lambda s: [
+            f"{_('Dispositif')} {of(s.collectivite.name)}",
+            *_names(s.themes.all()),
+            _territory_name(s),
+        ],
     ),
     Kind(
         _("Acteurs"),
         _("Acteur"),
-        lambda: Actor.objects.published().for_search(),
+        lambda: Actor.objects.published().for_search().prefetch_related("themes"),
         "actors:list",
         title_of=lambda a: a.name,
-        texts=lambda a: [a.short_description, a.description, a.legal_form],
+        texts=lambda a: [a.short_description, a.description],
         url=lambda a: a.get_absolute_url(),
         carriers=lambda a: [_link(c) for c in a.partner_of.all() if c.is_published],
         territory=lambda a: a.territory,
+        describe=lambda a: [
+            a.get_family_display() if a.family != "unknown" else _("Structure de l'ESS"),
+            *_names(a.themes.all()),
+            _territory_name(a),
+            a.legal_form,
+        ],
         carriers_label=_("Partenaire de"),
     ),
     Kind(
         _("Événements"),
         _("Événement"),
-        lambda: Event.objects.published().for_search(),
+        lambda: Event.objects.published().for_search().prefetch_related("themes"),
         "events:list",
         title_of=lambda e: e.title,
-        texts=lambda e: [e.description, e.venue, e.date_label],
+        texts=lambda e: [e.description],
         url=lambda e: e.get_absolute_url(),
         carriers=lambda e: [
             _link(link.party) for link in e.organiser_links if is_public(link.party)
         ],
         territory=lambda e: e.territory,
+        describe=lambda e: [
+            e.get_kind_display() if e.kind != "autre" else _("Événement"),
+            e.date_label,
+            e.venue,
+            *_names(e.themes.all()),
+            _territory_name(e),
+        ],
         carriers_label=_("Organisé par"),
     ),
     Kind(
@@ -116,27 +150,47 @@ KINDS = [
         lambda: Contact.objects.published().for_search(),
         None,
         title_of=lambda c: " — ".join(part for part in (c.name, c.title) if part),
-        texts=lambda c: [c.service, c.title],
+        texts=lambda c: [c.service],
         url=lambda c: c.collectivite.get_absolute_url(),
         carriers=lambda c: [_link(c.collectivite)],
         territory=lambda c: next(iter(c.territories.all()), None),
+        describe=lambda c: [
+            f"{c.get_role_display()} {of(c.collectivite.name)}",
+            c.service,
+            *_names(c.territories.all()),
+        ],
     ),
 ]
 
 
+def _same(a: str, b: str) -> bool:
+    return normalize(a) == normalize(b)
+
+
 def result(kind: Kind, record, query: str) -> Result:
-    # What it was found by (themes, territory…) when its own texts do not say.
-    texts = [text for text in [*kind.texts(record), record.search_context] if text]
-    # The text holding most of the query's words, the first one when none does.
-    excerpts = [highlight(text, query, width=EXCERPT) for text in texts]
-    excerpt = max(excerpts, key=lambda pair: pair[1], default=("", 0))[0]
+    """One result: what it is, who carries it, where, and why it matched: the sentence of
+    its own texts holding the words (marked), else a short readable line saying what it
+    is, whose, and the themes or places it was found by; never its title again."""
+    title = kind.title_of(record)
+    excerpt, found = snippet(kind.texts(record), query, width=EXCERPT, avoid=[title])
+    line, found_in_line = readable_line(kind.describe(record), query, avoid=[title])
+    if not found or found_in_line > found:
+        # Found by its themes, places or carriers rather than by its own words.
+        excerpt = line
+    # Each name once: not the title again, nor the territory when a carrier bears its name.
+    carriers = [(name, url) for name, url in kind.carriers(record) if not _same(name, title)]
+    territory = kind.territory(record)
+    if territory is not None and any(
+        _same(territory.name, name) for name in [title, *(name for name, _url in carriers)]
+    ):
+        territory = None
     return Result(
         kind=kind.singular,
-        title=highlight(kind.title_of(record), query)[0],
+        title=highlight(title, query)[0],
         url=kind.url(record),
         excerpt=excerpt,
-        territory=kind.territory(record),
-        carriers=kind.carriers(record),
+        territory=territory,
+        carriers=carriers,
         carriers_label=kind.carriers_label,
     )
 

@@ -108,10 +108,12 @@ FILTERS: dict[str, Callable] = {
     "french": languages.french,
     "intcomma": intcomma,
     "linebreaksbr": defaultfilters.linebreaksbr,
+    "of": languages.of,
     "plural_number": languages.plural_number,
     "regroup_by_date": regroup_by_date,
     "rich_text": presentation.rich_text,
     "stringformat": defaultfilters.stringformat,
+    "to": languages.to,
     "truncatewords": defaultfilters.truncatewords,
     "unlocalize": unlocalize,
     "urlencode": defaultfilters.urlencode,
@@ -142,6 +144,7 @@ GLOBALS: dict[str, Callable] = {
     "sirene_coverage": sirene_coverage,
     "source_lang": languages.source_lang,
     "static": static,
+    "territory_in": languages.territory_in,
     "url": url,
     "url_fr": url_fr,
 }
@@ -152,7 +155,8 @@ def environment(**options: Any) -> jinja2.Environment:
     # Each template's last newline is kept, as Django's engine does (e-mails, code to copy).
     options.setdefault("keep_trailing_newline", True)
     env = jinja2.Environment(extensions=["jinja2.ext.i18n"], finalize=_finalize, **options)
-    env.install_gettext_translations(translation, newstyle=True)
+    # Django's catalogues, plurals following French's rule on French pages ("0 événement").
+    env.install_gettext_translations(languages.Translations, newstyle=True)
     # Same whitespace rule as Django's {% blocktranslate trimmed %}: the catalogue's msgids.
     env.policies["ext.i18n.trimmed"] = True
     env.filters.update(FILTERS)

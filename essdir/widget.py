@@ -22,6 +22,7 @@ from actors.models import Actor
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
 from core.views import QueryFormMixin, has_invalid_input
+from essdir.languages import territory_in
 from essdir.search import search_everything
 from events.models import Event
 from territories.filters import resolve_territory
@@ -155,7 +156,7 @@ class TerritoryWidgetView(TerritoryObjectMixin, WidgetView):
         return self.object
 
     def get_heading(self) -> str:
-        return _("L'ESS à %(name)s") % {"name": self.object.name}
+        return _("L'ESS %(where)s") % {"where": territory_in(self.object)}
 
     def get_blocks(self, territory: Territory) -> dict:
         contacts = Contact.objects.published().around(territory).for_list().by_importance()

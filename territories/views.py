@@ -11,7 +11,7 @@ from core.views import FilteredListView, QueryFormMixin
 from territories.budgets import comparison_groups
 from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import BudgetComparisonFilterSet, CollectiviteFilterSet, SchemeFilterSet
-from territories.finder import answer_for
+from territories.finder import answer_for, close_communes
 from territories.forms import ContactFinderForm, TerritorySearchForm
 from territories.models import Budget, Collectivite, Scheme, Territory, TerritoryKind
 
@@ -97,6 +97,10 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
         communes = [commune] if commune else []
         if commune is None and query:
             communes = list(Territory.objects.matching_place(query)[: self.max_communes + 1])
+            if not communes and (close := close_communes(query)):
+                # A typo ("Nancyy"): the closest commune answers, the others are offered.
+                communes = close[:1]
+                context.update(corrected=close[0], close_communes=close[1:])
             context.update(
                 query=query,
                 too_many=len(communes) > self.max_communes,
@@ -112,7 +116,9 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
             )
         if len(communes) == 1:
             context.update(
-                commune=communes[0], containers=Territory.objects.containers_of(communes[0])
+                commune=communes[0],
+                # Fetched whether or not the page lists other contacts: as many queries.
+                containers=list(Territory.objects.containers_of(communes[0])),
             )
         return context
 

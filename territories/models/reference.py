@@ -5,6 +5,9 @@ from (`Source`) and the themes of the taxonomy shared by schemes, actors and eve
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.query import ModelIterable
+
+from core.text import collation_key
 
 
 class Source(models.Model):
@@ -29,11 +32,32 @@ class Source(models.Model):
         return self.title
 
 
+class FrenchOrderIterable(ModelIterable):
+    """Themes in French dictionary order ("Économie…" after "Culture", not after "Vie
+    associative" as the database's code-point order has it) when the query keeps the
+    default order and is not sliced: lists, prefetched themes, choices of the filters."""
+
+    def __iter__(self):
+        query = self.queryset.query
+        if query.order_by or not query.default_ordering or query.is_sliced:
+            yield from super().__iter__()
+            return
+        yield from sorted(super().__iter__(), key=lambda theme: collation_key(theme.name))
+
+
+class ThemeQuerySet(models.QuerySet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._iterable_class = FrenchOrderIterable
+
+
 class Theme(models.Model):
     """A theme of the shared taxonomy (schemes, actors, events)."""
 
     slug = models.SlugField("identifiant", max_length=60, unique=True)
     name = models.CharField("nom", max_length=120, unique=True)
+
+    objects = ThemeQuerySet.as_manager()
 
     class Meta:
         verbose_name = "thème"

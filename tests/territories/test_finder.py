@@ -69,7 +69,8 @@ def test_commune_without_named_contact_gets_its_collectivite_as_point_of_contact
     answer = response.context["answer"]
     text = html.unescape(response.content.decode())
     assert [c.slug for c in answer.common.collectivites] == ["hauts-de-seine"]
-    assert "Collectivités à contacter directement" in text
+    # The answer card names it (and it is not listed again below).
+    assert "Collectivité à contacter directement : sa source ne nomme pas de contact ESS." in text
     assert "Aucun contact ESS n'est encore recensé" not in text
 
 
