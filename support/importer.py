@@ -130,24 +130,28 @@ def read_rows(path: Path, kind: str) -> list[dict]:
     return data
 
 
+def _chunks(values: set[str], size: int = 500) -> list[list[str]]:
+    ordered = sorted(values)
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
 def _actors_by_siret(sirets: set[str]) -> dict[str, int]:
-    """The ESS structure of each SIRET: the one with that SIRET, else with its SIREN."""
-    if not sirets:
-        return {}
-    by_siret = dict(
-        Actor.objects.filter(siret__in=sirets).order_by("pk").values_list("siret", "pk")
-    )
-    sirens = {siret[:9] for siret in sirets if siret not in by_siret}
-    by_siren = {}
-    for siren, pk in (
-        Actor.objects.filter(siren__in=sirens).order_by("-pk").values_list("siren", "pk")
-    ):
-        by_siren[siren] = pk  # the oldest wins
-    return {
-        siret: by_siret.get(siret) or by_siren.get(siret[:9])
-        for siret in sirets
-        if by_siret.get(siret) or by_siren.get(siret[:9])
-    }
+    """The ESS structure of each SIRET: the one with that SIRET, else with its SIREN (the
+    oldest, when several share it)."""
+    by_siret: dict[str, int] = {}
+    for chunk in _chunks(sirets):
+        for siret, pk in (
+            Actor.objects.filter(siret__in=chunk).order_by("-pk").values_list("siret", "pk")
+        ):
+            by_siret[siret] = pk
+    by_siren: dict[str, int] = {}
+    for chunk in _chunks({siret[:9] for siret in sirets if siret not in by_siret}):
+        for siren, pk in (
+            Actor.objects.filter(siren__in=chunk).order_by("-pk").values_list("siren", "pk")
+        ):
+            by_siren[siren] = pk
+    found = {siret: by_siret.get(siret) or by_siren.get(siret[:9]) for siret in sirets}
+    return {siret: pk for siret, pk in found.items() if pk}
 
 
 Zones = dict[str, tuple[int | None, int]]
@@ -159,17 +163,18 @@ def _load_zones(all_codes: set[str], report: Report) -> Zones:
     lengths = {5: {TerritoryKind.COMMUNE}, 9: {TerritoryKind.EPCI, TerritoryKind.EPT}}
     wanted = {code.upper() for code in all_codes if code not in NATIONAL_CODES}
     found: dict[str, tuple[int, int]] = {}
-    for territory_id, kind, code, rank in Territory.objects.filter(
-        code__in=wanted,
-        kind__in=[
-            TerritoryKind.COMMUNE,
-            TerritoryKind.EPCI,
-            TerritoryKind.EPT,
-            TerritoryKind.DEPARTEMENT,
-        ],
-    ).values_list("pk", "kind", "code", "rank"):
-        if kind in lengths.get(len(code), {TerritoryKind.DEPARTEMENT}):
-            found[code.upper()] = (territory_id, rank)
+    kinds = [
+        TerritoryKind.COMMUNE,
+        TerritoryKind.EPCI,
+        TerritoryKind.EPT,
+        TerritoryKind.DEPARTEMENT,
+    ]
+    for chunk in _chunks(wanted):
+        for territory_id, kind, code, rank in Territory.objects.filter(
+            code__in=chunk, kind__in=kinds
+        ).values_list("pk", "kind", "code", "rank"):
+            if kind in lengths.get(len(code), {TerritoryKind.DEPARTEMENT}):
+                found[code.upper()] = (territory_id, rank)
     zones: Zones = {}
     for code in all_codes:
         if code in NATIONAL_CODES:
@@ -203,7 +208,8 @@ def import_files(
         structures[(row["source"], row["id"])] = row
     actor_of = _actors_by_siret({row["siret"] for row in structures.values() if row.get("siret")})
 
-    services: list[dict] = []
+    # A row repeated in a file: the last one wins (an upsert may touch a row only once).
+    kept: dict[tuple[str, str], dict] = {}
     for number, row in enumerate(service_rows, start=1):
         if not isinstance(row, dict):
             report.bad.append((services_path.name, number, "ligne : un objet est attendu"))
@@ -225,7 +231,8 @@ def import_files(
         if not helps and not actor_of.get(structure.get("siret") or ""):
             report.skipped_services += 1
             continue
-        services.append(row)
+        kept[(row["source"], row["id"])] = row
+    services = list(kept.values())
 
     kept_structures = {(row["source"], row["structure_id"]) for row in services}
     report.skipped_structures = len(structures) - len(kept_structures)

@@ -218,3 +218,15 @@ def test_csv_files_with_lists_as_json_read_the_same(ess_actors, tmp_path):
 
     assert set(SupportService.objects.values_list("di_id", flat=True)) == KEPT
     assert "Lignes invalides : 5" in output
+
+
+def test_a_row_repeated_in_a_file_is_written_once_the_last_one_winning(ess_actors, tmp_path):
+    rows = json.loads(SERVICES.read_text(encoding="utf-8"))
+    again = {**rows[0], "nom": "Tester son activité, deuxième ligne (fictif)"}
+    repeated = tmp_path / "services.json"
+    repeated.write_text(json.dumps([*rows, again]), encoding="utf-8")
+    run("--date", "2026-11-05", services=repeated)
+
+    service = SupportService.objects.get(di_id="fictif--couveuse-toulois--test-activite")
+    assert service.name == "Tester son activité, deuxième ligne (fictif)"
+    assert SupportService.objects.count() == len(KEPT)
