@@ -41,6 +41,9 @@ from core.views import invalid_parameters
 from events.exports import EVENTS
 from events.filters import EventFilterSet
 from events.models import Event
+from grants.exports import GRANTS
+from grants.filters import GrantFilterSet
+from grants.models import Grant
 from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import CollectiviteFilterSet, SchemeFilterSet
 from territories.models import Collectivite, Scheme
@@ -306,6 +309,21 @@ LISTS = [
         notes={"periode": "`a-venir` par défaut, `tous` dès que `du` ou `au` est donné."},
     ),
 ]
+
+# --- Grants (the grants app), kept apart: the SCDL « Subventions » as exported ------------
+LISTS.append(
+    ApiList(
+        "subventions",
+        GrantFilterSet,
+        GRANTS,
+        lambda: Grant.objects.public(),
+        schema_name="Grant",
+        operation="grants",
+        tag="subventions",
+        summary="Subventions des collectivités (schéma SCDL Subventions 2.1.1)",
+    )
+)
+# ------------------------------------------------------------------------------------------
 
 api = NinjaAPI(
     title="essdir",

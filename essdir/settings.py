@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "territories",
     "actors",
     "support",
+    "grants",
     "events",
     "alerts",
     "essdir.apps.EssdirConfig",

@@ -84,6 +84,8 @@ urlpatterns += i18n_patterns(
     path("acteurs/", include("actors.urls")),
     path("evenements/", include("events.urls")),
     path("", include("territories.urls")),
+    # Before the site's pages: /collectivites/subventions/ is not a collectivité.
+    path("", include("grants.urls")),
     path("", include((site_patterns, "site"))),
     prefix_default_language=False,
 )

@@ -19,6 +19,7 @@ from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
 from events.models import Event
+from grants import summary as grants
 from support import partials as support_partials
 from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
@@ -28,6 +29,7 @@ from territories.structured_data import collectivite_ld, scheme_ld
 from territories.views import services_for
 
 UPCOMING = 5
+GRANTS_SHOWN = 50
 
 
 class HomeView(PublicPageCacheMixin, TemplateView):
@@ -80,6 +82,7 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             contacts=Contact.objects.published().of(collectivite).for_list().by_importance(),
             budgets=Budget.objects.published().of(collectivite).for_detail(),
             budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
+            grants=grants.of_collectivite(collectivite),
             schemes=Scheme.objects.published().of(collectivite).for_list(),
             funded_schemes=Scheme.objects.published().co_funded_by(collectivite).for_list(),
             partner_actors=partners[: settings.PAGE_SIZE],
@@ -157,7 +160,10 @@ class ActorDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         events, today = Event.objects.published().involving(actor=self.object), timezone.localdate()
+        received, more = grants.received_by(self.object, GRANTS_SHOWN)
         return super().get_context_data(
+            grants_received=received,
+            grants_received_more=more,
             upcoming_events=events.upcoming(today).for_list()[:10],
             past_events=events.past(today).for_list()[:10],
             **kwargs,

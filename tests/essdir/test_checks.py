@@ -35,6 +35,7 @@ def test_scoped_models_cover_published_records_and_scoped_admins():
     from actors.models import Actor, ActorProposal
     from essdir.checks import scoped_models
     from events.models import Event
+    from grants.models import Grant, GrantFile
     from territories.models import Budget, Collectivite, Contact, Scheme, StaffMembership
 
     assert scoped_models() == {
@@ -44,6 +45,8 @@ def test_scoped_models_cover_published_records_and_scoped_admins():
         Collectivite,
         Contact,
         Event,
+        Grant,
+        GrantFile,
         Scheme,
         StaffMembership,
     }

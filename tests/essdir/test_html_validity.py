@@ -23,6 +23,8 @@ def test_every_page_type_is_valid_html(client, seed, settings, territory):
         "/collectivites/?territoire=nowhere-0": 400,
         "/collectivites/budgets/": 200,
         "/collectivites/budgets/?type=inconnu": 400,
+        "/collectivites/subventions/": 200,
+        "/collectivites/subventions/?annee=deux-mille": 400,
         Collectivite.objects.get(slug="meurthe-et-moselle").get_absolute_url(): 200,
         "/territoires/": 200,
         "/territoires/?q=Toul": 200,

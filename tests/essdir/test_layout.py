@@ -5,10 +5,21 @@ from pathlib import Path
 
 from django.conf import settings
 
-PACKAGES = ["core", "territories", "actors", "support", "events", "alerts", "essdir", "bench"]
+PACKAGES = [
+    "core",
+    "territories",
+    "actors",
+    "support",
+    "grants",
+    "events",
+    "alerts",
+    "essdir",
+    "bench",
+]
 # Lower layers never import higher ones: the shared infrastructure (core, which imports no
-# app) ← territories ← actors ← support ← events ← alerts ← the site (essdir, which composes
-# the apps' pages) ← the benchmark (bench, which serves the site beside its floor page).
+# app) ← territories ← actors ← support ← grants ← events ← alerts ← the site (essdir, which
+# composes the apps' pages) ← the benchmark (bench, which serves the site beside its floor
+# page).
 LAYERS = [
     ("core", 0),
     ("territories", 1),
@@ -16,21 +27,23 @@ LAYERS = [
     # Support services (data·inclusion) link to ESS structures and serve territories; the
     # floors above may show them. Between actors and the next floor.
     ("support", 2.5),
-    ("events", 3),
-    ("alerts", 4),
-    ("essdir", 5),
-    ("bench", 6),
+    ("grants", 3),
+    ("events", 4),
+    ("alerts", 5),
+    ("essdir", 6),
+    ("bench", 7),
 ]
 # Who declares each URL namespace, by layer.
 NAMESPACES = {
     "territories": 1,
     "actors": 2,
-    "events": 3,
-    "alerts": 4,
-    "site": 5,
-    "widget": 5,
-    "backoffice": 5,
-    "api": 5,
+    "grants": 3,
+    "events": 4,
+    "alerts": 5,
+    "site": 6,
+    "widget": 6,
+    "backoffice": 6,
+    "api": 6,
 }
 # The stated exception: a record links to its own page, which the site composes because it
 # shows records of apps above the record's own (a territory's page lists its structures and
