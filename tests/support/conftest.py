@@ -46,3 +46,25 @@ def make_service(name: str, *codes: str, structure: SupportStructure | None = No
 @pytest.fixture
 def service_maker(db):
     return make_service
+
+
+@pytest.fixture
+def four_zones(db):
+    """Four services covering Toul: by the commune, its EPCI, its département, France."""
+    return [
+        make_service(
+            "Couveuse fictive",
+            "54528",
+            modes_accueil=["en-presentiel"],
+            modes_mobilisation=["telephoner"],
+            phone="03 00 00 00 01",
+        ),
+        make_service(
+            "Accompagnement intercommunal fictif",
+            "200070563",
+            mobilisation_url="https://exemple.invalid/rdv",
+            modes_mobilisation=["utiliser-lien-mobilisation"],
+        ),
+        make_service("Appui départemental fictif", "54", email="appui@exemple.invalid"),
+        make_service("Plateforme nationale fictive", "france"),
+    ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.template.loader import render_to_string
@@ -24,27 +23,6 @@ def support_section(html: str) -> str:
 
 def titles(section: str) -> list[str]:
     return re.findall(r'<h3 class="card-title"[^>]*>([^<]*)</h3>', section)
-
-
-@pytest.fixture
-def four_zones(service_maker):
-    return [
-        service_maker(
-            "Couveuse fictive",
-            "54528",
-            modes_accueil=["en-presentiel"],
-            modes_mobilisation=["telephoner"],
-            phone="03 00 00 00 01",
-        ),
-        service_maker(
-            "Accompagnement intercommunal fictif",
-            "200070563",
-            mobilisation_url="https://exemple.invalid/rdv",
-            modes_mobilisation=["utiliser-lien-mobilisation"],
-        ),
-        service_maker("Appui départemental fictif", "54", email="appui@exemple.invalid"),
-        service_maker("Plateforme nationale fictive", "france"),
-    ]
 
 
 TERRITORY_PAGE = "/territoires/commune-54528-toul/"
