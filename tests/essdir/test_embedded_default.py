@@ -102,7 +102,7 @@ def test_territory_page_reads_the_coverage_once(client, django_assert_num_querie
     # The page's queries (tests/territories/test_views.py), with the record of the imports
     # read once for the panorama and the map, and, none recorded, whether any establishment
     # is located (the map's note).
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert response.context["counts"]["structures"].value == count
