@@ -13,7 +13,16 @@ from territories.models import Collectivite, CollectiviteKind
 
 
 class YearFilter(django_filters.Filter):
+    """A year, typed in a text box: an <input type="number"> holding what the visitor typed
+    wrong ("deux-mille", shown back with its error) would be invalid HTML."""
+
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]{4}"})
+        )
+        super().__init__(*args, **kwargs)
 
 
 class GrantFilterSet(FastFormFilterSet):
