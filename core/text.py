@@ -1,7 +1,10 @@
-"""Text folding shared by search and the contact finder."""
+"""Text folding shared by search and the contact finder, and amounts as people read them."""
 
 import re
 import unicodedata
+
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import get_language
 
 _SEPARATORS = re.compile(r"[\s\-'’‘`´_.,;:/()]+")
 
@@ -23,3 +26,12 @@ def collation_key(text: str) -> tuple[str, str, str]:
     punctuation count only between otherwise equal words ("Économie" between "Culture" and
     "Finance", not after "Vie", as code points sort it)."""
     return (normalize(text), fold(text), text or "")
+
+
+def euros(value) -> str:
+    """28000 → "28 000 €" in French (non-breaking spaces), "€28,000" in English."""
+    if value is None or value == "":
+        return ""
+    if get_language() == "en":
+        return f"€{intcomma(value)}"
+    return f"{intcomma(value)}\u00a0€"

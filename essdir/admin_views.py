@@ -15,8 +15,7 @@ from django.views.generic import TemplateView
 
 from actors.models import ActorProposal, ProposalStatus
 from core.publication import PublicationStatus
-from essdir import freshness
-from essdir.freshness import stale_records
+from essdir.freshness import KEPT_MODELS, stale_records
 from territories import access
 from territories.models import Collectivite
 
@@ -43,11 +42,11 @@ def workbench(request) -> dict | None:
     if not (network or access.is_member(user)):
         return None
     today = timezone.localdate()
-    collectivites = freshness.collectivites_of(user)
+    collectivites = access.collectivites_of(user)
     drafts, to_review = [], []
-    for model in freshness.KEPT_MODELS:
+    for model in KEPT_MODELS:
         records = admin.site.get_model_admin(model).get_queryset(request)
-        stale = freshness.to_review(freshness.kept_by(model, collectivites), today)
+        stale = access.to_review(access.kept_by(model, collectivites), today)
         counts = records.aggregate(
             drafts=Count("pk", filter=Q(status=PublicationStatus.DRAFT)),
             to_review=Count("pk", filter=Q(pk__in=stale.values("pk"))),

@@ -1,5 +1,5 @@
-"""Presentation helpers of the templates: source text as paragraphs and lists, amounts in
-euros, bounded counts, JSON-LD (registered as filters and globals by essdir.templating)."""
+"""Presentation helpers of the templates: source text as paragraphs and lists, bounded
+counts, JSON-LD (registered as filters and globals by essdir.templating)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import functools
 import json
 import re
 
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import conditional_escape, format_html, urlize
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
 from core.pagination import bounded_label
 
@@ -81,15 +79,6 @@ def _list(lines: list[str]) -> str:
         stack.pop()
     out.append("</ul>")
     return "".join(out)
-
-
-def euros(value) -> str:
-    """28000 → "28 000 €" in French (non-breaking spaces), "€28,000" in English."""
-    if value is None or value == "":
-        return ""
-    if get_language() == "en":
-        return f"€{intcomma(value)}"
-    return f"{intcomma(value)}\u00a0€"
 
 
 def bounded(count: int) -> str:

@@ -38,6 +38,7 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeString
 
 from core.routing import cached_reverse
+from core.text import euros
 from essdir import languages, legal, presentation
 
 _LOCALISED = (float, Decimal, datetime.date, datetime.time)
@@ -103,7 +104,7 @@ FILTERS: dict[str, Callable] = {
     "cut": defaultfilters.cut,
     "date": defaultfilters.date,
     "default": default,
-    "euros": presentation.euros,
+    "euros": euros,
     "floatformat": defaultfilters.floatformat,
     "french": languages.french,
     "intcomma": intcomma,
@@ -118,6 +119,7 @@ FILTERS: dict[str, Callable] = {
     "unlocalize": unlocalize,
     "urlencode": defaultfilters.urlencode,
 }
+
 
 def sirene_coverage():
     """`sirene_coverage()`: whether the SIRENE register was imported, recently, and whether

@@ -9,7 +9,12 @@ at start-up. Superusers (network administrators) manage everything.
 
 from __future__ import annotations
 
+import datetime
+
+from django.apps import apps
 from django.db import models
+
+from core.publication import PublicationStatus
 
 _CACHE = "_essdir_memberships"
 
@@ -71,3 +76,29 @@ def in_scope(user, obj: models.Model) -> bool:
         return manager.owned_by(own).filter(pk=obj.pk).exists()
     # Not (or no longer) in the database: judged on the columns the record kept.
     return obj.is_owned_by(own)
+
+
+# --- What staff keep up to date (the back-office home, the "à revoir" filter and report) --
+
+
+def kept_by(model: type[models.Model], collectivites) -> models.QuerySet:
+    """The records of `model` the staff of `collectivites` (ids or a queryset) keep up to
+    date: what they own, unless the model's QuerySet says otherwise with `kept_by()` (a
+    structure's staff keep their partners, not every structure SIRENE places there)."""
+    manager = model._default_manager
+    if hasattr(manager, "kept_by"):
+        return manager.kept_by(collectivites)
+    return manager.owned_by(collectivites)
+
+
+def to_review(records: models.QuerySet, today: datetime.date) -> models.QuerySet:
+    """Those of `records` to check again: stale, and still on the site (not archived)."""
+    return records.stale(today).exclude(status=PublicationStatus.ARCHIVED)
+
+
+def collectivites_of(user):
+    """The collectivités whose records `user` keeps: theirs, or all for the network."""
+    collectivite = apps.get_model("territories", "Collectivite")
+    if is_network_admin(user):
+        return collectivite.objects.all()
+    return sorted(collectivite_ids(user))

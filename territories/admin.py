@@ -1,7 +1,3 @@
-import dataclasses
-import datetime
-import decimal
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -10,15 +6,13 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.models import DeletedObject
-from simple_history.template_utils import HistoricalRecordContextHelper, ObjDiffDisplay
 
 from core import publication
+from core.history import FrenchHistoryHelper
 from core.publication import PublicationStatus
-from essdir.presentation import euros
 from territories import access, services
 from territories.models import (
     Action,
@@ -102,68 +96,13 @@ class FreshnessFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "a-revoir":
-            # What the report and the back-office home count (essdir/freshness.py).
-            from essdir import freshness
-
-            kept = freshness.kept_by(queryset.model, freshness.collectivites_of(request.user))
-            to_review = freshness.to_review(kept, timezone.localdate())
+            # What the report and the back-office home count (territories.access).
+            kept = access.kept_by(queryset.model, access.collectivites_of(request.user))
+            to_review = access.to_review(kept, timezone.localdate())
             return queryset.filter(pk__in=to_review.values("pk"))
         if self.value() == "jamais":
             return queryset.filter(checked_at__isnull=True)
         return queryset
-
-
-EMPTY = "(vide)"
-
-
-class FrenchDiffDisplay(ObjDiffDisplay):
-    def shortened_str(self, prefix: str, num_skipped_chars: int, suffix: str) -> str:
-        return f"{prefix}[… {num_skipped_chars} caractères …]{suffix}"
-
-
-class FrenchHistoryHelper(HistoricalRecordContextHelper):
-    """The changes of the history in French: labels, "(vide)", amounts in euros, yes/no."""
-
-    def format_delta_change(self, change):
-        formatted = super().format_delta_change(change)
-        label = str(self.model._meta.get_field(change.field).verbose_name)
-        if self._is_amount(change.field):
-            label = label.removesuffix(" (€)")
-        return dataclasses.replace(formatted, field=label[:1].upper() + label[1:])
-
-    def _is_amount(self, name: str) -> bool:
-        field = self.model._meta.get_field(name)
-        return isinstance(
-            field, (models.IntegerField, models.DecimalField, models.FloatField)
-        ) and str(field.verbose_name).endswith("(€)")
-
-    def prepare_delta_change_value(self, change, value):
-        value = super().prepare_delta_change_value(change, value)
-        field = self.model._meta.get_field(change.field)
-        if value is None or value == "" or value == []:
-            return EMPTY
-        if isinstance(value, list):
-            return ", ".join(str(self._related(item)) for item in value)
-        if isinstance(value, DeletedObject):
-            return self._related(value)
-        if isinstance(value, bool):
-            return "oui" if value else "non"
-        if field.choices:
-            return str(dict(field.flatchoices).get(value, value))
-        if self._is_amount(change.field):
-            return euros(value)
-        if isinstance(value, (datetime.date, datetime.time, decimal.Decimal, float)):
-            return formats.localize(value)
-        return value
-
-    @staticmethod
-    def _related(value):
-        if isinstance(value, DeletedObject):
-            return f"{value.model._meta.verbose_name} supprimé·e (n° {value.pk})"
-        return value
-
-    def get_obj_diff_display(self):
-        return FrenchDiffDisplay(max_length=self.max_displayed_delta_change_chars)
 
 
 class ScopedInline:

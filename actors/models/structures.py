@@ -131,6 +131,11 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         partnerships = self._related("partnerships").objects.filter(collectivite__in=collectivites)
         return self.filter(pk__in=partnerships.values("actor_id"))
 
+    def kept_by(self, collectivites):
+        """The structures the staff of `collectivites` keep up to date: their partners. The
+        others of their territory, which they also own, come from SIRENE."""
+        return self.partners_of(collectivites)
+
     def search(self, query: str):
         """Actors matching `query`, best first (see core.search)."""
         return text_search(
