@@ -16,7 +16,7 @@ from territories.models.records import OwnedQuerySet, SourcedRecord, Territorial
 from territories.models.reference import Theme
 
 # Paths under /collectivites/ that are pages of their own, never a collectivité's slug.
-RESERVED_COLLECTIVITE_SLUGS = ["budgets"]
+RESERVED_COLLECTIVITE_SLUGS = ["budgets", "subventions"]
 
 
 class CollectiviteKind(models.TextChoices):

@@ -133,8 +133,9 @@ def test_scheme_window_cannot_close_before_it_opens():
     assert "closes_on" in error.value.message_dict
 
 
-def test_collectivite_slug_reserved_for_a_page_is_refused():
-    collectivite = CollectiviteFactory.build(slug="budgets", territory=territory("departement-54"))
+@pytest.mark.parametrize("slug", ["budgets", "subventions"])
+def test_collectivite_slug_reserved_for_a_page_is_refused(slug):
+    collectivite = CollectiviteFactory.build(slug=slug, territory=territory("departement-54"))
 
     with pytest.raises(ValidationError) as error:
         collectivite.full_clean()
