@@ -181,7 +181,8 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
                     queryset=EventParticipation.objects.filter(role=role)
                     .filter(
                         Q(collectivite__status=PublicationStatus.PUBLISHED)
-                        | Q(actor__status=PublicationStatus.PUBLISHED)
+                        # A hidden structure is published but off the site (Actor.published).
+                        | Q(actor__status=PublicationStatus.PUBLISHED, actor__hidden=False)
                     )
                     .select_related("collectivite", "actor")
                     .order_by("pk"),

@@ -123,6 +123,13 @@ def test_json_ld_names_only_published_organisers(client, organised):
     assert [o["name"] for o in data["organizer"]] == ["Métropole publiée", "Structure publiée"]
 
 
+def test_the_event_page_names_only_published_organisers(client, organised):
+    page = client.get(organised.get_absolute_url()).content.decode()
+    organisers = page.split("Organisé par")[1].split("</ul>")[0]
+
+    assert re.findall(r">([^<>]+)</a>", organisers) == ["Métropole publiée", "Structure publiée"]
+
+
 def test_a_search_result_names_only_published_organisers(organised):
     (events,) = [g for g in search_everything("forum")["groups"] if g["title"] == "Événements"]
 
