@@ -35,7 +35,7 @@ def france(settings):
         EstablishmentFactory(actor=structures["toul"], longitude=5.88 + n / 10_000, latitude=48.62)
     for n in range(150):
         EstablishmentFactory(actor=structures["nancy"], longitude=6.17, latitude=48.69 + n / 10_000)
-    for n in range(49):
+    for _ in range(49):
         EstablishmentFactory(actor=structures["metz"], longitude=6.17, latitude=49.11)
     EstablishmentFactory(actor=structures["petite"], longitude=6.18, latitude=49.12)
     EstablishmentFactory(actor=structures["petite"], longitude=6.19, latitude=49.12)
