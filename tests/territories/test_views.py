@@ -315,7 +315,8 @@ def test_contact_finder_query_count_is_constant(client, django_assert_num_querie
     collectivite = CollectiviteFactory(territory=territory("departement-54"))
     ContactFactory.create_batch(count, collectivite=collectivite)
 
-    with django_assert_num_queries(9):
+    # And the support services serving the commune (templates/support/_services.html).
+    with django_assert_num_queries(10):
         response = client.get("/contacts/", {"commune": "commune-54528"})
 
     assert len(response.context["answer"].common.groups[0]["contacts"]) == count
