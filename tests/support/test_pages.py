@@ -12,6 +12,8 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
+from tests.html import report, validate_html
+
 TOUL = "commune-54528"
 
 
@@ -101,3 +103,12 @@ def test_query_count_is_the_same_with_one_and_three_services(client, service_mak
         assert len(titles(support_section(response.content.decode()))) == len(counts) * 2 - 1
 
     assert counts[0] == counts[1]
+
+
+def test_the_pages_with_services_are_valid_html(client, four_zones):
+    urls = ["/contacts/?commune=commune-54528", "/contacts/?q=54200", TERRITORY_PAGE]
+    pages = {url: client.get(url).content.decode() for url in urls}
+    assert all('id="support-title"' in html for html in pages.values())
+
+    errors = validate_html(pages)
+    assert errors == {url: [] for url in urls}, report(errors)
