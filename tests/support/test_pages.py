@@ -112,3 +112,12 @@ def test_the_pages_with_services_are_valid_html(client, four_zones):
 
     errors = validate_html(pages)
     assert errors == {url: [] for url in urls}, report(errors)
+
+
+def test_the_english_page_reads_in_english(client, four_zones):
+    html = client.get("/en" + TERRITORY_PAGE).content.decode()
+
+    section = support_section(html)
+    assert "Who can help you" in section
+    assert "Area: all of France" in section
+    assert "In person" in section and "Call" in section
