@@ -3,14 +3,18 @@
 from django.contrib import admin
 
 from support.models import SupportService, SupportStructure
+from territories import access
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Network data every collectivité's staff may read: like the themes and sources, shown
+    to the network and to members of a collectivité, not to staff who belong to none."""
+
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+        return self.has_module_permission(request)
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return access.is_network_admin(request.user) or access.is_member(request.user)
 
     def has_add_permission(self, request):
         return False
