@@ -11,13 +11,12 @@ import re
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from tests import servers
 from tests.conftest import HttpsClient
 from tests.factories import CollectiviteFactory
 
@@ -258,12 +257,6 @@ def test_check_deploy_requires_site_url_on_an_allowed_host(
 # --- Through gunicorn ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def raw_get(port: int, host: str, path: str = "/", proto: str = "https") -> bytes:
     """One HTTP/1.1 request written by hand, as a scanner would send it."""
     request = (
@@ -281,62 +274,8 @@ def raw_get(port: int, host: str, path: str = "/", proto: str = "https") -> byte
 @pytest.fixture
 def gunicorn(tmp_path):
     """The README's command, DEBUG off, on loopback, with a migrated SQLite database."""
-    base = Path(django_settings.BASE_DIR)
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "gunicorn-test-0123456789abcdefghijklmnopqrstuvwxyz0123456789",
-        "ALLOWED_HOSTS": "essdir.example.org",
-        "BEHIND_PROXY": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    bin_dir = Path(sys.executable).parent
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=base,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "essdir.wsgi",
-                "-w",
-                "1",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-            ],
-            cwd=base,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start: " + log.read_text()
-                time.sleep(0.2)
+    with servers.gunicorn(tmp_path, BEHIND_PROXY="1") as (port, log, _env):
         yield port, log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def test_gunicorn_answers_400_to_a_host_not_allowed(gunicorn):

@@ -1,0 +1,76 @@
+"""Real servers for the tests that need one: the README's gunicorn command on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+
+SECRET_KEY = "gunicorn-test-0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(tmp_path: Path, **environment: str) -> Iterator[tuple[int, Path, dict]]:
+    """`gunicorn essdir.wsgi -w 1` with DEBUG off on a free loopback port, over a migrated
+    SQLite database of its own, with `environment` added: yields its port, its log file
+    and its environment (for `manage.py` commands on the same database)."""
+    base = Path(settings.BASE_DIR)
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": SECRET_KEY,
+        "ALLOWED_HOSTS": "essdir.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOG_LEVEL": "WARNING",
+        **environment,
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        cwd=base,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        *("essdir.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}", "--no-control-socket"),
+    ]
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            command, cwd=base, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start: " + log.read_text()
+                time.sleep(0.2)
+        yield port, log, env
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
