@@ -43,15 +43,21 @@ def find_contact(page: Page, query: str) -> None:
     field.press("Enter")
 
 
+def answer_card(page: Page) -> Locator:
+    """The answer on top of the results: the nearest contact who can be reached."""
+    return page.locator("section[aria-labelledby='answer-title']")
+
+
 def contact_groups(page: Page) -> Locator:
-    """The h3 headings of the territories in the results, in reading order."""
-    return page.locator("section[aria-labelledby='result-title'] > h3")
+    """The h4 headings of the territories under the answer (staff, then elected
+    representatives), in reading order."""
+    return page.locator("section[aria-labelledby='result-title'] > h4")
 
 
 def group_contacts(page: Page, heading: str) -> Locator:
-    """The contact cards listed under the group heading that starts with `heading`."""
+    """The contact cards listed under the first group heading starting with `heading`."""
     group = contact_groups(page).filter(has_text=re.compile(rf"^{re.escape(heading)} \("))
-    return group.locator("xpath=following-sibling::div[contains(@class, 'grid')][1]")
+    return group.first.locator("xpath=following-sibling::div[contains(@class, 'grid')][1]")
 
 
 def blocking_violations(page: Page) -> list[str]:
@@ -70,16 +76,20 @@ def test_contact_finder_from_home_lists_contacts_nearest_first(seeded_live, page
     find_contact(page, "Toul")
 
     expect(page).to_have_url(re.compile(r"/contacts/\?q=Toul$"))
-    expect(page.get_by_role("heading", level=2, name="Contacts ESS pour Toul (54)")).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=2, name="Votre contact ESS pour Toul (54)")
+    ).to_be_visible()
+    expect(answer_card(page)).to_contain_text("Fant LONGO")
+    expect(answer_card(page)).to_contain_text("03 83 15 67 00")
     expect(contact_groups(page)).to_have_text(
         [
-            "Pays Terres de Lorraine (Pays)",
             "Territoire Terres de Lorraine (CD54) (Territoire d'action départemental)",
+            "Meurthe-et-Moselle (Département)",
+            "Grand Est (Région)",
             "Meurthe-et-Moselle (Département)",
             "Grand Est (Région)",
         ]
     )
-    expect(group_contacts(page, "Pays Terres de Lorraine")).to_contain_text("Fant LONGO")
     expect(group_contacts(page, "Territoire Terres de Lorraine (CD54)")).to_contain_text("CTES")
     expect(group_contacts(page, "Meurthe-et-Moselle")).to_contain_text("Catherine Mengel")
     expect(group_contacts(page, "Grand Est")).to_contain_text("Région Grand Est")
@@ -92,7 +102,7 @@ def test_postal_code_of_several_communes_gives_the_contacts_at_once(seeded_live,
     expect(
         page.get_by_role("heading", level=2, name="Contacts ESS pour les 20 communes de « 54200 »")
     ).to_be_visible()
-    expect(group_contacts(page, "Pays Terres de Lorraine")).to_contain_text("Fant LONGO")
+    expect(answer_card(page)).to_contain_text("Fant LONGO")
     expect(
         page.get_by_text("Vouliez-vous dire la commune dont le code INSEE est 54200 ?")
     ).to_be_visible()
@@ -101,7 +111,9 @@ def test_postal_code_of_several_communes_gives_the_contacts_at_once(seeded_live,
     communes.get_by_role("link", name="Toul", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/contacts/\?commune=commune-54528$"))
-    expect(page.get_by_role("heading", level=2, name="Contacts ESS pour Toul (54)")).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=2, name="Votre contact ESS pour Toul (54)")
+    ).to_be_visible()
 
 
 @pytest.mark.parametrize("javascript", [True, False])
@@ -135,12 +147,14 @@ def test_contact_finder_works_without_javascript(seeded_live, browser):
 
         expect(page).to_have_url(re.compile(r"/contacts/\?q=luneville$"))
         expect(
-            page.get_by_role("heading", level=2, name="Contacts ESS pour Lunéville (54)")
+            page.get_by_role("heading", level=2, name="Votre contact ESS pour Lunéville (54)")
         ).to_be_visible()
+        # The CTES of the Lunévillois has no published channel: the answer is the
+        # département's central contact, who has one.
+        expect(answer_card(page)).to_contain_text("Catherine Mengel")
         expect(contact_groups(page).first).to_have_text(
             "Territoire du Lunévillois (CD54) (Territoire d'action départemental)"
         )
-        expect(group_contacts(page, "Meurthe-et-Moselle")).to_contain_text("Catherine Mengel")
     finally:
         context.close()
 

@@ -102,7 +102,9 @@ def test_widget_link_opens_the_essdir_page_in_the_window(seeded_live, page: Page
     frame.get_by_role("link", name="Tous les contacts sur essdir").click()
 
     expect(page).to_have_url(f"{seeded_live}/contacts/?commune=commune-54528")
-    expect(page.get_by_role("heading", level=2, name="Contacts ESS pour Toul (54)")).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=2, name="Votre contact ESS pour Toul (54)")
+    ).to_be_visible()
 
 
 def test_widget_pages_are_accessible(seeded_live, page: Page):

@@ -64,6 +64,7 @@ def test_openapi_description_and_documentation_page(client):
     assert set(schema["paths"]) == {
         "/api/acteurs/",
         "/api/dispositifs/",
+        "/api/subventions/",
         "/api/collectivites/",
         "/api/evenements/",
     }

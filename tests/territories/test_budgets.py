@@ -1,6 +1,7 @@
 """Budgets compared: figures per inhabitant and split, the notes, the comparison page and the
 block of each collectivité's page (territories/budgets.py, BudgetComparisonView)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -268,7 +269,7 @@ def test_comparison_page_shows_exact_figures_and_the_population_used(client):
         [("fonctionnement", 219_380, False), ("investissement", 61_000, True)],
     )
 
-    html = client.get(URL).content.decode().replace("&nbsp;", "\u00a0")
+    html = cells(client.get(URL).content.decode())
 
     assert '<td class="num">219\u00a0380\u00a0€</td>' in html
     assert '<td class="num">environ 61\u00a0000\u00a0€</td>' in html
@@ -365,8 +366,20 @@ def test_collectivites_list_links_to_the_comparison(client):
 # --- On each collectivité's page --------------------------------------------------------------
 
 
+def cells(html: str) -> str:
+    """The comparison's cells without what lays them out as labelled cards on a phone (each
+    cell's column as `data-label`, its `budget-…` class), to read their figures."""
+    html = re.sub(r' data-label="[^"]*"', "", html.replace("&nbsp;", "\u00a0"))
+    html = re.sub(
+        r'(class="[^"]*?) ?budget-(?:year|scope|section|total|population|per-inhabitant|split)"',
+        r'\1"',
+        html,
+    )
+    return html.replace(' class=""', "")
+
+
 def block(response) -> str:
-    html = response.content.decode().replace("&nbsp;", "\u00a0")
+    html = cells(response.content.decode())
     start = html.index('<div class="budget-comparison-summary">')
     return html[start : html.index("</section>", start)]
 
@@ -446,7 +459,7 @@ def test_english_comparison_is_translated_valid_and_keeps_french_content_marked(
 
     assert {url: r.status_code for url, r in pages.items()} == dict.fromkeys(pages, 200)
     html = {url: r.content.decode() for url, r in pages.items()}
-    comparison = html[f"/en{URL}"].replace("&nbsp;", "\u00a0")
+    comparison = cells(html[f"/en{URL}"])
     assert "<h1>SSE budgets compared</h1>" in comparison
     assert "The years differ: 2020, 2022." in comparison
     assert "1 budget whose source gives no year." in comparison
