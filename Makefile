@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve seed test check lint format browsers bench bench-import collectstatic clean vnu messages
+.PHONY: install run serve seed test test-fast check lint format browsers bench bench-import collectstatic clean vnu messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +50,16 @@ check: install
 vnu: install
 	bash bin/install-vnu
 
-# The whole suite; browser tests need Debian's Chromium (`make browsers`, or .ci/run).
+# The whole suite, in TEST_WORKERS processes (pytest-xdist; 0: in this one), each with its
+# own test database; browser tests need Debian's Chromium (`make browsers`, or .ci/run).
+TEST_WORKERS ?= 2
 test: check vnu
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# The suite without the checks, keeping the test databases between runs (--reuse-db;
+# --create-db rebuilds them after a new migration of a changed model): for local use.
+test-fast: install vnu
+	$(PY) -m pytest -n $(TEST_WORKERS) --reuse-db $(PYTEST_ARGS)
 
 # Debian's Chromium for the Playwright tests (never `playwright install`).
 browsers:

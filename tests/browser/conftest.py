@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import override_settings
 
-from tests.geo import load_test_geography
+from tests.dbstate import STATE
 
 # ORM calls run beside Playwright's event loop (also set in tests/conftest.py).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -90,14 +89,24 @@ def _plain_http_live_server():
         yield
 
 
+def _django_db_helper(request, django_db_setup, django_db_blocker):
+    """The database of a browser test (pytest-django's fixture of that name, overridden in
+    this folder): the test commits, as a transactional test does, since the live server
+    reads what it writes, but over a committed baseline shared by the browser tests that
+    follow one another, the geography and, for `seeded_live`, the seed data, put back as it
+    was after each test (see tests/dbstate.py). tests/conftest.py's pytest_fixture_setup
+    sets the baseline up."""
+    with django_db_blocker.unblock():
+        yield
+    STATE.after_committed_test(django_db_blocker)
+
+
+_django_db_helper.committed_baseline = True
+_django_db_helper = pytest.fixture(_django_db_helper)
+
+
 @pytest.fixture
 def seeded_live(transactional_db, live_server):
-    """The live server's URL, over the test geography and the seed data.
-
-    Transactional tests flush the database after each test, so every browser test loads
-    its own data (a few seconds).
-    """
-    load_test_geography()
-    with open(os.devnull, "w") as devnull:
-        call_command("seed", "--skip-geography", verbosity=0, stdout=devnull)
+    """The live server's URL, over the test geography and the seed data (committed once for
+    the browser tests using them, which run one after another)."""
     return live_server.url

@@ -13,6 +13,7 @@ from django.urls import reverse
 from actors.models import ActorPartnership, ActorProposal
 from events.models import Event
 from territories.models import Budget, Contact, PublicationStatus, Scheme, StaffMembership
+from tests.dbstate import shared_data
 from tests.factories import (
     ActorFactory,
     BudgetFactory,
@@ -75,8 +76,10 @@ class World:
         return user
 
 
-@pytest.fixture
+@shared_data
 def world():
+    """Built once for the tests that use it one after another; each test gets a copy and
+    rolls its own changes back (tests/dbstate.py)."""
     return World()
 
 
