@@ -164,8 +164,11 @@ class DatabaseState:
                 else:
                     # pytest-django empties the database after the test (or the TestCase
                     # class manages it): none of our data must remain in it, and what
-                    # remains after is unknown.
-                    if self.committed == SEED:
+                    # remains after is unknown. Like every test, it starts with the
+                    # geography, which the transactional test before it may have emptied.
+                    if self.committed == UNKNOWN:
+                        self._commit(GEOGRAPHY)
+                    elif self.committed == SEED:
                         self._restore(GEOGRAPHY)
                     self.committed = UNKNOWN
                     self.snapshots.clear()
