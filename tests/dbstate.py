@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import copy
 import io
+import sys
 from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from tests.geo import load_test_geography
 
@@ -150,6 +151,7 @@ class DatabaseState:
         """Make the database hold what `item` needs, before its own transaction starts."""
         self.blocker = blocker
         with blocker.unblock():
+            self._recover_broken_layer()
             self._check_layer()
             if not self.started:
                 # The first test of this process: django_db_setup left the geography.
@@ -241,6 +243,27 @@ class DatabaseState:
                     load_seed()
                 else:
                     self.layer_values[layer] = layer()
+
+    def _recover_broken_layer(self) -> None:
+        """A test that broke the connection under the layer (closed it, or left an error in
+        its transaction that no savepoint of its own rolled back) must not fail every test
+        after it: the layer's transaction is rolled back (by PostgreSQL itself when the
+        connection is gone) and built again for the next test, which is said on stderr."""
+        if self.layer_atomic is None or connection.atomic_blocks[-1:] != [self.layer_atomic]:
+            return
+        usable = connection.connection is not None and connection.is_usable()
+        if usable and not connection.needs_rollback:
+            return
+        sys.stderr.write(
+            f"tests/dbstate: the shared data's transaction was broken after "
+            f"{self.prepared_for}; it is built again.\n"
+        )
+        try:
+            self.layer_atomic.__exit__(DatabaseError, DatabaseError("broken"), None)
+        except DatabaseError:
+            connection.close()
+        self.layer_atomic, self.layer_key = None, ()
+        self.layer_values.clear()
 
     def _check_layer(self) -> None:
         """The layer's transaction must still be the innermost one, between tests."""
