@@ -53,6 +53,8 @@ class Report:
     unknown_zone_codes: Counter = field(default_factory=Counter)
     skipped_structures: int = 0
     skipped_services: int = 0
+    removed_structures: int = 0
+    removed_services: int = 0
     bad: list[tuple[str, int, str]] = field(default_factory=list)  # (file, row, reason)
 
     def lines(self) -> list[str]:
@@ -63,6 +65,8 @@ class Report:
             f"Services importés : {self.services} ({self.zones} codes de zone) ; "
             f"ignorés (hors thématiques de création et hors structures de l'ESS) : "
             f"{self.skipped_services}",
+            f"Retirés (absents du fichier de leur source) : {self.removed_services} services, "
+            f"{self.removed_structures} structures",
             f"Lignes invalides : {len(self.bad)}",
         ]
         lines += [f"  {name}, ligne {row} : {reason}" for name, row, reason in self.bad]
@@ -198,10 +202,15 @@ def import_files(
     service_rows = read_rows(services_path, "service")
 
     structures: dict[tuple[str, str], dict] = {}
+    # The sources the files speak for, and the services whose row is bad this time: left
+    # as they were, not removed.
+    sources: set[str] = set()
+    bad_keys: set[tuple[str, str]] = set()
     for number, row in enumerate(structure_rows, start=1):
         if not isinstance(row, dict):
             report.bad.append((structures_path.name, number, "ligne : un objet est attendu"))
             continue
+        _note_source(row, sources, None)
         if problem := _row_errors("structure", row):
             report.bad.append((structures_path.name, number, problem))
             continue
@@ -214,6 +223,7 @@ def import_files(
         if not isinstance(row, dict):
             report.bad.append((services_path.name, number, "ligne : un objet est attendu"))
             continue
+        key = _note_source(row, sources, bad_keys)
         if problem := _row_errors("service", row):
             report.bad.append((services_path.name, number, problem))
             continue
@@ -227,6 +237,7 @@ def import_files(
                 )
             )
             continue
+        bad_keys.discard(key)
         helps = bool(SUPPORT_THEMATIQUES & set(row.get("thematiques") or []))
         if not helps and not actor_of.get(structure.get("siret") or ""):
             report.skipped_services += 1
@@ -245,8 +256,44 @@ def import_files(
             [structures[key] for key in sorted(kept_structures)], actor_of, file_date, report
         )
         _write_services(services, structure_pks, zones, file_date, report)
+        _remove_absent(sources, bad_keys | set(kept), report)
         bump_content_version()
     return report
+
+
+def _note_source(row: dict, sources: set[str], bad_keys: set | None) -> tuple | None:
+    """Note the row's source; a service's key goes into `bad_keys` until it proves valid."""
+    source, di_id = row.get("source"), row.get("id")
+    if not (isinstance(source, str) and source):
+        return None
+    sources.add(source)
+    if bad_keys is None or not isinstance(di_id, str):
+        return None
+    bad_keys.add((source, di_id))
+    return (source, di_id)
+
+
+def _remove_absent(sources: set[str], left: set[tuple[str, str]], report: Report) -> None:
+    """The files are full files of their sources: a service of one of those sources that
+    is neither written now nor named by a bad row (`left`, kept as it was) is removed — gone
+    from the file, or no longer kept (its thematiques changed, its structure left the ESS)
+    —, then the structures of those sources left without a service. The sources the files
+    do not name are left alone."""
+    gone = [
+        pk
+        for pk, source, di_id in SupportService.objects.filter(source__in=sources).values_list(
+            "pk", "source", "di_id"
+        )
+        if (source, di_id) not in left
+    ]
+    for start in range(0, len(gone), 500):
+        SupportService.objects.filter(pk__in=gone[start : start + 500]).delete()
+    report.removed_services = len(gone)
+    report.removed_structures, _ = (
+        SupportStructure.objects.filter(source__in=sources, services__isnull=True)
+        .order_by()
+        .delete()
+    )
 
 
 def _text(row: dict, key: str) -> str:

@@ -18,6 +18,7 @@ from support.models import SupportService, SupportStructure, SupportZone
 from tests.factories import ActorFactory
 
 DATA = Path(__file__).parent / "data"
+TOUL_PAGE = "/territoires/commune-54528-toul/"
 STRUCTURES = DATA / "structures.json"
 SERVICES = DATA / "services.json"
 
@@ -230,3 +231,99 @@ def test_a_row_repeated_in_a_file_is_written_once_the_last_one_winning(ess_actor
     service = SupportService.objects.get(di_id="fictif--couveuse-toulois--test-activite")
     assert service.name == "Tester son activité, deuxième ligne (fictif)"
     assert SupportService.objects.count() == len(KEPT)
+
+
+def _without(tmp_path, name: str, *ids: str) -> Path:
+    rows = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps([row for row in rows if row["id"] not in ids]), encoding="utf-8")
+    return path
+
+
+def test_a_service_gone_from_a_later_file_is_removed_and_leaves_the_pages(
+    ess_actors, tmp_path, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run("--date", "2026-11-05")
+    assert "Tester son activité en couveuse (fictif)" in client.get(TOUL_PAGE).text
+
+    later = _without(tmp_path, "services", "fictif--couveuse-toulois--test-activite")
+    with django_capture_on_commit_callbacks(execute=True):  # the pages' cache goes stale
+        output = run("--date", "2026-12-01", services=later)
+
+    assert set(SupportService.objects.values_list("di_id", flat=True)) == KEPT - {
+        "fictif--couveuse-toulois--test-activite"
+    }
+    # Its structure has no service left: removed too, with its zones.
+    assert not SupportStructure.objects.filter(di_id="fictif--couveuse-toulois").exists()
+    assert not SupportZone.objects.filter(code="54528").exists()
+    assert "Retirés (absents du fichier de leur source) : 1 services, 1 structures" in output
+    assert "Tester son activité en couveuse (fictif)" not in client.get(TOUL_PAGE).text
+
+
+def test_a_service_no_longer_kept_is_removed(db, tmp_path):
+    run("--date", "2026-11-05")
+    assert SupportService.objects.filter(di_id="fictif--ett--structurer").exists()
+    rows = json.loads(SERVICES.read_text(encoding="utf-8"))
+    for row in rows:
+        if row["id"] == "fictif--ett--structurer":
+            row["thematiques"] = ["famille--garde-denfants"]
+    later = tmp_path / "services.json"
+    later.write_text(json.dumps(rows), encoding="utf-8")
+    run("--date", "2026-12-01", services=later)
+
+    assert not SupportService.objects.filter(di_id="fictif--ett--structurer").exists()
+
+
+def test_a_service_whose_row_is_bad_this_time_is_left_as_it_was(ess_actors, tmp_path):
+    run("--date", "2026-11-05")
+    rows = json.loads(SERVICES.read_text(encoding="utf-8"))
+    for row in rows:
+        if row["id"] == "fictif--appui-54--developper":
+            row["nom"] = "Ab"
+    later = tmp_path / "services.json"
+    later.write_text(json.dumps(rows), encoding="utf-8")
+    output = run("--date", "2026-12-01", services=later)
+
+    service = SupportService.objects.get(di_id="fictif--appui-54--developper")
+    assert service.file_date == datetime.date(2026, 11, 5)
+    assert "Retirés (absents du fichier de leur source) : 0 services" in output
+
+
+def test_the_services_of_other_sources_are_left_alone(ess_actors, tmp_path):
+    other = SupportStructure.objects.create(
+        source="autre-fictif",
+        di_id="autre--structure",
+        name="Structure d'une autre source (fictif)",
+        updated_on=datetime.date(2026, 11, 1),
+        file_date=datetime.date(2026, 11, 1),
+    )
+    SupportService.objects.create(
+        source="autre-fictif",
+        di_id="autre--service",
+        structure=other,
+        name="Service d'une autre source (fictif)",
+        updated_on=datetime.date(2026, 11, 1),
+        file_date=datetime.date(2026, 11, 1),
+    )
+    run("--date", "2026-11-05")
+    run("--date", "2026-12-01", services=_without(tmp_path, "services", "fictif--ett--structurer"))
+
+    assert SupportService.objects.filter(di_id="autre--service").exists()
+    assert SupportStructure.objects.filter(di_id="autre--structure").exists()
+    assert not SupportService.objects.filter(di_id="fictif--ett--structurer").exists()
+
+
+def test_a_removal_is_rolled_back_with_the_rest(ess_actors, tmp_path, monkeypatch):
+    from support import importer
+
+    run("--date", "2026-11-05")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "bump_content_version", fail)
+    later = _without(tmp_path, "services", "fictif--couveuse-toulois--test-activite")
+    with pytest.raises(RuntimeError):
+        run("--date", "2026-12-01", services=later)
+    assert set(SupportService.objects.values_list("di_id", flat=True)) == KEPT
