@@ -2,15 +2,17 @@
 (JSON arrays, or CSV with lists written as JSON arrays or comma-separated), validating each
 row against the national schema 1.0.8 (fixtures/schemas/data-inclusion-1.0.8/), keeping the
 services that help create or develop an activity and those of ESS structures, and writing
-them in one transaction, upserted on (source, id).
+them in one transaction, upserted on (source, id). Streamed (support/reading.py) in two
+passes, so that memory holds the rows' keys, not the rows; a full file of a source
+removes that source's services it no longer names.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,6 +24,7 @@ from django.db import transaction
 from actors.models import Actor
 from core.caching import bump_content_version
 from support.models import NATIONAL_RANK, SupportService, SupportStructure, SupportZone
+from support.reading import ImportError_, iter_rows
 from territories.models import Territory, TerritoryKind
 
 SCHEMA_DIR = Path(settings.BASE_DIR) / "fixtures" / "schemas" / "data-inclusion-1.0.8"
@@ -37,10 +40,6 @@ SUPPORT_THEMATIQUES = frozenset(
 # `zone_eligibilite`: "france" or the country code 99100 mean the whole country; other
 # 99xxx codes are foreign countries (no territory of the directory).
 NATIONAL_CODES = {"france", "99100"}
-
-
-class ImportError_(Exception):
-    """The files cannot be read at all (in French)."""
 
 
 @dataclass
@@ -92,46 +91,6 @@ def reason(error: jsonschema.ValidationError) -> str:
 def _row_errors(kind: str, row: dict) -> str | None:
     errors = sorted(validator(kind).iter_errors(row), key=lambda e: list(e.absolute_path))
     return "; ".join(reason(error) for error in errors[:3]) if errors else None
-
-
-def _csv_value(value: str, spec: dict):
-    """A CSV cell typed as the schema's property says (empty is null)."""
-    if value == "":
-        return None
-    types = {option.get("type") for option in spec.get("anyOf", [spec])}
-    if "array" in types:
-        if value.startswith("["):
-            return json.loads(value)
-        return [item.strip() for item in value.split(",") if item.strip()]
-    try:
-        if "integer" in types:
-            return int(value)
-        if "number" in types:
-            return float(value)
-    except ValueError:
-        return value  # left to the schema to reject
-    return value
-
-
-def read_rows(path: Path, kind: str) -> list[dict]:
-    """The rows of a data·inclusion file: a JSON array, or a CSV with a header."""
-    try:
-        if path.suffix.lower() == ".csv":
-            properties = validator(kind).schema["properties"]
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                return [
-                    {
-                        key: _csv_value(value or "", properties.get(key, {}))
-                        for key, value in row.items()
-                    }
-                    for row in csv.DictReader(handle)
-                ]
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ImportError_(f"{path} : fichier illisible ({error}).") from error
-    if not isinstance(data, list):
-        raise ImportError_(f"{path} : un tableau JSON de lignes est attendu.")
-    return data
 
 
 def _chunks(values: set[str], size: int = 500) -> list[list[str]]:
@@ -190,23 +149,41 @@ def _load_zones(all_codes: set[str], report: Report) -> Zones:
     return zones
 
 
+Key = tuple[str, str]  # (source, id)
+BATCH = 2000
+
+
+def _rows(path: Path, kind: str) -> Iterator[tuple[int, object]]:
+    return iter_rows(path, validator(kind).schema["properties"])
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
 def import_files(
     structures_path: Path, services_path: Path, *, file_date: datetime.date | None = None
 ) -> Report:
     """Import the two files; returns the report. Nothing is written when a file cannot be
-    read (ImportError_); bad rows are left out and reported."""
+    read (ImportError_); bad rows are left out and reported.
+
+    Two streamed passes, so that memory does not grow with the rows (only their keys): the
+    first validates every row and decides what is kept, the second, in one transaction,
+    writes the kept rows by batches of BATCH, then removes what the files no longer name.
+    """
     if file_date is None:
         file_date = datetime.date.fromtimestamp(services_path.stat().st_mtime)
     report = Report(file_date=file_date)
-    structure_rows = read_rows(structures_path, "structure")
-    service_rows = read_rows(services_path, "service")
+    stamps = (_stamp(structures_path), _stamp(services_path))
 
-    structures: dict[tuple[str, str], dict] = {}
+    # Pass 1. The valid structures: key → (its last row's number, SIRET).
+    structures: dict[Key, tuple[int, str]] = {}
     # The sources the files speak for, and the services whose row is bad this time: left
     # as they were, not removed.
     sources: set[str] = set()
-    bad_keys: set[tuple[str, str]] = set()
-    for number, row in enumerate(structure_rows, start=1):
+    bad_keys: set[Key] = set()
+    for number, row in _rows(structures_path, "structure"):
         if not isinstance(row, dict):
             report.bad.append((structures_path.name, number, "ligne : un objet est attendu"))
             continue
@@ -214,12 +191,14 @@ def import_files(
         if problem := _row_errors("structure", row):
             report.bad.append((structures_path.name, number, problem))
             continue
-        structures[(row["source"], row["id"])] = row
-    actor_of = _actors_by_siret({row["siret"] for row in structures.values() if row.get("siret")})
+        structures[(row["source"], row["id"])] = (number, row.get("siret") or "")
+    actor_of = _actors_by_siret({siret for _number, siret in structures.values() if siret})
 
-    # A row repeated in a file: the last one wins (an upsert may touch a row only once).
-    kept: dict[tuple[str, str], dict] = {}
-    for number, row in enumerate(service_rows, start=1):
+    # The kept services: key → (its row's number, its structure's key). A row repeated in
+    # a file: the last one wins (an upsert may touch a row only once).
+    kept: dict[Key, tuple[int, Key]] = {}
+    zone_codes: set[str] = set()
+    for number, row in _rows(services_path, "service"):
         if not isinstance(row, dict):
             report.bad.append((services_path.name, number, "ligne : un objet est attendu"))
             continue
@@ -227,7 +206,8 @@ def import_files(
         if problem := _row_errors("service", row):
             report.bad.append((services_path.name, number, problem))
             continue
-        structure = structures.get((row["source"], row["structure_id"]))
+        structure_key = (row["source"], row["structure_id"])
+        structure = structures.get(structure_key)
         if structure is None:
             report.bad.append(
                 (
@@ -239,26 +219,55 @@ def import_files(
             continue
         bad_keys.discard(key)
         helps = bool(SUPPORT_THEMATIQUES & set(row.get("thematiques") or []))
-        if not helps and not actor_of.get(structure.get("siret") or ""):
+        if not helps and not actor_of.get(structure[1]):
             report.skipped_services += 1
+            kept.pop(key, None)
             continue
-        kept[(row["source"], row["id"])] = row
-    services = list(kept.values())
+        kept[key] = (number, structure_key)
+        zone_codes.update(row.get("zone_eligibilite") or [])
 
-    kept_structures = {(row["source"], row["structure_id"]) for row in services}
+    kept_structures = {structure_key for _number, structure_key in kept.values()}
     report.skipped_structures = len(structures) - len(kept_structures)
-    zones = _load_zones(
-        {code for row in services for code in row.get("zone_eligibilite") or []}, report
-    )
+    zones = _load_zones(zone_codes, report)
+    structure_numbers = {structures[key][0]: key for key in kept_structures}
+    service_numbers = {number: key for key, (number, _structure) in kept.items()}
+    del structures
 
+    # Pass 2, in one transaction.
     with transaction.atomic():
-        structure_pks = _write_structures(
-            [structures[key] for key in sorted(kept_structures)], actor_of, file_date, report
-        )
-        _write_services(services, structure_pks, zones, file_date, report)
+        structure_pks: dict[Key, int] = {}
+        for batch in _batches(_again(structures_path, "structure", structure_numbers)):
+            structure_pks.update(_write_structures(batch, actor_of, file_date, report))
+        for batch in _batches(_again(services_path, "service", service_numbers)):
+            _write_services(batch, structure_pks, zones, file_date, report)
+        if (_stamp(structures_path), _stamp(services_path)) != stamps:
+            raise ImportError_("Un fichier a changé pendant l'import : rien n'est importé.")
         _remove_absent(sources, bad_keys | set(kept), report)
         bump_content_version()
     return report
+
+
+def _again(path: Path, kind: str, numbers: dict[int, Key]) -> Iterator[dict]:
+    """The rows numbered `numbers` of the file, read again: the same as in the first pass
+    (else the file changed meanwhile, and the import stops: rolled back)."""
+    for number, row in _rows(path, kind):
+        key = numbers.get(number)
+        if key is None:
+            continue
+        if not isinstance(row, dict) or (row.get("source"), row.get("id")) != key:
+            raise ImportError_(f"{path.name} a changé pendant l'import : rien n'est importé.")
+        yield row
+
+
+def _batches(rows: Iterator[dict]) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _note_source(row: dict, sources: set[str], bad_keys: set | None) -> tuple | None:
@@ -337,13 +346,18 @@ def _write_structures(rows, actor_of, file_date, report) -> dict[tuple[str, str]
             "imported_at",
         ],
     )
-    report.structures = len(objects)
-    report.linked = sum(1 for item in objects if item.actor_id)
+    report.structures += len(objects)
+    report.linked += sum(1 for item in objects if item.actor_id)
+    return _pks(SupportStructure, objects)
+
+
+def _pks(model, objects) -> dict[Key, int]:
+    """The ids of the batch's rows just written, by (source, id)."""
     keys = {(item.source, item.di_id) for item in objects}
     return {
         (source, di_id): pk
-        for pk, source, di_id in SupportStructure.objects.filter(
-            source__in={key[0] for key in keys}
+        for pk, source, di_id in model.objects.filter(
+            source__in={key[0] for key in keys}, di_id__in={key[1] for key in keys}
         ).values_list("pk", "source", "di_id")
         if (source, di_id) in keys
     }
@@ -396,15 +410,9 @@ def _write_services(rows, structure_pks, zones, file_date, report) -> None:
             "imported_at",
         ],
     )
-    report.services = len(objects)
+    report.services += len(objects)
     keys = {(item.source, item.di_id): item for item in objects}
-    pks = {
-        (source, di_id): pk
-        for pk, source, di_id in SupportService.objects.filter(
-            source__in={key[0] for key in keys}
-        ).values_list("pk", "source", "di_id")
-        if (source, di_id) in keys
-    }
+    pks = _pks(SupportService, objects)
     # The zones are the file's: replaced whole.
     service_ids = list(pks.values())
     for start in range(0, len(service_ids), 500):
@@ -416,4 +424,4 @@ def _write_services(rows, structure_pks, zones, file_date, report) -> None:
         if (zone := zones.get(code)) is not None
     ]
     SupportZone.objects.bulk_create(zone_rows, batch_size=1000)
-    report.zones = len(zone_rows)
+    report.zones += len(zone_rows)

@@ -327,3 +327,40 @@ def test_a_removal_is_rolled_back_with_the_rest(ess_actors, tmp_path, monkeypatc
     with pytest.raises(RuntimeError):
         run("--date", "2026-12-01", services=later)
     assert set(SupportService.objects.values_list("di_id", flat=True)) == KEPT
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'[{"id": "a"}, {"id": ', "JSON invalide à la ligne 12"),
+        (b'[{"id": "a"} {"id": "b"}]', "JSON invalide après la ligne 11"),
+        (b'{"id": "a"}', "un tableau JSON de lignes est attendu"),
+        (b'[{"id": "a"}] [', "texte après le tableau JSON"),
+        ('[{"id": "é"}]'.encode("latin-1"), "fichier illisible"),
+        (b"", "un tableau JSON de lignes est attendu"),
+    ],
+)
+def test_a_malformed_file_is_refused_whole_and_nothing_written(
+    ess_actors, tmp_path, content, message
+):
+    run("--date", "2026-11-05")
+    broken = tmp_path / "services.json"
+    broken.write_bytes(
+        SERVICES.read_bytes()[:-2] + b"," + content[1:] if content[:1] == b"[" else content
+    )
+
+    with pytest.raises(CommandError, match=message):
+        run("--date", "2026-12-01", services=broken)
+    assert set(SupportService.objects.values_list("di_id", flat=True)) == KEPT
+    assert set(SupportService.objects.values_list("file_date", flat=True)) == {
+        datetime.date(2026, 11, 5)
+    }
+
+
+def test_a_csv_not_in_utf8_is_refused(ess_actors, tmp_path):
+    broken = tmp_path / "services.csv"
+    broken.write_bytes("source,id,nom\nfictif,é,Éé\n".encode("latin-1"))
+
+    with pytest.raises(CommandError, match="fichier illisible"):
+        run(services=broken)
+    assert not SupportStructure.objects.exists()
