@@ -18,11 +18,12 @@ from core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
-from events.models import Event
+from events.models import Event, undated_condition
 from grants import summary as grants
 from support import partials as support_partials
 from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
+from territories.finder import serving_territory
 from territories.forms import ContactFinderForm
 from territories.models import Budget, Collectivite, Contact, Scheme, Territory
 from territories.structured_data import collectivite_ld, scheme_ld
@@ -78,7 +79,11 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
         collectivite, today = self.object, timezone.localdate()
         partners = Actor.objects.published().partners_of([collectivite]).order_by("name")
         events = Event.objects.published().involving(collectivite=collectivite)
+        territory = collectivite.territory
+        containers = list(Territory.objects.containers_of(territory))
         return super().get_context_data(
+            # Who to contact first: the finder's card for its territory, then its contacts.
+            **contact_here(territory, containers, None),
             contacts=Contact.objects.published().of(collectivite).for_list().by_importance(),
             budgets=Budget.objects.published().of(collectivite).for_detail(),
             budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
@@ -88,12 +93,31 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             partner_actors=partners[: settings.PAGE_SIZE],
             partner_actor_count=partners.count(),
             upcoming_events=events.upcoming(today).for_list()[:UPCOMING],
-            past_events=events.past(today).for_list()[:10],
+            # Dates the sources leave incomplete or give as a rhythm, apart from the past.
+            undated_events=events.undated().for_list()[:10],
+            past_events=events.past(today).exclude(undated_condition()).for_list()[:10],
             computed_panorama=PanoramaPresenter(
-                TerritoryPanorama.objects.compared_with(collectivite.territory)
+                TerritoryPanorama.objects.compared_with(territory, containers)
             ),
             **kwargs,
         )
+
+
+def contact_here(territory, containers, collectivites, answer=None) -> dict:
+    """Who to contact in `territory`, first on its page and its collectivité's: the contact
+    finder's answer card (a commune's `answer` when the finder's was computed), a form into
+    the finder, and the others serving it. One query, the page's containers and
+    collectivités given."""
+    serving = answer.common if answer else serving_territory(territory, containers, collectivites)
+    if answer:
+        cards = answer.cards
+    else:
+        cards = [{"card": serving.card, "communes": []}] if serving.card else []
+    return {
+        "contact_cards": cards,
+        "serving": serving,
+        "finder_form": ContactFinderForm(auto_id="here-%s"),
+    }
 
 
 class TerritoryDetailView(PublicPageCacheMixin, DetailView):
@@ -119,16 +143,19 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
         events = Event.objects.published().in_territory(territory)
         containers = list(Territory.objects.containers_of(territory))
         panorama = PanoramaPresenter(TerritoryPanorama.objects.compared_with(territory, containers))
+        collectivites = list(Collectivite.objects.published().around(territory).for_list())
+        services = services_for(territory)
         return super().get_context_data(
             containers=containers,
             children=children[: self.max_children],
             children_count=children.count(),
-            collectivites=Collectivite.objects.published().around(territory).for_list(),
+            collectivites=collectivites,
+            **contact_here(territory, containers, collectivites, services.get("answer")),
             actors=actors.for_list().order_by("name", "pk")[:10],
             counts=directory_counts(territory, panorama.here),
             panorama=panorama,
             upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],
-            **services_for(territory),
+            **services,
             # "Qui peut vous accompagner" (templates/support/_services.html).
             support_services=support_partials.serving(territory),
             support_territory=territory,

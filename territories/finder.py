@@ -272,22 +272,6 @@ def answer_for(communes: list[Territory]) -> Answer:
         )
         return Serving(groups=list(groups.values()), collectivites=others)
 
-    def with_card(served: Serving, *also: Serving) -> Serving:
-        # The card looks at everything serving these communes, shared or not.
-        every = [
-            Point(contact, contact.collectivite, group["territory"], _closeness(group))
-            for each in (served, *also)
-            for group in each.groups
-            for contact in group["contacts"]
-        ] + [
-            Point(None, collectivite, collectivite.territory, _closeness(collectivite))
-            for each in (served, *also)
-            for collectivite in each.collectivites
-        ]
-        served.points = sorted(every, key=_point_order)
-        served.card = card_for(served.points)
-        return served
-
     common_contacts = set.intersection(*(set(best[commune]) for commune in ids))
     common_points = set.intersection(*(points[commune] for commune in ids))
     common = with_card(serving(common_contacts, common_points, ids))
@@ -307,6 +291,93 @@ def answer_for(communes: list[Territory]) -> Answer:
         own.card = with_card(Serving(), own, shared).card
         differences.append({"communes": members, "serving": own})
     return Answer(communes=communes, common=common, differences=differences)
+
+
+def with_card(served: Serving, *also: Serving) -> Serving:
+    """`served` with its points and its card, which looks at everything serving there
+    (`also`: what other servings share with it)."""
+    every = [
+        Point(contact, contact.collectivite, group["territory"], _closeness(group))
+        for each in (served, *also)
+        for group in each.groups
+        for contact in group["contacts"]
+    ] + [
+        Point(None, collectivite, collectivite.territory, _closeness(collectivite))
+        for each in (served, *also)
+        for collectivite in each.collectivites
+    ]
+    served.points = sorted(every, key=_point_order)
+    served.card = card_for(served.points)
+    return served
+
+
+def serving_territory(
+    territory: Territory,
+    containers: list[Territory] | None = None,
+    acting: list[Collectivite] | None = None,
+) -> Serving:
+    """Who serves the whole of `territory` (a département, an intercommunality, a
+    collectivité's territory…), with its answer card, as the finder answers for a commune:
+    the contacts serving it or a territory containing it, and the collectivités whose
+    territory contains it but whose sources name nobody, most local first.
+
+    `containers` (the territories containing it, itself excluded, as
+    `Territory.objects.containers_of` gives them) and `acting` (published collectivités,
+    at least those whose territory contains it, with their territory) are read when not
+    given: one query when both are, three at most."""
+    if containers is None:
+        containers = list(Territory.objects.containers_of(territory))
+    within = {place.pk: place for place in (territory, *containers)}
+    if acting is None:
+        acting = Collectivite.objects.published().filter(territory__in=list(within))
+        acting = list(acting.select_related("territory"))
+    links = Contact.territories.through.objects.filter(
+        territory_id__in=list(within), contact__in=Contact.objects.published()
+    ).select_related("contact__collectivite")
+    # contact → the closest territory through which it serves this one
+    closest: dict[Contact, Territory] = {}
+    for link in links:
+        place, current = within[link.territory_id], closest.get(link.contact)
+        if current is None or _size(place) < _size(current):
+            closest[link.contact] = place
+    groups: dict[int, dict] = {}
+    ordered = sorted(
+        closest,
+        key=lambda c: (*_size(closest[c]), c.collectivite.name, _order(c)),
+    )
+    for contact in ordered:
+        place = closest[contact]
+        groups.setdefault(place.pk, {"territory": place, "contacts": []})
+        groups[place.pk]["contacts"].append(contact)
+    named = {contact.collectivite_id for contact in closest}
+    others = sorted(
+        (c for c in acting if c.territory_id in within and c.pk not in named),
+        key=lambda c: (*_size(c.territory), c.name),
+    )
+    return with_card(Serving(groups=list(groups.values()), collectivites=others))
+
+
+def carrier_card(collectivite: Collectivite, contacts: list[Contact]) -> Card:
+    """Who handles a scheme at `collectivite`, its carrier, when the source names nobody
+    else: its officers (`contacts`, its published officers, the central contact first)
+    with a phone or an e-mail, else its postal address or web site; the card says so
+    plainly where the sources give none."""
+    closeness = _size(collectivite.territory)
+    points = [
+        Point(contact, collectivite, collectivite.territory, closeness)
+        for contact in sorted(contacts, key=_order)
+        if contact.role == ContactRole.OFFICER
+    ]
+    points.append(Point(None, collectivite, collectivite.territory, closeness))
+    chosen = card_for(points)
+    # An officer without coordinates is not "closer" than the collectivité's own address:
+    # the card names whom to write to, without a detour.
+    return Card(point=chosen.point, channels=chosen.channels)
+
+
+def _size(territory: Territory) -> tuple:
+    # The smaller, the more local.
+    return (territory.rank, territory.commune_count)
 
 
 def _closeness(served) -> tuple:

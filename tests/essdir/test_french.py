@@ -289,12 +289,12 @@ def test_english_pages_say_in(territory):
 
 def test_territory_pages_say_where_as_french_does(client, fresh, seed):
     assert meta_description(client.get("/territoires/departement-54/", follow=True)) == (
-        "L'économie sociale et solidaire en Meurthe-et-Moselle : collectivités, contacts, "
-        "dispositifs, acteurs et événements."
+        "L'économie sociale et solidaire en Meurthe-et-Moselle : qui contacter, les dispositifs, "
+        "le panorama, les acteurs et les événements."
     )
     assert meta_description(client.get("/territoires/departement-92/", follow=True)) == (
-        "L'économie sociale et solidaire dans les Hauts-de-Seine : collectivités, contacts, "
-        "dispositifs, acteurs et événements."
+        "L'économie sociale et solidaire dans les Hauts-de-Seine : qui contacter, les dispositifs, "
+        "le panorama, les acteurs et les événements."
     )
     metz = client.get("/territoires/commune-57463/", follow=True).content.decode()
     assert ">Trouver mon contact ESS à Metz</a>" in metz

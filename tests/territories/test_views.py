@@ -94,8 +94,10 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
 
     # With its computed panorama beside the source's: the containers, the panorama rows;
     # its budgets beside those of its type: the budgets and their lines; the record of the
-    # SIRENE imports (actors.coverage).
-    with django_assert_num_queries(22):
+    # SIRENE imports (actors.coverage); who to contact first: the collectivités around its
+    # territory and the contacts serving it (its containers, read once for the panorama
+    # too); the events whose sources give no full date.
+    with django_assert_num_queries(25):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
