@@ -361,3 +361,15 @@ DOWNLOADS_ROOT = Path(os.environ.get("DOWNLOADS_ROOT") or BASE_DIR / "downloads"
 EXPORT_STREAM_MAX_ROWS = int(os.environ.get("EXPORT_STREAM_MAX_ROWS", "10000"))
 # Rebuild the national files after each SIRENE import and nightly refresh (essdir.apps).
 DOWNLOADS_AFTER_REFRESH = env_bool("DOWNLOADS_AFTER_REFRESH", True)
+
+# data·inclusion (README, "Who can help"): where `import_data_inclusion --download` fetches
+# the structures and services files — each file's name (or whole address) joined to the
+# base; no default address: copy the stable links of data·inclusion's dataset on
+# data.gouv.fr — and where it keeps the local copies.
+DATA_INCLUSION_BASE_URL = os.environ.get("DATA_INCLUSION_BASE_URL", "")
+DATA_INCLUSION_STRUCTURES_FILE = os.environ.get("DATA_INCLUSION_STRUCTURES_FILE", "structures.json")
+DATA_INCLUSION_SERVICES_FILE = os.environ.get("DATA_INCLUSION_SERVICES_FILE", "services.json")
+DATA_INCLUSION_DOWNLOAD_DIR = Path(
+    os.environ.get("DATA_INCLUSION_DOWNLOAD_DIR") or BASE_DIR / "downloads" / "data-inclusion"
+)
+DATA_INCLUSION_DOWNLOAD_ATTEMPTS = int(os.environ.get("DATA_INCLUSION_DOWNLOAD_ATTEMPTS", "3"))
