@@ -24,6 +24,7 @@ from actors.models import (
 )
 from actors.panorama import NON_EMPLOYER_BANDS, naf_section, size_group
 from core.caching import bump_content_version
+from core.publication import PublicationStatus
 from territories.models import Territory, TerritoryInclusion, TerritoryKind
 
 # Each statement binds a chunk's ids twice: well under every database's parameter limit.
@@ -36,12 +37,15 @@ DERIVED_STEPS = ("places", "panoramas", "map cells")
 def _places_sql(actor_filter: str) -> str:
     place, actor = ActorPlace._meta.db_table, Actor._meta.db_table
     establishment, inclusion = Establishment._meta.db_table, TerritoryInclusion._meta.db_table
+    # What the public lists sort and filter on rides along (see ActorPlace.public).
+    public = f"(a.status = '{PublicationStatus.PUBLISHED}' AND NOT a.hidden)"
     return (
-        f"INSERT INTO {place} (territory_id, actor_id) "
-        f"SELECT i.container_id, a.id FROM {actor} a "
+        f"INSERT INTO {place} (territory_id, actor_id, public, name) "
+        f"SELECT i.container_id, a.id, {public}, a.name FROM {actor} a "
         f"JOIN {inclusion} i ON i.member_id = a.territory_id WHERE {actor_filter.format('a.id')} "
         f"UNION "
-        f"SELECT i.container_id, e.actor_id FROM {establishment} e "
+        f"SELECT i.container_id, a.id, {public}, a.name FROM {establishment} e "
+        f"JOIN {actor} a ON a.id = e.actor_id "
         f"JOIN {inclusion} i ON i.member_id = e.commune_id "
         f"WHERE e.is_active AND {actor_filter.format('e.actor_id')}"
     )

@@ -2,9 +2,11 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from actors.caching import NETWORKS
 from actors.map import BBoxField
-from actors.models import Actor, Family, Subtype
+from actors.models import Actor, ActorPlace, Family, Subtype
 from core.geo import BBox
+from territories.caching import FAMILY as TERRITORIES
 from territories.filters import BaseFilterSet
 from territories.models import Collectivite, Theme
 
@@ -81,6 +83,9 @@ class ActorFilterSet(BaseFilterSet):
         empty_label=_("Nom (A → Z)"),
     )
 
+    # What the options read (core.caching): themes and collectivités, networks.
+    option_tags = (TERRITORIES, NETWORKS)
+
     class Meta:
         model = Actor
         fields = [
@@ -95,6 +100,23 @@ class ActorFilterSet(BaseFilterSet):
             "bbox",
             "tri",
         ]
+
+    def listing_keys(self):
+        """The ids of the listed structures in the list's order, read from one range of
+        the places' index (ActorPlace.objects.listing_keys), when the list is a
+        territory's public structures by name and nothing else; else None (the paginator
+        then counts and pages the filtered structures themselves)."""
+        territory = self.territory
+        if territory is None:
+            return None
+        data = self.form.cleaned_data
+        narrowing = [name for name, value in data.items() if value not in (None, "", [])]
+        if set(narrowing) - {"territoire", "tri"}:
+            return None
+        order = list(data.get("tri") or [])
+        if order not in ([], ["name"], ["-nom"]):
+            return None
+        return ActorPlace.objects.listing_keys(territory, descending=order == ["-nom"])
 
     @property
     def map_zone(self) -> BBox | None:

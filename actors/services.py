@@ -20,6 +20,7 @@ from actors.derived import refresh_actor_places
 from actors.models import (
     MAP_CELL_DEGREES,
     Actor,
+    ActorPlace,
     ActorProposal,
     Establishment,
     MapCell,
@@ -192,27 +193,34 @@ def shift_map_cells(actor_ids, sign: int) -> int:
 
 
 def remember_whether_public(sender, instance: Actor, raw=False, update_fields=None, **kwargs):
-    """pre_save: whether the public saw the structure before this write (one query, only
-    when the write may change it)."""
-    instance._was_public = None
+    """pre_save: whether the public saw the structure before this write, and its name (one
+    query, only when the write may change them)."""
+    instance._was_public = instance._was_named = None
     if raw or instance.pk is None:
         return
-    if update_fields is not None and not {"status", "hidden"} & set(update_fields):
+    if update_fields is not None and not {"status", "hidden", "name"} & set(update_fields):
         return
-    before = Actor.objects.filter(pk=instance.pk).values_list("status", "hidden").first()
-    instance._was_public = before is not None and is_public(*before)
+    before = Actor.objects.filter(pk=instance.pk).values_list("status", "hidden", "name").first()
+    instance._was_public = before is not None and is_public(*before[:2])
+    instance._was_named = before[2] if before is not None else None
 
 
 def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs):
     """post_save: a structure the public starts or stops seeing enters or leaves the map's
-    cells (a new one has no establishment yet, unless restored from the history)."""
+    cells (a new one has no establishment yet, unless restored from the history), and its
+    places (ActorPlace) carry its new visibility and name, which the territory lists read."""
     was_public = False if created else getattr(instance, "_was_public", None)
-    instance._was_public = None
+    was_named = getattr(instance, "_was_named", None)
+    instance._was_public = instance._was_named = None
     if raw or was_public is None:
         return
     now_public = is_public(instance.status, instance.hidden)
     if now_public != was_public:
         shift_map_cells([instance.pk], 1 if now_public else -1)
+    if not created and (now_public != was_public or instance.name != was_named):
+        ActorPlace.objects.filter(actor_id=instance.pk).update(
+            public=now_public, name=instance.name
+        )
 
 
 def forget_deleted(sender, instance: Actor, **kwargs):

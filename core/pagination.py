@@ -32,6 +32,10 @@ def bounded_count(queryset, bound: int | None = None) -> int:
     Only the keys are counted: no ordering, ranking or other annotation in the count.
     """
     bound = settings.EXACT_COUNT_UP_TO if bound is None else bound
+    if queryset._fields is not None and len(queryset._fields) == 1:
+        # Already one column (keys such as ActorPlace.listing_keys): counted as it is, so
+        # that an index holding that column answers alone.
+        return queryset.order_by()[: bound + 1].count()
     return queryset.order_by().values("pk")[: bound + 1].count()
 
 
@@ -57,15 +61,19 @@ class BoundedPaginator(Paginator):
     # From this row on, a page's keys are read first (see page()).
     deferred_from = 200
 
-    def __init__(self, *args, matches=None, **kwargs):
+    def __init__(self, *args, matches=None, keys=None, **kwargs):
         super().__init__(*args, **kwargs)
         # A list ranked by relevance pages through the best candidates of its matches
         # (core.search.best_candidates): `matches` are all of them.
         self.matches = matches
+        # The rows' primary keys in the list's order, from a narrower source than the rows
+        # (an index range of precomputed rows, such as a territory's public structures):
+        # counted and sliced instead of the rows, which are then read by key.
+        self.keys = keys
 
     @cached_property
     def count(self) -> int:
-        object_list = self.object_list
+        object_list = self.object_list if self.keys is None else self.keys
         if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
             return len(object_list)
         if self.matches is not None:
@@ -77,7 +85,8 @@ class BoundedPaginator(Paginator):
         found = bounded_count(object_list)
         if found <= settings.EXACT_COUNT_UP_TO:
             return found
-        estimate = planner_estimate(object_list.order_by().values("pk"))
+        keys = object_list if object_list._fields else object_list.values("pk")
+        estimate = planner_estimate(keys.order_by())
         if estimate is not None and estimate > self.max_results:
             self.truncated = True
             return self.max_results
@@ -95,10 +104,14 @@ class BoundedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = self.object_list
-        if bottom < self.deferred_from or not hasattr(rows, "query"):
+        if self.keys is None and (bottom < self.deferred_from or not hasattr(rows, "query")):
             return super().page(number)
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        if self.keys is not None:
+            # The page's keys from their own index, then those rows only, in their order.
+            keys = list(self.keys[bottom:top])
+            return self._get_page(rows.filter(pk__in=keys), number, self)
         keys = rows.values("pk")[bottom:top]
         return self._get_page(rows.filter(pk__in=keys), number, self)

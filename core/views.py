@@ -99,7 +99,9 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         matches = getattr(self.filterset, "ranked_matches", None)
-        return super().get_paginator(queryset, per_page, matches=matches, **kwargs)
+        listing_keys = getattr(self.filterset, "listing_keys", None)
+        keys = listing_keys() if listing_keys is not None else None
+        return super().get_paginator(queryset, per_page, matches=matches, keys=keys, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

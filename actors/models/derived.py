@@ -22,6 +22,19 @@ from core.pagination import bounded_count, bounded_label
 from territories.models import Territory
 
 
+class ActorPlaceQuerySet(models.QuerySet):
+    def public_in(self, territory: Territory):
+        """The places of the structures the public sees inside `territory`."""
+        return self.filter(territory=territory, public=True)
+
+    def listing_keys(self, territory: Territory, *, descending: bool = False):
+        """The ids of the public structures acting inside `territory`, in the list's order
+        (by name, then id; `descending`: Z → A): one range of the index, for the list's
+        count and its pages (core.pagination.BoundedPaginator's `keys`)."""
+        order = ["-name", "-actor_id"] if descending else ["name", "actor_id"]
+        return self.public_in(territory).order_by(*order).values_list("actor_id", flat=True)
+
+
 class ActorPlace(models.Model):
     """`actor` acts inside `territory`: its territory of action, or one of its active
     establishments' communes, lies inside it (TerritoryInclusion).
@@ -33,6 +46,14 @@ class ActorPlace(models.Model):
 
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="places")
+    # What the public list of a territory filters and sorts on, copied from the actor (by
+    # the refresh, and by actors.services.follow_publicity when staff save one): the list
+    # of any territory, its count and its deep pages are then one range of the index
+    # below, whatever the territory's size, never a join with the 1 million actors.
+    public = models.BooleanField("visible du public", default=False)
+    name = models.CharField("nom", max_length=300, default="")
+
+    objects = ActorPlaceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "lieu d'action"
@@ -40,7 +61,14 @@ class ActorPlace(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["territory", "actor"], name="actor_place_unique"),
         ]
-        indexes = [models.Index(fields=["actor"], name="actor_place_actor")]
+        indexes = [
+            models.Index(fields=["actor"], name="actor_place_actor"),
+            models.Index(
+                fields=["territory", "name", "actor"],
+                condition=Q(public=True),
+                name="actor_place_public_name",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_id} ⊂ {self.territory_id}"

@@ -1,0 +1,116 @@
+"""A territory's list of structures reads its keys from the places' index (ActorPlace's
+`public` and `name`): it must list, count and page exactly what the structures say, and
+follow what staff change at once."""
+
+import pytest
+
+from actors import services
+from actors.derived import refresh_actor_places
+from actors.models import ActorPlace
+from core.publication import PublicationStatus
+from tests.factories import ActorFactory, EstablishmentFactory, territory
+
+pytestmark = pytest.mark.django_db
+
+TOUL = "commune-54528"
+DEPARTEMENT = "departement-54"
+# The content version, the territory, the count and the page's keys from the places, the
+# rows and their themes, the SIRENE coverage (actors.coverage) and whether any establishment is
+# located (the map).
+QUERIES = 8
+
+
+@pytest.fixture(autouse=True)
+def uncached(settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+
+
+def listed(client, query: str) -> list[str]:
+    response = client.get(f"/acteurs/?{query}")
+    assert response.status_code == 200
+    return [actor.name for actor in response.context["object_list"]]
+
+
+def test_a_territory_lists_its_public_structures_by_name_and_counts_them(client):
+    for name in ["Colibri", "Abeille", "Bourdon"]:
+        ActorFactory(name=name)
+    ActorFactory(name="Aaa brouillon", status=PublicationStatus.DRAFT)
+    ActorFactory(name="Aab masqué", hidden=True)
+    ActorFactory(name="Ailleurs", territory=territory("commune-57463"))
+
+    response = client.get(f"/acteurs/?territoire={DEPARTEMENT}")
+
+    assert [a.name for a in response.context["object_list"]] == ["Abeille", "Bourdon", "Colibri"]
+    assert response.context["paginator"].count == 3
+    assert listed(client, f"territoire={DEPARTEMENT}&tri=-nom") == ["Colibri", "Bourdon", "Abeille"]
+
+
+def test_the_keys_come_from_the_places_only_when_the_territory_alone_narrows(rf):
+    from actors.filters import ActorFilterSet
+    from actors.models import Actor
+
+    def keys(query):
+        request = rf.get("/acteurs/", query)
+        filterset = ActorFilterSet(request.GET, queryset=Actor.objects.published(), request=request)
+        assert filterset.is_valid()
+        return filterset.listing_keys()
+
+    ActorFactory(name="Abeille", family="association")
+    assert list(keys({"territoire": DEPARTEMENT})) == list(
+        Actor.objects.filter(name="Abeille").values_list("pk", flat=True)
+    )
+    assert keys({}) is None
+    assert keys({"territoire": DEPARTEMENT, "famille": "association"}) is None
+    assert keys({"territoire": DEPARTEMENT, "q": "abeille"}) is None
+    assert keys({"territoire": DEPARTEMENT, "tri": "recent"}) is None
+
+
+def test_other_filters_with_a_territory_still_list_exactly(client):
+    ActorFactory(name="Abeille", family="association")
+    ActorFactory(name="Bourdon", family="cooperative")
+
+    assert listed(client, f"territoire={DEPARTEMENT}&famille=cooperative") == ["Bourdon"]
+    assert listed(client, f"territoire={DEPARTEMENT}&tri=recent") == ["Abeille", "Bourdon"]
+
+
+def test_staff_hiding_archiving_and_renaming_show_at_once_in_the_territory_list(client):
+    abeille = ActorFactory(name="Abeille")
+    bourdon = ActorFactory(name="Bourdon")
+    colibri = ActorFactory(name="Colibri")
+
+    services.set_hidden(actors=[abeille], hidden=True)
+    bourdon.status = PublicationStatus.ARCHIVED
+    bourdon.save(update_fields=["status", "updated_at"])
+    colibri.name = "Aigle"
+    colibri.save()
+
+    assert listed(client, f"territoire={TOUL}") == ["Aigle"]
+    assert set(ActorPlace.objects.filter(actor=colibri).values_list("name", flat=True)) == {"Aigle"}
+
+    services.set_hidden(actors=[abeille], hidden=False)
+    assert listed(client, f"territoire={DEPARTEMENT}") == ["Abeille", "Aigle"]
+
+
+def test_a_structure_listed_through_an_establishment_carries_its_name_and_visibility():
+    actor = ActorFactory(name="Zèbre", territory=None)
+    EstablishmentFactory(actor=actor, commune=territory("commune-57463"))
+    refresh_actor_places(actor_ids=[actor.pk])
+
+    places = ActorPlace.objects.filter(actor=actor, territory=territory("departement-57"))
+    assert list(places.values_list("public", "name")) == [(True, "Zèbre")]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_second_page_of_a_territory_reads_its_keys_then_its_rows(
+    client, django_assert_num_queries, count
+):
+    for index in range(20 + count):
+        ActorFactory(name=f"Structure {index:03d}")
+    client.get(f"/acteurs/?territoire={DEPARTEMENT}&page=2")  # option lists memoized
+
+    with django_assert_num_queries(QUERIES):
+        response = client.get(f"/acteurs/?territoire={DEPARTEMENT}&page=2")
+
+    names = [actor.name for actor in response.context["object_list"]]
+    assert names == [f"Structure {index:03d}" for index in range(20, 20 + count)]
+    assert response.context["paginator"].count == 20 + count
