@@ -1,5 +1,8 @@
 """The e-mails of the alerts: confirmation, "already subscribed" and digests.
 
+Each is written in the alert's language, the language of the page it was asked from: its
+subject, its text and its links (`/en/…` for an English alert).
+
 Each carries the links to manage one's alerts and to unsubscribe in one click
 (`List-Unsubscribe`, RFC 2369, with `List-Unsubscribe-Post`, RFC 8058).
 """
@@ -17,13 +20,15 @@ from django.utils.translation import gettext as _
 from alerts.models import Delivery, Subscription
 from alerts.searches import SectionChanges, canonical_page_url, mail_summary
 
-# The e-mails are written in French, whatever the language of the page that asked for them.
-LANGUAGE = "fr"
-
 
 def absolute(path: str) -> str:
     """`path` on the public site (the command has no request to read the host from)."""
     return settings.ALERTS_BASE_URL.rstrip("/") + path
+
+
+def home_path(language: str) -> str:
+    """The home page in `language` (i18n_patterns: French unprefixed, /en/ for English)."""
+    return "/" if language == settings.LANGUAGE_CODE else f"/{language}/"
 
 
 def _message(
@@ -45,8 +50,9 @@ def _message(
         "search_url": absolute(canonical_page_url(subscription.search_list, subscription.query)),
         "manage_url": absolute(subscription.get_manage_path()),
         "unsubscribe_url": unsubscribe_url,
-        "site_url": absolute("/"),
+        "site_url": absolute(home_path(subscription.language)),
         "base_url": settings.ALERTS_BASE_URL.rstrip("/"),
+        "language": subscription.language,
         **context,
     }
     text = render_to_string(f"alerts/email/{template}.txt", context)
@@ -67,7 +73,7 @@ def _message(
 
 def confirmation_message(subscription: Subscription) -> EmailMultiAlternatives:
     """The double opt-in: nothing else is sent before its link is followed."""
-    with translation.override(LANGUAGE):
+    with translation.override(subscription.language):
         return _message(
             subscription=subscription,
             subject=_("Confirmez votre alerte essdir"),
@@ -79,7 +85,7 @@ def confirmation_message(subscription: Subscription) -> EmailMultiAlternatives:
 def already_subscribed_message(subscription: Subscription) -> EmailMultiAlternatives:
     """Sent instead of a confirmation when the address already follows that search (the
     page says the same either way, so it never tells whether an address is subscribed)."""
-    with translation.override(LANGUAGE):
+    with translation.override(subscription.language):
         return _message(
             subscription=subscription,
             subject=_("Votre alerte essdir existe déjà"),
@@ -94,7 +100,7 @@ def digest_message(
     """What is new or changed in the saved search during the delivery's window."""
     host = urlsplit(settings.ALERTS_BASE_URL).hostname or "localhost"
     count = sum(section.total for section in sections)
-    with translation.override(LANGUAGE):
+    with translation.override(subscription.language):
         return _message(
             subscription=subscription,
             subject=_("essdir : %(count)s nouveauté(s) — %(search)s")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -88,6 +89,14 @@ class Subscription(models.Model):
     # One random token for every link of this subscription's e-mails (confirm, manage,
     # unsubscribe): a signed token would carry the address into URLs and server logs.
     token = models.CharField(max_length=64, unique=True, editable=False, default=new_token)
+    # The language of the page the alert was asked from: its e-mails, and the links in them,
+    # are in that language (alerts created before it was recorded were asked in French).
+    language = models.CharField(
+        _("langue"),
+        max_length=2,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
     created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
     sent_until = models.DateTimeField(
@@ -114,6 +123,11 @@ class Subscription(models.Model):
                 violation_error_message=_(
                     "Fréquence inconnue : choisissez chaque jour ou chaque semaine."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="alert_valid_language",
+                violation_error_message=_("Langue inconnue."),
             ),
             models.CheckConstraint(
                 condition=Q(search_list__in=AlertList.values),

@@ -18,6 +18,7 @@ from django.db import models
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actors.filters import ActorFilterSet
@@ -134,6 +135,11 @@ def excerpt(text: str) -> str:
     return f"« {line} »"
 
 
+def labelled(label, value) -> str:
+    """`Label : value`, as the active language writes it ("Label: value" in English)."""
+    return gettext("%(label)s : %(value)s") % {"label": label, "value": value}
+
+
 @dataclass(frozen=True)
 class Criterion:
     """One filter of a saved search as it reads: its label, and its value either named by
@@ -146,7 +152,7 @@ class Criterion:
     def reads(self, *, free_text: str | None = None) -> str:
         """`Label : value`; a value typed freely reads `free_text` when given."""
         shown = free_text if self.free_text and free_text is not None else self.shown
-        return f"{self.label} : {shown}"
+        return labelled(self.label, shown)
 
 
 @dataclass
@@ -214,7 +220,7 @@ def _errors(form) -> list[str]:
     messages = []
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
-        messages.extend(f"{label} : {error}" if label else str(error) for error in errors)
+        messages.extend(labelled(label, error) if label else str(error) for error in errors)
     return messages
 
 
@@ -309,8 +315,14 @@ class SectionChanges:
     section: Section
     items: list
     total: int
-    url: str
+    query: str
     window_start: datetime.datetime
+
+    @property
+    def url(self) -> str:
+        """The section's list with the search's filters, in the active language (the
+        e-mail's: see alerts.mail)."""
+        return self.section.list_url(self.query)
 
     def is_new(self, record) -> bool:
         return record.created_at >= self.window_start
@@ -350,7 +362,7 @@ def changes(
                     section=section,
                     items=list(records[:MAX_ITEMS]),
                     total=total,
-                    url=section.list_url(query),
+                    query=query,
                     window_start=start,
                 )
             )

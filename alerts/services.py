@@ -91,9 +91,18 @@ def _send_now(build, subscription_pk: int) -> bool:
 
 
 @transaction.atomic
-def subscribe(*, email: str, search: SavedSearch, frequency: str, address: str) -> Subscription:
+def subscribe(
+    *,
+    email: str,
+    search: SavedSearch,
+    frequency: str,
+    address: str,
+    language: str | None = None,
+) -> Subscription:
     """Record a subscription to `search`, unconfirmed, and send its confirmation link (or,
-    when the address already follows that search, a reminder of how to manage it).
+    when the address already follows that search, a reminder of how to manage it), in
+    `language`, the language of the page it was asked from (French by default), as its
+    digests will be.
 
     Raises RateLimited past ALERTS_PER_EMAIL requests for the mailbox or ALERTS_PER_IP from
     the network address `address` in ALERTS_RATE_WINDOW, and UnsafeAddress for an address
@@ -102,6 +111,7 @@ def subscribe(*, email: str, search: SavedSearch, frequency: str, address: str) 
     # One spelling per mailbox, before counting and storing: quoting, escapes and case
     # gave one mailbox as many rate limits, and alerts, as it has spellings.
     email = normalise_email(email)
+    language = language or settings.LANGUAGE_CODE
     email_hash = hash_address(f"alert-email:{rate_key(email)}")
     address_hash = hash_address(address)
     recent = SubscriptionAttempt.objects.since(timezone.now() - settings.ALERTS_RATE_WINDOW)
@@ -115,15 +125,18 @@ def subscribe(*, email: str, search: SavedSearch, frequency: str, address: str) 
         email=email,
         search_list=search.search_list,
         query=search.query,
-        defaults={"summary": search.summary, "frequency": frequency},
+        defaults={"summary": search.summary, "frequency": frequency, "language": language},
     )
     if subscription.is_confirmed:
+        # In the alert's own language, which a request from the other one does not change.
         transaction.on_commit(partial(_send_now, mail.already_subscribed_message, subscription.pk))
         return subscription
-    if subscription.frequency != frequency:
-        # Not confirmed yet: the last request says how often.
-        subscription.frequency = frequency
-        subscription.save(update_fields=["frequency"])
+    # Not confirmed yet: the last request says how often, and in which language.
+    wanted = {"frequency": frequency, "language": language}
+    if changed := [name for name, value in wanted.items() if getattr(subscription, name) != value]:
+        for name in changed:
+            setattr(subscription, name, wanted[name])
+        subscription.save(update_fields=changed)
     transaction.on_commit(partial(_send_now, mail.confirmation_message, subscription.pk))
     return subscription
 

@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -71,6 +72,7 @@ class AlertCreateView(SavedSearchMixin, FormView):
                 search=self.search,
                 frequency=form.cleaned_data["frequency"],
                 address=client_address(self.request),
+                language=translation.get_language(),
             )
         except RateLimited:
             form.add_error(

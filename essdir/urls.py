@@ -62,9 +62,6 @@ urlpatterns = [
     # Before the admin's own URLs, which they replace or extend.
     path(settings.ADMIN_URL, include((admin_patterns, "backoffice"))),
     path(settings.ADMIN_URL, admin.site.urls),
-    # E-mail alerts (French: the e-mails are written in French).
-    path("alertes/", include("alerts.urls")),
-    path("integrer/", include("essdir.widget_urls")),
     path("api/", api.urls),
     # The national files (core/downloads.py): one address whatever the language.
     path("donnees/telechargements/<str:name>", DownloadView.as_view(), name="download"),
@@ -87,5 +84,9 @@ urlpatterns += i18n_patterns(
     # Before the site's pages: /collectivites/subventions/ is not a collectivité.
     path("", include("grants.urls")),
     path("", include((site_patterns, "site"))),
+    # E-mail alerts, sent in the language of the page that asked for them (alerts/mail.py).
+    path("alertes/", include("alerts.urls")),
+    # The widget and its code page: an English page gives the English widget's snippet.
+    path("integrer/", include("essdir.widget_urls")),
     prefix_default_language=False,
 )

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
+from django.utils import translation
 from pytest_django.fixtures import validate_django_db
 
 from territories.models import Territory
@@ -54,6 +55,15 @@ def _fast_password_hasher():
     hash dozens. The sign-in code is the same; only the hash function differs."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts and ends in French: a request to an English page activates English
+    in the thread (LocaleMiddleware), which would otherwise last into the next tests."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

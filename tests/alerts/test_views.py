@@ -449,9 +449,43 @@ def test_the_longest_search_that_fits_is_stored(smtp, post_alert):
     assert len(smtp.messages) == 1
 
 
-def test_the_alert_form_is_french_only(client):
-    # The e-mails are written in French: there is no English form to bound.
-    assert client.get(f"/en/alertes/creer/?{TOUL}").status_code == 404
+@pytest.mark.parametrize(
+    ("url", "href"),
+    [
+        ("/en/acteurs/", "/en/alertes/creer/?liste=acteurs"),
+        (
+            "/en/territoires/commune-54528-toul/",
+            "/en/alertes/creer/?liste=territoire&territoire=commune-54528",
+        ),
+    ],
+)
+def test_english_pages_link_to_the_english_alert_form(client, url, href):
+    text = html.unescape(client.get(url).content.decode())
+
+    assert f'<a href="{href}">Tell me what is new</a>' in text
+    assert client.get(href).status_code == 200
+
+
+def test_the_english_alert_form_is_in_english_and_posts_to_itself(client):
+    response = client.get(f"/en/alertes/creer/?{TOUL}")
+
+    text = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
+    assert '<html lang="en">' in text
+    assert f'<form class="panel" method="post" action="/en/alertes/creer/?{TOUL}" novalidate>' in (
+        text
+    )
+
+
+def test_english_alert_form_errors_are_in_english(client):
+    response = client.get("/en/alertes/creer/?liste=acteurs&territoire=nulle-part-0")
+
+    assert response.status_code == 400
+    assert response.context["errors"] == [
+        "Territory: Unknown territory: “nulle-part-0”. Enter a municipality, a postcode, a "
+        "département (name or number), a region or an intercommunal authority."
+    ]
 
 
 VICTIM_SPELLINGS = [

@@ -356,6 +356,40 @@ def test_territory_code_page_gives_the_territory_widget(client, settings, territ
     ) in response.content.decode()
 
 
+def test_english_collectivite_page_links_to_the_english_snippets(client, departement):
+    departement(1)
+
+    page = Page(client.get("/en/collectivites/departement-de-test/"))
+
+    assert (
+        "/en/integrer/departement-de-test/code/",
+        "Embed this directory in your site",
+    ) in page.links
+
+
+def test_english_code_page_gives_the_english_widget(client, settings, departement):
+    settings.SITE_URL = "https://essdir.example.org"
+    departement(1)
+
+    response = client.get("/en/integrer/departement-de-test/code/")
+    widget = client.get("/en/integrer/departement-de-test/")
+
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
+    content = response.content.decode()
+    assert (
+        '<div class="embed-preview"><iframe '
+        'src="https://essdir.example.org/en/integrer/departement-de-test/" '
+    ) in content
+    assert 'href="https://essdir.example.org/en/collectivites/departement-de-test/"' in content
+    assert widget.status_code == 200
+    assert widget["Content-Language"] == "en"
+    assert (
+        '<form class="widget-search" role="search" method="get" '
+        'action="/en/integrer/departement-de-test/" target="_self">'
+    ) in widget.content.decode()
+
+
 def test_card_stylesheet_is_served_by_its_plain_name(client):
     response = client.get("/static/css/widget-card.css")
 
