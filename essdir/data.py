@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.urls import resolve, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
@@ -19,7 +19,7 @@ from core import downloads
 from events.models import Event
 from territories.models import Collectivite, Scheme
 
-LICENCE = "Licence Ouverte 2.0 (Etalab)"
+LICENCE = _("Licence Ouverte 2.0 (Etalab)")
 LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 
 
@@ -65,8 +65,10 @@ class Dataset:
         return self.view_class().filter(query).qs
 
     def url(self, file_format: str, params: dict | None = None) -> str:
-        """The streamed export of the whole dataset (or of `params`)."""
-        path = reverse(f"{self.export}_{file_format}")
+        """The streamed export of the whole dataset (or of `params`): French data, at its
+        unprefixed address whatever the page's language."""
+        with translation.override(settings.LANGUAGE_CODE):
+            path = reverse(f"{self.export}_{file_format}")
         query = urlencode(self.everything if params is None else params)
         return f"{path}?{query}" if query else path
 
@@ -87,22 +89,22 @@ def _view_class(url_name: str):
 DATASETS = [
     Dataset(
         slug="acteurs",
-        title="Structures de l'économie sociale et solidaire",
-        description=(
+        title=_("Structures de l'économie sociale et solidaire"),
+        description=_(
             "Associations, coopératives, mutuelles, fondations et entreprises de l'ESS : celles "
             "que les sources des collectivités citent et celles du répertoire SIRENE de l'Insee "
             "(unités actives de l'ESS et leurs établissements ouverts), avec leurs thèmes."
         ),
-        schema="data·inclusion structure v1 (1.0.8), suivi de colonnes ESS",
+        schema=_("data·inclusion structure v1 (1.0.8), suivi de colonnes ESS"),
         schema_url="https://www.data.inclusion.gouv.fr/",
         queryset=lambda: Actor.objects.published(),
         export="actors:export",
-        licence="Licence Ouverte 2.0 (Etalab) ; faits SIRENE : conditions de l'Insee",
+        licence=_("Licence Ouverte 2.0 (Etalab) ; faits SIRENE : conditions de l'Insee"),
     ),
     Dataset(
         slug="dispositifs",
-        title="Dispositifs de soutien à l'ESS des collectivités",
-        description=(
+        title=_("Dispositifs de soutien à l'ESS des collectivités"),
+        description=_(
             "Appels à projets, aides, fonds, labels et accompagnements que les collectivités "
             "proposent aux acteurs de l'économie sociale et solidaire, avec leurs financeurs "
             "et leur territoire d'éligibilité."
@@ -114,8 +116,8 @@ DATASETS = [
     ),
     Dataset(
         slug="collectivites",
-        title="Collectivités engagées pour l'ESS",
-        description=(
+        title=_("Collectivités engagées pour l'ESS"),
+        description=_(
             "Les collectivités de l'annuaire (régions, départements, intercommunalités, "
             "communes, pays et PETR), avec leurs codes géographiques."
         ),
@@ -126,13 +128,13 @@ DATASETS = [
     ),
     Dataset(
         slug="evenements",
-        title="Agenda de l'ESS dans les territoires",
-        description=(
+        title=_("Agenda de l'ESS dans les territoires"),
+        description=_(
             "Forums, rendez-vous d'affaires, conférences et rencontres de l'économie sociale "
             "et solidaire : tout l'agenda, passé et à venir (la liste du site et son export "
             "montrent par défaut les événements à venir)."
         ),
-        schema="Champs d'OpenAgenda (pas de schéma national)",
+        schema=_("Champs d'OpenAgenda (pas de schéma national)"),
         schema_url="https://developers.openagenda.com/",
         queryset=lambda: Event.objects.published(),
         export="events:export",
@@ -185,7 +187,13 @@ def dataset_facts(dataset: Dataset) -> dict:
 
 
 def dcat_catalogue(facts: list[dict], base: str) -> dict:
-    """A DCAT-AP catalogue of the datasets, as JSON-LD."""
+    """A DCAT-AP catalogue of the datasets, as JSON-LD: in French (dct:language), whatever
+    the page's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _dcat_catalogue(facts, base)
+
+
+def _dcat_catalogue(facts: list[dict], base: str) -> dict:
     publisher = {"@type": "foaf:Organization", "foaf:name": "essdir"}
     datasets = []
     for fact in facts:
@@ -196,11 +204,11 @@ def dcat_catalogue(facts: list[dict], base: str) -> dict:
                 "@id": f"{base}/donnees/#{dataset.slug}",
                 "@type": "dcat:Dataset",
                 "dct:identifier": f"essdir-{dataset.slug}",
-                "dct:title": dataset.title,
-                "dct:description": dataset.description,
+                "dct:title": str(dataset.title),
+                "dct:description": str(dataset.description),
                 "dct:publisher": publisher,
                 "dct:license": {"@id": dataset.licence_url},
-                "dct:conformsTo": {"@id": dataset.schema_url, "rdfs:label": dataset.schema},
+                "dct:conformsTo": {"@id": dataset.schema_url, "rdfs:label": str(dataset.schema)},
                 **({"dct:modified": modified} if modified else {}),
                 "dcat:landingPage": {"@id": f"{base}/donnees/"},
                 "dcat:distribution": _distributions(fact, base),

@@ -66,6 +66,43 @@ def test_data_page_lists_every_dataset_with_schema_licence_size_and_downloads(cl
     assert schemes["count"] == 2
 
 
+def test_english_data_page_describes_the_datasets_in_english(client):
+    response = client.get("/en/donnees/")
+
+    page = html.unescape(response.content.decode())
+    titles = re.findall(r'<h2 id="dataset-[a-z]+">([^<]+)</h2>', page)
+    assert response.status_code == 200
+    assert titles[:4] == [
+        "Organisations of the social and solidarity economy",
+        "Local authorities' support schemes for the SSE",
+        "Local authorities committed to the SSE",
+        "SSE events in the territories",
+    ]
+    assert (
+        "<p>Forums, business meetings, conferences and gatherings of the social and solidarity "
+        "economy: the whole calendar, past and upcoming (the site's list and its export show "
+        "upcoming events by default).</p>"
+    ) in page
+    assert (
+        '<dt>Licence</dt><dd><a href="https://www.etalab.gouv.fr/licence-ouverte-open-licence/">'
+        "Open Licence 2.0 (Etalab); SIRENE facts: INSEE's terms</a></dd>"
+    ) in page
+    assert ">OpenAgenda's fields (no national schema)</a>" in page
+    # The exports are French data, at their unprefixed addresses.
+    assert '<a href="/dispositifs/export.csv" download>CSV</a>' in page
+    assert "Licence Ouverte" not in page
+
+
+def test_english_catalogue_stays_french(client):
+    english = client.get("/en/donnees/catalogue.jsonld").json()
+    french = client.get("/donnees/catalogue.jsonld").json()
+
+    assert english["dcat:dataset"] == french["dcat:dataset"]
+    assert english["dcat:dataset"][0]["dct:title"] == (
+        "Structures de l'économie sociale et solidaire"
+    )
+
+
 def test_catalogue_is_dcat_json_ld(client):
     SchemeFactory()
 
