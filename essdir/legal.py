@@ -102,6 +102,13 @@ def reported_page(path: str) -> str | None:
     return path
 
 
+def _names_this_page(path: str) -> bool:
+    try:
+        return resolve(path).url_name == "report_error"
+    except (Resolver404, UnicodeError):
+        return False
+
+
 class ReportErrorView(LegalPageView):
     """/signaler-une-erreur/?page=/acteurs/…/: how to report an error on that page (an
     e-mail to the site's contact, its subject and body written for the reader)."""
@@ -111,15 +118,16 @@ class ReportErrorView(LegalPageView):
     def get(self, request, *args, **kwargs):
         raw = request.GET.get("page", "")
         self.page = reported_page(raw) if raw else None
+        # This page's own footer links here with itself as the page: no page named, then.
+        self.invalid = bool(raw) and self.page is None and not _names_this_page(raw)
         response = super().get(request, *args, **kwargs)
-        if raw and self.page is None:
+        if self.invalid:
             # The reader followed a bad link: the page still says how to report, with 400.
             response.status_code = 400
         return response
 
     def get_context_data(self, **kwargs):
-        invalid = bool(self.request.GET.get("page")) and self.page is None
-        context = super().get_context_data(page=self.page, invalid_page=invalid, **kwargs)
+        context = super().get_context_data(page=self.page, invalid_page=self.invalid, **kwargs)
         operator = context["operator"]
         if operator.contact_email:
             page_url = self.request.build_absolute_uri(self.page) if self.page else ""

@@ -142,3 +142,13 @@ def test_error_report_without_a_contact_address_says_whom_to_write_to(client):
 
     assert "mailto:" not in page
     assert "écrivez à la collectivité citée comme source" in page
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_error_report_page_footer_link_to_itself_answers_200(client, prefix):
+    """The report page's own footer links to it with itself as the page: no 400 there."""
+    response = client.get(f"{prefix}/signaler-une-erreur/?page={prefix}/signaler-une-erreur/")
+
+    assert response.status_code == 200
+    assert response.context["invalid_page"] is False
+    assert response.context["page"] is None
