@@ -23,9 +23,9 @@ from grants import summary as grants
 from support import partials as support_partials
 from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
-from territories.finder import serving_territory
+from territories.finder import carrier_card, serving_territory
 from territories.forms import ContactFinderForm
-from territories.models import Budget, Collectivite, Contact, Scheme, Territory
+from territories.models import Budget, Collectivite, Contact, ContactRole, Scheme, Territory
 from territories.structured_data import collectivite_ld, scheme_ld
 from territories.views import services_for
 
@@ -169,10 +169,21 @@ class SchemeDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
 
     def get_queryset(self):
         roles = Prefetch("actor_roles", queryset=SchemeRole.objects.published())
-        return Scheme.objects.visible_to(self.request.user).for_detail().prefetch_related(roles)
+        return (
+            Scheme.objects.visible_to(self.request.user)
+            .for_detail()
+            .select_related("collectivite__territory")
+            .prefetch_related(roles)
+        )
 
     def get_structured_data(self, base: str, context: dict) -> dict:
         return scheme_ld(self.object, base)
+
+    def get_context_data(self, **kwargs):
+        # How to act on it: whom to contact at its carrier (no source names anyone else).
+        carrier = self.object.collectivite
+        officers = Contact.objects.published().of(carrier).filter(role=ContactRole.OFFICER)
+        return super().get_context_data(carrier_card=carrier_card(carrier, officers), **kwargs)
 
 
 class ActorDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
