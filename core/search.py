@@ -110,8 +110,16 @@ def best_candidates(queryset: QuerySet, limit: int | None = None) -> QuerySet:
         return queryset
     limit = SEARCH_CANDIDATES if limit is None else limit
     keys = queryset.order_by().values("pk")
-    titled = keys.filter(_title_matches=True)[:limit]
-    return queryset.filter(pk__in=titled.union(keys[:limit]))
+    titled = keys.filter(_title_matches=True)
+    # A title match is a match (the title is in the search vector): without the whole
+    # text's condition, the title's index alone answers, where PostgreSQL would otherwise
+    # intersect it with the whole text's bitmap (100 000 rows for "association", 13 ms).
+    titled.query.where.children = [
+        child
+        for child in titled.query.where.children
+        if not isinstance(getattr(child, "lhs", None), WholeTextMatch)
+    ]
+    return queryset.filter(pk__in=titled[:limit].union(keys[:limit]))
 
 
 def title_vector_sql(column: str) -> str:
@@ -152,13 +160,18 @@ class TableSQL(Expression):
         return self.sql.format(table=table), self.params
 
 
+class WholeTextMatch(TableSQL):
+    """The condition "the search vector matches", which best_candidates() leaves out where
+    the title's, which implies it, is there."""
+
+
 def _fulltext(queryset: QuerySet, query: str, title: str) -> QuerySet:
     column = queryset.model._meta.get_field(title).column
     tsquery = f"websearch_to_tsquery('{CONFIG}'::regconfig, %s)"
     title_vector = title_vector_sql(f'{{table}}."{column}"')
     return (
         queryset.alias(
-            _matches=TableSQL(
+            _matches=WholeTextMatch(
                 f"{{table}}.search_vector @@ {tsquery}", (query,), output_field=BooleanField()
             ),
             _title_matches=TableSQL(

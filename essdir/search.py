@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from actors.models import Actor
 from core.caching import bump_content_version
 from core.exports import is_public
-from core.pagination import bounded_count, bounded_label
+from core.pagination import bounded_counts, bounded_label
 from core.search import best_candidates, highlight, readable_line, snippet
 from core.text import normalize
 from essdir.languages import of
@@ -197,21 +197,26 @@ def result(kind: Kind, record, query: str) -> Result:
 
 def search_everything(query: str, territory: Territory | None = None) -> dict:
     """{"groups": [{title, count, results, list_url}…], "total": n, "places": [communes]}."""
-    groups = []
+    searched = []
     for kind in KINDS:
         matches = kind.queryset()
         if territory is not None:
             matches = matches.around(territory)
-        matches = matches.search(query)
+        searched.append(matches.search(query))
+    # Every kind counted at once (one statement), then each kind's best few ranked.
+    counts = bounded_counts(searched, bound=COUNT_UP_TO)
+    params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
+    groups = []
+    for kind, matches, count in zip(KINDS, searched, counts, strict=True):
         best = best_candidates(matches, limit=CANDIDATES)  # last: it orders by relevance
-        params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
-        count = bounded_count(matches, bound=COUNT_UP_TO)
         groups.append(
             {
                 "title": kind.title,
                 "count": count,
                 "count_label": bounded_label(count, bound=COUNT_UP_TO),
-                "results": [result(kind, record, query) for record in best[:PER_GROUP]],
+                "results": [result(kind, record, query) for record in best[:PER_GROUP]]
+                if count
+                else [],
                 "list_url": f"{reverse(kind.list_url)}?{urlencode(params)}"
                 if kind.list_url
                 else "",

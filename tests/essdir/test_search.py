@@ -4,6 +4,7 @@ import html
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 import core.search
 import essdir.search
@@ -94,6 +95,32 @@ def test_search_page_counts_each_kind_up_to_its_bound_and_keeps_the_best(client,
     text = html.unescape(response.content.decode())
     assert "Plus de 3 résultats pour « insertion »" in text
     assert 'Acteurs <span class="muted">(plus de 2)</span>' in text
+
+
+def test_search_page_counts_every_kind_in_one_statement(client):
+    ActorFactory(name="Chantier d'insertion")
+    ActorFactory(name="Atelier", description="Insertion par le vélo.")
+    EventFactory(title="Forum de l'insertion")
+    SchemeFactory(name="Aide à l'insertion")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/recherche/", {"q": "insertion"})
+
+    counting = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "COUNT(*)" in q["sql"] and "essdir_cache" not in q["sql"]  # the cache culls
+    ]
+    assert len(counting) == 1
+    assert counting[0].count("COUNT(*)") == len(essdir.search.KINDS)
+    counts = {g["title"]: g["count"] for g in response.context["groups"]}
+    assert counts == {
+        "Collectivités": 0,
+        "Dispositifs": 1,
+        "Acteurs": 2,
+        "Événements": 1,
+        "Contacts": 0,
+    }
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="candidates bound PostgreSQL")
