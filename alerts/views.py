@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -11,11 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, FormView, TemplateView
 
 from alerts.forms import DeleteForm, SubscriptionForm
-from alerts.models import Subscription
+from alerts.models import AlertList, Subscription
 from alerts.searches import InvalidSearch, ListForm, page_url, saved_search
 from alerts.services import RateLimited, confirm, subscribe, unsubscribe
 from core.clients import client_address
 from core.views import query_string
+from territories.models import Territory
 
 
 class SavedSearchMixin:
@@ -92,6 +94,22 @@ class AlertSentView(SavedSearchMixin, TemplateView):
     template_name = "alerts/sent.html"
 
 
+def territories_of(alerts) -> dict:
+    """The territory of each territory page's alert, by the alert's pk, in one query: the
+    page is linked at its canonical address rather than through the short form's redirect."""
+    slugs = {
+        alert.pk: QueryDict(alert.query).get("territoire", "")
+        for alert in alerts
+        if alert.search_list == AlertList.TERRITORY
+    }
+    if not slugs:
+        return {}
+    found = Territory.objects.filter(short_slug__in=set(slugs.values())).in_bulk(
+        field_name="short_slug"
+    )
+    return {pk: found[slug] for pk, slug in slugs.items() if slug in found}
+
+
 class SubscriptionByTokenMixin:
     """A page reached from a link of an e-mail: an unknown token answers 404."""
 
@@ -125,13 +143,15 @@ class AlertManageView(SubscriptionByTokenMixin, DetailView):
     def get_context_data(self, **kwargs):
         # One small form per alert, without ids (they would repeat on the page).
         none = Subscription.objects.none()
+        alerts = list(self.subscriptions())
+        territories = territories_of(alerts)
         rows = [
             (
                 alert,
-                page_url(alert.search_list, alert.query),
+                page_url(alert.search_list, alert.query, territories.get(alert.pk)),
                 DeleteForm(initial={"alerte": alert.token}, subscriptions=none, auto_id=False),
             )
-            for alert in self.subscriptions()
+            for alert in alerts
         ]
         return super().get_context_data(rows=rows, **kwargs)
 

@@ -293,6 +293,26 @@ def test_manage_page_lists_every_alert_of_the_address(client, count, django_asse
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
+def test_manage_page_links_territory_pages_at_their_canonical_address(
+    client, django_assert_num_queries
+):
+    alert = Subscription.objects.create(
+        email="camille@example.org", search_list="territoire", query="territoire=commune-54528"
+    )
+    make_subscription(query="q=mot")
+
+    with django_assert_num_queries(3):  # the alert, the address's alerts, their territories
+        response = client.get(f"/en{alert.get_manage_path()}")
+
+    text = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert [url for _alert, url, _form in response.context["rows"]] == [
+        "/en/territoires/commune-54528-toul/",
+        "/en/acteurs/?q=mot",
+    ]
+    assert '<a href="/en/territoires/commune-54528-toul/">Territory page</a>' in text
+
+
 def test_manage_page_deletes_one_alert(client):
     kept, deleted = make_subscription(query="q=a"), make_subscription(query="q=b")
 

@@ -11,6 +11,7 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from actors.models import Actor
+from alerts.models import Subscription
 from essdir.downloads import build_downloads
 from events.models import Event
 from territories.models import Collectivite, Scheme
@@ -80,8 +81,14 @@ def downloads_root(settings, tmp_path):
 
 
 def english_pages() -> list[str]:
-    """One page of each kind, in English."""
+    """One page of each kind, in English (an English alert's pages too)."""
     collectivite = Collectivite.objects.published().get(slug="meurthe-et-moselle")
+    alert = Subscription.objects.create(
+        email="camille@example.org",
+        search_list="territoire",
+        query="territoire=departement-54",
+        language="en",
+    )
     with translation.override("en"):
         return [
             "/en/",
@@ -101,6 +108,11 @@ def english_pages() -> list[str]:
             Actor.objects.published().order_by("pk").first().get_absolute_url(),
             Event.objects.published().order_by("pk").first().get_absolute_url(),
             "/en/alertes/creer/?liste=territoire&territoire=departement-54",
+            "/en/alertes/creer/envoye/?liste=territoire&territoire=departement-54",
+            alert.get_confirm_path(),
+            alert.get_manage_path(),
+            alert.get_unsubscribe_path(),
+            "/en/alertes/desabonnement/",
             "/en/integrer/meurthe-et-moselle/code/",
             "/en/integrer/meurthe-et-moselle/",
             f"/en/integrer/territoire/{collectivite.territory.slug}/code/",

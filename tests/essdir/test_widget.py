@@ -382,8 +382,14 @@ def test_english_code_page_gives_the_english_widget(client, settings, departemen
         'src="https://essdir.example.org/en/integrer/departement-de-test/" '
     ) in content
     assert 'href="https://essdir.example.org/en/collectivites/departement-de-test/"' in content
+    assert (
+        '<li><a href="https://essdir.example.org/en/collectivites/departement-de-test/" '
+        'lang="fr">Département de test</a></li>'
+    ) in content
+    assert '<h1>Embed the directory: <span lang="fr">Département de test</span></h1>' in content
     assert widget.status_code == 200
     assert widget["Content-Language"] == "en"
+    assert '<html lang="en">' in widget.content.decode()
     assert (
         '<form class="widget-search" role="search" method="get" '
         'action="/en/integrer/departement-de-test/" target="_self">'
