@@ -139,7 +139,6 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
     def get_context_data(self, **kwargs):
         territory = self.object
         children = Territory.objects.children_of(territory)
-        actors = Actor.objects.published().in_territory(territory)
         events = Event.objects.published().in_territory(territory)
         containers = list(Territory.objects.containers_of(territory))
         panorama = PanoramaPresenter(TerritoryPanorama.objects.compared_with(territory, containers))
@@ -151,7 +150,8 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
             children_count=children.count(),
             collectivites=collectivites,
             **contact_here(territory, containers, collectivites, services.get("answer")),
-            actors=actors.for_list().order_by("name", "pk")[:10],
+            # Names and links only: the first ten of the territory's list.
+            actors=Actor.objects.published().first_listed_in(territory, 10).only("name", "slug"),
             counts=directory_counts(territory, panorama.here),
             panorama=panorama,
             upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],
