@@ -496,6 +496,10 @@ def test_the_english_alert_form_is_in_english_and_posts_to_itself(client):
     assert f'<form class="panel" method="post" action="/en/alertes/creer/?{TOUL}" novalidate>' in (
         text
     )
+    assert (
+        "We keep your address, the search you follow and the language of its e-mails, "
+        "nothing else.</p>"
+    ) in text
 
 
 def test_english_alert_form_errors_are_in_english(client):
