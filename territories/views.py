@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from itertools import groupby
+
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView, TemplateView, View
 
 from core.caching import PublicPageCacheMixin
@@ -14,6 +17,15 @@ from territories.filters import BudgetComparisonFilterSet, CollectiviteFilterSet
 from territories.finder import answer_for, close_communes
 from territories.forms import ContactFinderForm, TerritorySearchForm
 from territories.models import Budget, Collectivite, Scheme, Territory, TerritoryKind
+
+# The headings of /territoires/, by kind of territory.
+BROWSED_LABELS = {
+    TerritoryKind.REGION: _("Régions"),
+    TerritoryKind.DEPARTEMENT: _("Départements"),
+    TerritoryKind.GROUPEMENT: _("Groupements de territoires (pays, PETR, territoires d'action)"),
+    TerritoryKind.EPT: _("Établissements publics territoriaux"),
+    TerritoryKind.EPCI: _("Intercommunalités (EPCI)"),
+}
 
 
 def services_for(territory: Territory) -> dict:
@@ -64,11 +76,15 @@ class BudgetComparisonView(FilteredListView):
 
 
 class TerritoryListView(PublicPageCacheMixin, QueryFormMixin, ListView):
-    """Find a territory by name, code or postal code."""
+    """Find a territory by name, code or postal code; without a query, browse the régions,
+    the départements, then the groupings and intercommunalities (never the communes, which
+    the field finds)."""
 
     form_class = TerritorySearchForm
     template_name = "territories/territory_list.html"
     paginate_by = settings.PAGE_SIZE
+    # Browsing: every région and département on the first page (about 120 in France).
+    browse_page_size = 200
     paginator_class = BoundedPaginator
     context_object_name = "territories"
 
@@ -77,6 +93,19 @@ class TerritoryListView(PublicPageCacheMixin, QueryFormMixin, ListView):
         if not query:
             return Territory.objects.landmarks()
         return Territory.objects.found_by(query)
+
+    def get_paginate_by(self, queryset):
+        return self.paginate_by if self.get_query() else self.browse_page_size
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.get_query():
+            # The page's territories under the heading of their kind, in the list's order.
+            context["groups"] = [
+                {"kind": kind, "label": BROWSED_LABELS[kind], "territories": list(members)}
+                for kind, members in groupby(context["territories"], key=lambda t: t.kind)
+            ]
+        return context
 
 
 class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):

@@ -37,6 +37,7 @@ class GroupingType(models.TextChoices):
 CODE_RE = re.compile(r"^(?:\d{5}|2[AaBb]\d{3})$")
 DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SIREN_RE = re.compile(r"^\d{9}$")
 
 # How local a territory is: the contact finder lists the most local contacts first.
 RANKS = {
@@ -50,6 +51,15 @@ RANKS = {
     TerritoryKind.REGION: 50,
 }
 
+
+# The territories /territoires/ lists (the communes are found by its field).
+BROWSED_KINDS = [
+    TerritoryKind.REGION,
+    TerritoryKind.DEPARTEMENT,
+    TerritoryKind.GROUPEMENT,
+    TerritoryKind.EPT,
+    TerritoryKind.EPCI,
+]
 
 # The territories listed "below" a territory on its page: the next level down.
 CHILD_KINDS = {
@@ -96,8 +106,10 @@ class TerritoryQuerySet(models.QuerySet):
         )
 
     def landmarks(self):
-        """Where to start browsing: the régions and the groupings."""
-        return self.filter(kind__in=[TerritoryKind.REGION, TerritoryKind.GROUPEMENT])
+        """Where to start browsing, the largest first: the régions, the départements, then
+        the groupings, the EPT and the intercommunalities, each by name. Never the 36 000
+        communes: the search field finds them."""
+        return self.filter(kind__in=BROWSED_KINDS).order_by("-rank", "search_name", "code")
 
     def insee_alternative(self, query: str) -> Territory | None:
         """The commune whose INSEE code is the postal code typed, when that postal code is
@@ -150,7 +162,13 @@ class TerritoryQuerySet(models.QuerySet):
         return self.filter(search_name__startswith=folded).order_by(*by_size)[:limit]
 
     def found_by(self, query: str):
-        """The communes `query` names (see `matching_place`), else territories named so."""
+        """The territory a code names ("54" a département, a SIREN an intercommunality),
+        else the communes `query` names (see `matching_place`), else territories named so."""
+        value = query.strip().upper()
+        if DEPARTEMENT_RE.match(value):
+            return self.filter(kind=TerritoryKind.DEPARTEMENT, code=value)
+        if SIREN_RE.match(value):
+            return self.filter(kind__in=[TerritoryKind.EPCI, TerritoryKind.EPT], code=value)
         communes = self.matching_place(query)
         if communes.exists():
             return communes

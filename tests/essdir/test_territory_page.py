@@ -149,3 +149,81 @@ def test_departement_page_query_count_is_constant(client, django_assert_num_quer
     serving = response.context["serving"]
     assert sum(len(group["contacts"]) for group in serving.groups) == 2 * count
     assert len(response.context["contact_cards"]) == 1
+
+
+# --- /territoires/ ---------------------------------------------------------------------------
+
+BROWSE_ORDER = [
+    'id="kind-region"',
+    'id="kind-departement"',
+    'id="kind-groupement"',
+    'id="kind-ept"',
+    'id="kind-epci"',
+]
+
+
+def test_territories_list_regions_then_departements_then_the_rest(client):
+    response = client.get("/territoires/")
+    html = response.content.decode()
+    links = Page(response).links
+
+    assert positions(html, BROWSE_ORDER) == sorted(positions(html, BROWSE_ORDER))
+    regions = html[html.index(BROWSE_ORDER[0]) : html.index(BROWSE_ORDER[1])]
+    departements = html[html.index(BROWSE_ORDER[1]) : html.index(BROWSE_ORDER[2])]
+    assert ">Grand Est</a>" in regions
+    assert ">Île-de-France</a>" in regions
+    assert ">Meurthe-et-Moselle (54)</a>" in departements
+    assert ">Hauts-de-Seine (92)</a>" in departements
+    assert "Pays Terres de Lorraine" in html[html.index(BROWSE_ORDER[2]) :]
+    # Every région and département is on the first page; no commune is listed.
+    kinds = [t.kind for t in response.context["territories"]]
+    assert set(kinds) <= {"region", "departement", "groupement", "ept", "epci"}
+    assert kinds.count("departement") == territory_count("departement")
+    assert kinds.count("region") == territory_count("region")
+    assert not any(href.startswith("/territoires/commune-") for href, _ in links)
+    # The rest on the next pages, bounded.
+    assert len(kinds) <= 200
+    assert client.get("/territoires/", {"page": 2}).status_code == 200
+
+
+def territory_count(kind: str) -> int:
+    from territories.models import Territory
+
+    return Territory.objects.filter(kind=kind).count()
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("Toul", "/territoires/commune-54528-toul/"),
+        ("toul", "/territoires/commune-54528-toul/"),
+        ("54200", "/territoires/commune-54528-toul/"),
+        ("54528", "/territoires/commune-54528-toul/"),
+        ("Lunéville", "/territoires/commune-54329-luneville/"),
+        ("Luneville", "/territoires/commune-54329-luneville/"),
+        ("54", "/territoires/departement-54-meurthe-et-moselle/"),
+        ("Meurthe-et-Moselle", "/territoires/departement-54-meurthe-et-moselle/"),
+        ("grand est", "/territoires/region-44-grand-est/"),
+        ("200070563", "/territoires/epci-200070563-cc-terres-touloises/"),
+        ("Pays Terres", "/territoires/groupement-pays-tdl-pays-terres-de-lorraine/"),
+    ],
+)
+def test_the_field_finds_any_territory_as_typed(client, typed, found):
+    response = client.get("/territoires/", {"q": typed})
+
+    assert response.status_code == 200
+    assert found in [href for href, _ in Page(response).links]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"q": "x" * 300}, 400),
+        ({"q": "Toul\x00"}, 400),
+        ({"page": "abc"}, 404),
+        ({"page": "999"}, 404),
+        ({"q": "Toul", "page": "99"}, 404),
+    ],
+)
+def test_bad_input_on_the_territories_list_is_a_4xx(client, query, status):
+    assert client.get("/territoires/", query).status_code == status

@@ -224,7 +224,7 @@ def test_territory_list_query_count_is_constant(client, django_assert_num_querie
         response = client.get("/territoires/")
 
     text = response.content.decode()
-    assert "Régions et groupements" in text
+    assert "Parcourir les territoires" in text
     links = [f'<a href="{t.get_absolute_url()}">{t.name}</a>' for t in created]
     assert [link for link in links if link in text] == links
     assert set(created) <= set(response.context["territories"])
