@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve seed test test-fast check lint format browsers bench bench-import collectstatic clean vnu messages
+.PHONY: install run serve seed test test-fast check lint format browsers bench bench-curve bench-import collectstatic clean vnu messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ collectstatic: install
 
 bench: install
 	bash bench/run
+
+# The cost of the slowest pages against the dataset's size (20 000, 200 000, 1 000 000
+# structures); see bench/README.md.
+bench-curve: install
+	bash bench/curve
 
 # The SIRENE import at scale (5 M establishment rows) on PostgreSQL; see bench/import.
 bench-import: install
