@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
 from core import downloads
+from core.caching import content_version, memoize_by_content
 from events.models import Event
 from territories.models import Collectivite, Scheme
 
@@ -148,7 +149,19 @@ def dataset_facts(dataset: Dataset) -> dict:
     export of everything, and of each part), last update, whether its export streams
     within the bound, and its national files as last built (with their own rows)."""
     bound = settings.EXPORT_STREAM_MAX_ROWS
-    count = dataset.rows().count()
+    # Counted once per content version in each process: a count of every public structure
+    # reads 200 000 index entries, and only a write to the directory can change it.
+    counts = memoize_by_content(
+        # The date too: the upcoming events' part changes at midnight.
+        ("dataset facts", dataset.slug, timezone.localdate()),
+        lambda: {
+            "count": dataset.rows().count(),
+            "updated_at": dataset.records().aggregate(last=Max("updated_at"))["last"],
+            "parts": [dataset.rows(dict(part.params)).count() for part in dataset.parts],
+        },
+        content_version(),
+    )
+    count = counts["count"]
     manifest = downloads.read_manifest()
     built = [manifest.get(downloads.public_name(dataset.slug, f)) for f in downloads.FORMATS]
     files = [
@@ -165,7 +178,7 @@ def dataset_facts(dataset: Dataset) -> dict:
     return {
         "dataset": dataset,
         "count": count,
-        "updated_at": dataset.records().aggregate(last=Max("updated_at"))["last"],
+        "updated_at": counts["updated_at"],
         "bound": bound,
         "streamable": count <= bound,
         "url_csv": dataset.url_csv,
@@ -173,12 +186,12 @@ def dataset_facts(dataset: Dataset) -> dict:
         "parts": [
             {
                 "label": part.label,
-                "count": (part_count := dataset.rows(dict(part.params)).count()),
+                "count": part_count,
                 "streamable": part_count <= bound,
                 "url_csv": dataset.url("csv", dict(part.params)),
                 "url_json": dataset.url("json", dict(part.params)),
             }
-            for part in dataset.parts
+            for part, part_count in zip(dataset.parts, counts["parts"], strict=True)
         ],
         "files": files,
         "built_at": timezone.localtime(files[0]["file"].built_at) if files else None,

@@ -325,6 +325,13 @@ class Actor(SourcedRecord):
                 name="actor_public_name_id",
             ),
             models.Index(fields=["-created_at", "-id"], name="actor_recent"),
+            # The directory's last change (the open-data page, the catalogue): the newest
+            # entry of a small index rather than a scan of every structure.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(status="published", hidden=False),
+                name="actor_public_updated",
+            ),
             # The SIRENE import looks actors up by SIREN, a few thousand at a time.
             models.Index(fields=["siren"], name="actor_siren"),
             # The few actors the public does not see, which the map's unfiltered views

@@ -215,3 +215,24 @@ def test_the_catalogue_names_the_national_files_with_size_and_checksum(client):
     assert events[0]["dcat:downloadURL"]["@id"] == (
         "https://testserver/evenements/export.csv?periode=tous"
     )
+
+
+def test_the_counts_are_kept_until_the_directory_changes(
+    client, django_capture_on_commit_callbacks
+):
+    from actors.models import Actor
+    from tests.factories import ActorFactory
+
+    def actors_facts():
+        response = client.get("/donnees/")
+        return next(f for f in response.context["datasets"] if f["dataset"].slug == "acteurs")
+
+    before = actors_facts()
+    assert before["count"] == Actor.objects.published().count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        added = ActorFactory(name="Nouvelle structure")
+
+    after = actors_facts()
+    assert after["count"] == before["count"] + 1
+    assert after["updated_at"] == added.updated_at
