@@ -414,6 +414,12 @@ def test_widget_pages_are_valid_html(client, departement):
         reverse("widget:collectivite_code", kwargs={"slug": collectivite.slug}): 200,
         "/integrer/territoire/commune-54528-toul/code/": 200,
         collectivite.get_absolute_url(): 200,
+        # In English too.
+        f"/en{widget_url(collectivite)}": 200,
+        f"/en{widget_url(collectivite)}?q=dispositif": 200,
+        "/en/integrer/territoire/commune-54528-toul/": 200,
+        f"/en/integrer/{collectivite.slug}/code/": 200,
+        "/en/integrer/territoire/commune-54528-toul/code/": 200,
     }
     responses = {url: client.get(url) for url in urls}
 
