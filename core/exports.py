@@ -72,6 +72,10 @@ class Export:
     # The query that selects every record, when the export's default does not (the
     # agenda's `periode=tous`: upcoming events only by default): the national file's rows.
     everything: tuple[tuple[str, str], ...] = ()
+    # The licence named in the response (X-Licence, ASCII), and whom a reuser must credit
+    # (X-Attribution), when the rows are others' data under their terms.
+    licence: str = LICENCE_NAME
+    attribution: str = ""
 
     @property
     def column_names(self) -> list[str]:
@@ -234,7 +238,9 @@ class ExportView(View):
         filename = f"essdir-{self.export.name}-{today}.{self.file_format}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Link"] = f'<{LICENCE_URL}>; rel="license"'
-        response["X-Licence"] = LICENCE_NAME
+        response["X-Licence"] = self.export.licence
+        if self.export.attribution:
+            response["X-Attribution"] = self.export.attribution
         response["X-Schema"] = self.export.schema
         response["Last-Modified"] = timezone.now().strftime("%a, %d %b %Y %H:%M:%S GMT")
         return response

@@ -44,6 +44,9 @@ from events.models import Event
 from grants.exports import GRANTS
 from grants.filters import GrantFilterSet
 from grants.models import Grant
+from support.exports import SERVICES, STRUCTURES
+from support.filters import SupportServiceFilterSet, SupportStructureFilterSet
+from support.models import SupportService, SupportStructure
 from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import CollectiviteFilterSet, SchemeFilterSet
 from territories.models import Collectivite, Scheme
@@ -323,6 +326,36 @@ LISTS.append(
         summary="Subventions des collectivités (schéma SCDL Subventions 2.1.1)",
     )
 )
+# --- Support services (the support app): data·inclusion's schema, as imported -------------
+LISTS += [
+    ApiList(
+        "accompagnement",
+        SupportServiceFilterSet,
+        SERVICES,
+        lambda: SupportService.objects.select_related("structure"),
+        schema_name="SupportService",
+        operation="support_services",
+        tag="accompagnement",
+        summary=(
+            "Services d'accompagnement à la création et au développement d'activités "
+            "(data·inclusion service 1.0.8 ; attribution : data·inclusion et la source de "
+            "chaque ligne)"
+        ),
+    ),
+    ApiList(
+        "accompagnement-structures",
+        SupportStructureFilterSet,
+        STRUCTURES,
+        lambda: SupportStructure.objects.all(),
+        schema_name="SupportStructure",
+        operation="support_structures",
+        tag="accompagnement",
+        summary=(
+            "Structures de ces services (data·inclusion structure 1.0.8 ; attribution : "
+            "data·inclusion et la source de chaque ligne)"
+        ),
+    ),
+]
 # ------------------------------------------------------------------------------------------
 
 api = NinjaAPI(

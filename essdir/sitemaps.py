@@ -20,6 +20,7 @@ class StaticSitemap(BilingualSitemap):
             "site:home",
             "territories:collectivite_list",
             "territories:budget_comparison",
+            "grants:comparison",
             "territories:scheme_list",
             "territories:contact_finder",
             "actors:list",

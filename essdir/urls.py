@@ -83,6 +83,7 @@ urlpatterns += i18n_patterns(
     path("", include("territories.urls")),
     # Before the site's pages: /collectivites/subventions/ is not a collectivité.
     path("", include("grants.urls")),
+    path("", include("support.urls")),
     path("", include((site_patterns, "site"))),
     # E-mail alerts, sent in the language of the page that asked for them (alerts/mail.py).
     path("alertes/", include("alerts.urls")),

@@ -305,6 +305,11 @@ def _remove_absent(sources: set[str], left: set[tuple[str, str]], report: Report
     )
 
 
+def _schema_fields(kind: str, row: dict) -> dict:
+    """The row's fields the schema names, in its order (absent ones as null)."""
+    return {name: row.get(name) for name in validator(kind).schema["properties"]}
+
+
 def _text(row: dict, key: str) -> str:
     return (row.get(key) or "").strip() if isinstance(row.get(key), str) else ""
 
@@ -324,6 +329,7 @@ def _write_structures(rows, actor_of, file_date, report) -> dict[tuple[str, str]
             commune_label=_text(row, "commune"),
             updated_on=datetime.date.fromisoformat(row["date_maj"]),
             file_date=file_date,
+            data=_schema_fields("structure", row),
         )
         for row in rows
     ]
@@ -344,6 +350,7 @@ def _write_structures(rows, actor_of, file_date, report) -> dict[tuple[str, str]
             "updated_on",
             "file_date",
             "imported_at",
+            "data",
         ],
     )
     report.structures += len(objects)
@@ -383,6 +390,7 @@ def _write_services(rows, structure_pks, zones, file_date, report) -> None:
             zone_codes=row.get("zone_eligibilite") or [],
             updated_on=datetime.date.fromisoformat(row["date_maj"]),
             file_date=file_date,
+            data=_schema_fields("service", row),
         )
         for row in rows
     ]
@@ -408,6 +416,7 @@ def _write_services(rows, structure_pks, zones, file_date, report) -> None:
             "updated_on",
             "file_date",
             "imported_at",
+            "data",
         ],
     )
     report.services += len(objects)

@@ -32,6 +32,23 @@ MOBILISATION_LABELS = {
 ACCUEIL_LABELS = {"a-distance": _("À distance"), "en-presentiel": _("En présentiel")}
 
 
+def _covering_zones(territory: Territory):
+    """The zones that cover `territory`: one of the territories containing it (itself
+    included), or the whole country."""
+    covering = TerritoryInclusion.objects.filter(member=territory).values("container_id")
+    return SupportZone.objects.filter(Q(territory__in=covering) | Q(territory__isnull=True))
+
+
+class SupportStructureQuerySet(models.QuerySet):
+    def covering(self, territory: Territory):
+        """The structures with a service whose zone covers `territory` (the API's and the
+        exports' `territoire`)."""
+        services = SupportService.objects.filter(
+            pk__in=_covering_zones(territory).values("service_id")
+        )
+        return self.filter(pk__in=services.values("structure_id"))
+
+
 class SupportStructure(models.Model):
     """A data·inclusion structure that carries at least one service kept."""
 
@@ -55,6 +72,10 @@ class SupportStructure(models.Model):
     updated_on = models.DateField("mise à jour chez le producteur")
     file_date = models.DateField("date du fichier importé")
     imported_at = models.DateTimeField("importée le", auto_now=True)
+    # The row as the file gave it (the schema's fields): what the exports give back.
+    data = models.JSONField("ligne data·inclusion", default=dict, blank=True)
+
+    objects = SupportStructureQuerySet.as_manager()
 
     class Meta:
         verbose_name = "structure d'accompagnement"
@@ -69,6 +90,11 @@ class SupportStructure(models.Model):
 
 
 class SupportServiceQuerySet(models.QuerySet):
+    def covering(self, territory: Territory):
+        """The services whose zone covers `territory`, unordered and unannotated (the
+        API's and the exports' `territoire`; `serving()` for the pages)."""
+        return self.filter(pk__in=_covering_zones(territory).values("service_id"))
+
     def serving(self, commune: Territory | Iterable[Territory]):
         """The services whose zone covers `commune` (any territory, in fact): the commune
         itself, its EPCI, its département, its région or the whole country; the nearest
@@ -123,6 +149,8 @@ class SupportService(models.Model):
     updated_on = models.DateField("mise à jour chez le producteur")
     file_date = models.DateField("date du fichier importé")
     imported_at = models.DateTimeField("importé le", auto_now=True)
+    # The row as the file gave it (the schema's fields): what the exports give back.
+    data = models.JSONField("ligne data·inclusion", default=dict, blank=True)
 
     objects = SupportServiceQuerySet.as_manager()
 

@@ -67,6 +67,8 @@ def test_openapi_description_and_documentation_page(client):
         "/api/subventions/",
         "/api/collectivites/",
         "/api/evenements/",
+        "/api/accompagnement/",
+        "/api/accompagnement-structures/",
     }
     assert docs.status_code == 200
 

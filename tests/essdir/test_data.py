@@ -117,6 +117,9 @@ def test_catalogue_is_dcat_json_ld(client):
         "essdir-dispositifs",
         "essdir-collectivites",
         "essdir-evenements",
+        "essdir-accompagnement",
+        "essdir-accompagnement-structures",
+        "essdir-subventions",
     ]
     distribution = catalogue["dcat:dataset"][1]["dcat:distribution"][0]
     assert distribution["dcat:downloadURL"]["@id"] == "https://testserver/dispositifs/export.csv"

@@ -37,6 +37,7 @@ LAYERS = [
 NAMESPACES = {
     "territories": 1,
     "actors": 2,
+    "support": 2.5,
     "grants": 3,
     "events": 4,
     "alerts": 5,

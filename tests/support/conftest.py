@@ -9,6 +9,7 @@ import pytest
 
 from support.models import NATIONAL_RANK, SupportService, SupportStructure, SupportZone
 from territories.models import Territory
+from tests.factories import ActorFactory
 
 DAY = datetime.date(2026, 11, 5)
 
@@ -68,3 +69,13 @@ def four_zones(db):
         make_service("Appui départemental fictif", "54", email="appui@exemple.invalid"),
         make_service("Plateforme nationale fictive", "france"),
     ]
+
+
+@pytest.fixture
+def ess_actors(db):
+    """An ESS structure with the SIRET of one data·inclusion structure, another with only
+    the SIREN of another's SIRET."""
+    return {
+        "siret": ActorFactory(name="Structure ESS fictive A", siret="98765432100015"),
+        "siren": ActorFactory(name="Structure ESS fictive B", siren="123456789"),
+    }

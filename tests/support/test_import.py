@@ -15,7 +15,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from support.models import SupportService, SupportStructure, SupportZone
-from tests.factories import ActorFactory
 
 DATA = Path(__file__).parent / "data"
 TOUL_PAGE = "/territoires/commune-54528-toul/"
@@ -44,16 +43,6 @@ def run(*extra: str, structures: Path = STRUCTURES, services: Path = SERVICES) -
         stdout=out,
     )
     return out.getvalue()
-
-
-@pytest.fixture
-def ess_actors(db):
-    """An ESS structure with the SIRET of one data·inclusion structure, another with only
-    the SIREN of another's SIRET."""
-    return {
-        "siret": ActorFactory(name="Structure ESS fictive A", siret="98765432100015"),
-        "siren": ActorFactory(name="Structure ESS fictive B", siren="123456789"),
-    }
 
 
 def test_import_keeps_the_support_services_and_those_of_ess_structures(ess_actors):
