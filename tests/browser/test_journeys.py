@@ -20,6 +20,8 @@ PAGES = [
     "/collectivites/",
     "/collectivites/budgets/",
     "/collectivites/meurthe-et-moselle/",
+    # Who to contact first, a card without coordinates, events without a full date.
+    "/collectivites/hauts-de-seine/",
     "/territoires/commune-54528-toul/",
     # The panorama's charts (SVG) and its table beside the département's, région's, France's.
     "/territoires/departement-54-meurthe-et-moselle/",

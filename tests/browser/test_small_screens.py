@@ -34,6 +34,7 @@ PUBLIC_PAGES = [
     "/collectivites/budgets/?type=commune",
     "/collectivites/meurthe-et-moselle/",
     "/collectivites/region-grand-est/",
+    "/collectivites/hauts-de-seine/",
     "/territoires/",
     "/territoires/?q=Toul",
     "/dispositifs/",
