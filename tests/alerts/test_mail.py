@@ -5,11 +5,14 @@ language was recorded."""
 import re
 
 import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from alerts.models import Subscription
 from alerts.services import confirm
 from tests.alerts.conftest import html_of, text_of
 from tests.alerts.test_digests import header, items, run, scenario, subscription  # noqa: F401
+from tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +173,21 @@ def test_a_french_digest_is_french_with_french_links(smtp, scenario):  # noqa: F
         f"https://testserver/alertes/desabonner/{alert.token}/",
         "https://testserver/",
     ]
+
+
+def test_an_english_digest_marks_french_names_in_html_and_keeps_its_text_plain():
+    """The text version neither escapes (it said "l&#39;ESS") nor carries markup."""
+    event = EventFactory(
+        title="Forum de l'ESS", start_date=None, date_precision="unknown", date_label="Au printemps"
+    )
+    record = {"record": event, "key": "evenements"}
+
+    with translation.override("en"):
+        text = render_to_string("alerts/email/_record.txt", record)
+        page = render_to_string("alerts/email/_record.html", record)
+
+    assert text == "Forum de l'ESS — Incomplete date — Au printemps"
+    assert page == (
+        '<span lang="fr">Forum de l&#39;ESS</span> — Incomplete date — '
+        '<span lang="fr">Au printemps</span>\n'  # the date's template ends its line
+    )
