@@ -8,8 +8,10 @@ class ActorsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save, pre_delete, pre_save
 
-        from actors import services
+        from actors import caching, services
         from actors.models import Actor
+
+        caching.connect()  # the page cache's tags of structures
 
         # The map's precomputed cells follow what staff publish, hide or delete, at once.
         pre_save.connect(services.remember_whether_public, sender=Actor, dispatch_uid="map_pre")

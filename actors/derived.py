@@ -13,6 +13,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from actors.caching import places_tags
 from actors.models import (
     MAP_CELL_DEGREES,
     Actor,
@@ -23,12 +24,15 @@ from actors.models import (
     TerritoryPanorama,
 )
 from actors.panorama import NON_EMPLOYER_BANDS, naf_section, size_group
-from core.caching import bump_content_version
+from core.caching import bump_content_version, bump_tags
 from core.publication import PublicationStatus
 from territories.models import Territory, TerritoryInclusion, TerritoryKind
 
 # Each statement binds a chunk's ids twice: well under every database's parameter limit.
 ACTORS_PER_STATEMENT = 5000
+# Up to this many actors, a refresh of their places makes only the pages of the territories
+# they leave or enter stale; beyond (an import), every page.
+PLACES_FOLLOWED = 100
 
 # The derived tables, in the order they are rebuilt (places first: panoramas read them).
 DERIVED_STEPS = ("places", "panoramas", "map cells")
@@ -70,12 +74,24 @@ def refresh_actor_places(*, actor_ids: Iterable[int] | None = None) -> int:
             return cursor.rowcount
         ids = sorted(set(actor_ids))
         total = 0
+        # The pages of the territories the actors leave and enter go stale (on commit).
+        follow = len(ids) <= PLACES_FOLLOWED
+        touched: set[int] = set()
         for start in range(0, len(ids), ACTORS_PER_STATEMENT):
             chunk = ids[start : start + ACTORS_PER_STATEMENT]
-            ActorPlace.objects.filter(actor_id__in=chunk)._raw_delete(database)
+            places = ActorPlace.objects.filter(actor_id__in=chunk)
+            if follow:
+                touched.update(places.values_list("territory_id", flat=True))
+            places._raw_delete(database)
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(_places_sql(f"{{}} IN ({marks})"), [*chunk, *chunk])
             total += cursor.rowcount
+            if follow:
+                touched.update(places.values_list("territory_id", flat=True))
+        if follow:
+            bump_tags(places_tags(touched))
+        elif ids:
+            bump_content_version()
         return total
 
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
+from actors import caching
 from actors.exports import ACTORS
 from actors.filters import ActorFilterSet
 from actors.forms import ActorProposalForm
@@ -21,6 +22,9 @@ from core.views import FilteredListView, query_string
 class ActorListView(FilteredListView):
     filterset_class = ActorFilterSet
     template_name = "actors/actor_list.html"
+
+    def get_cache_tags(self):
+        return caching.list_tags(self.request)
 
     def get_queryset(self):
         return Actor.objects.published().for_list().order_by("name", "id")

@@ -33,7 +33,13 @@ class SearchFilter(django_filters.CharFilter):
 class FastFormFilterSet(django_filters.FilterSet):
     """A FilterSet whose selects render without a template per option (see FastSelect), and
     whose options from the database (themes, collectivités…) are read once per content
-    version rather than on every page: they change only when the directory does."""
+    version rather than on every page: they change only when the directory does.
+
+    `option_tags` names the page-cache tags (core.caching) of what the options read; every
+    family when None. A list page that narrows its own tags includes these.
+    """
+
+    option_tags: tuple[str, ...] | None = None
 
     @property
     def form(self):
@@ -76,8 +82,8 @@ class FastFormFilterSet(django_filters.FilterSet):
 
     @cached_property
     def content_version(self) -> str | None:
-        """The directory's content version, read once for all the form's option lists."""
-        return content_version()
+        """The content version of what the options read, once for all the form's lists."""
+        return content_version(self.option_tags)
 
 
 class _MemoizedOptions(BaseChoiceIterator):

@@ -1,7 +1,14 @@
 from django.apps import AppConfig
 from django.core.management import call_command
 from django.db.backends.signals import connection_created
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 
 
 def rebuild_downloads(sender=None, **kwargs) -> None:
@@ -27,7 +34,7 @@ class EssdirConfig(AppConfig):
     verbose_name = "essdir"
 
     def ready(self) -> None:
-        from core.caching import on_change
+        from core.caching import before_change, before_delete, on_change
         from core.search import register_sqlite_functions
         from core.signals import directory_refreshed
         from essdir import checks  # noqa: F401 (registers the system checks)
@@ -36,7 +43,10 @@ class EssdirConfig(AppConfig):
         # essdir has no models, so post_migrate is not sent for it: listen to every app's
         # (createcachetable does nothing when the table exists).
         post_migrate.connect(create_cache_table, dispatch_uid="essdir_cache_table")
-        # Any write to the directory's records moves the page-cache version on (on commit).
+        # A write to the directory's records moves on, once it commits, the page-cache
+        # versions of what it touches (the tags the apps registered, before and after).
+        pre_save.connect(before_change, dispatch_uid="essdir_cache_pre_save")
+        pre_delete.connect(before_delete, dispatch_uid="essdir_cache_pre_delete")
         for signal in (post_save, post_delete, m2m_changed):
             signal.connect(on_change, dispatch_uid=f"essdir_cache_{id(signal)}")
         directory_refreshed.connect(rebuild_downloads, dispatch_uid="essdir_downloads")

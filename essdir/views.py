@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView, View
 
+from actors import caching as actors_caching
 from actors.models import Actor, SchemeRole, TerritoryPanorama, directory_counts
 from actors.panorama import PanoramaPresenter
 from actors.structured_data import actor_ld
@@ -18,9 +19,11 @@ from core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
+from events import caching as events_caching
 from events.models import Event, undated_condition
 from grants import summary as grants
 from support import partials as support_partials
+from territories import caching as territories_caching
 from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
 from territories.finder import carrier_card, serving_territory
@@ -125,6 +128,21 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
     context_object_name = "territory"
     max_children = 200
 
+    def get_cache_tags(self):
+        territory = territories_caching.territory_id(self.kwargs["slug"])
+        if territory is None:
+            return super().get_cache_tags()  # a 404, never cached
+        # Its structures and events, its geography and collectivités, and the support
+        # services and grants it shows; the panorama is rebuilt in bulk (every page).
+        return [
+            actors_caching.territory_tag(territory),
+            actors_caching.MAP,
+            events_caching.territory_tag(territory),
+            territories_caching.FAMILY,
+            "support",
+            "grants",
+        ]
+
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
         if self.object.slug != kwargs["slug"]:
@@ -189,6 +207,11 @@ class SchemeDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
 class ActorDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "site/actor_detail.html"
     context_object_name = "actor"
+
+    def get_cache_tags(self):
+        # The structure, its establishments, relations and events (their writes move its
+        # tag on); the territories, collectivités and schemes it names; its grants.
+        return [actors_caching.actor_tag(self.kwargs["slug"]), territories_caching.FAMILY, "grants"]
 
     def get_queryset(self):
         return Actor.objects.visible_to(self.request.user).for_detail()

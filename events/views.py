@@ -4,14 +4,18 @@ from django.http import HttpResponse
 from django.utils.feedgenerator import Atom1Feed
 from django.views.generic import DetailView
 
+from actors.caching import FAMILY as ACTORS
 from core.caching import PublicPageCacheMixin
 from core.exports import ExportView
 from core.views import FilteredListView, StructuredDataMixin, invalid_parameters
+from events import caching
 from events.calendar import build_calendar
 from events.exports import EVENTS
 from events.filters import EventFilterSet
 from events.models import Event
 from events.structured_data import event_ld
+from territories.caching import FAMILY as TERRITORIES
+from territories.caching import list_tags
 
 ICS_LIMIT = 500
 
@@ -31,6 +35,12 @@ class EventListView(FilteredListView):
     filterset_class = EventFilterSet
     template_name = "events/event_list.html"
 
+    def get_cache_tags(self):
+        tags = list_tags(self.request, caching.FAMILY, caching.territory_tag)
+        if self.request.GET.get("organisateur"):
+            tags.append(ACTORS)  # found by the organiser's identifier
+        return tags
+
     def get_queryset(self):
         return Event.objects.published().for_list()
 
@@ -49,6 +59,10 @@ class EventListView(FilteredListView):
 class EventDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "events/event_detail.html"
     context_object_name = "event"
+
+    def get_cache_tags(self):
+        # Its organisers and partners: a structure's write moves its events' pages on.
+        return [caching.event_tag(self.kwargs["slug"]), TERRITORIES]
 
     def get_queryset(self):
         return Event.objects.visible_to(self.request.user).for_detail()
