@@ -85,6 +85,9 @@ class BuiltFile:
     built_at: datetime.datetime
     schema: str
     file: str  # the stored file's name in DOWNLOADS_ROOT
+    # The export's licence and whom to credit (core.exports.Export): others' data.
+    licence: str = LICENCE_NAME
+    attribution: str = ""
 
     @property
     def name(self) -> str:
@@ -273,6 +276,8 @@ def write_files(export, records: Iterable, base_url: str, formats=FORMATS) -> li
             built_at=built_at,
             schema=export.schema,
             file=name,
+            licence=export.licence,
+            attribution=export.attribution,
         )
         for output, (name, sha256, size) in zip(outputs, stored, strict=True)
     ]
@@ -375,6 +380,8 @@ class DownloadView(View):
             return
         response["Content-Disposition"] = f'attachment; filename="{built.download_name}"'
         response["Link"] = f'<{LICENCE_URL}>; rel="license"'
-        response["X-Licence"] = LICENCE_NAME
+        response["X-Licence"] = built.licence
+        if built.attribution:
+            response["X-Attribution"] = built.attribution
         response["X-Schema"] = built.schema
         response["X-Rows"] = str(built.rows)

@@ -117,3 +117,28 @@ def test_the_open_data_page_lists_the_support_and_grants_datasets(client, import
     assert "data·inclusion" in page
     catalogue = client.get("/donnees/catalogue.jsonld").json()
     assert "essdir-accompagnement" in {d["dct:identifier"] for d in catalogue["dcat:dataset"]}
+
+
+def test_the_national_files_name_the_licence_and_the_attribution(
+    client, imported, settings, tmp_path
+):
+    from essdir.downloads import build_downloads
+
+    settings.DOWNLOADS_ROOT = tmp_path / "downloads"
+    build_downloads(datasets=["accompagnement"])
+    response = client.get("/donnees/telechargements/accompagnement.json.gz")
+    response.close()
+
+    assert response.status_code == 200
+    assert response["X-Rows"] == str(len(KEPT))
+    assert "data-inclusion" in response["X-Attribution"]
+    assert response["X-Licence"].startswith("Licence Ouverte 2.0")
+
+
+def test_a_row_imported_before_the_rows_were_kept_is_exported_from_its_fields(client, four_zones):
+    rows = json.loads(b"".join(client.get(f"{EXPORT}.json").streaming_content))
+    row = next(row for row in rows if row["nom"] == "Couveuse fictive")
+
+    assert row["zone_eligibilite"] == ["54528"]
+    assert row["telephone"] == "03 00 00 00 01"
+    assert row["structure_id"] == "fictif--Couveuse fictive"
