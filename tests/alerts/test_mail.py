@@ -150,6 +150,10 @@ def test_an_english_digest_is_english_with_english_links(smtp, scenario):  # noq
     page = html(message)
     assert page.startswith('<!doctype html>\n<html lang="en">\n')
     assert '<a href="https://testserver/en/acteurs/?theme=reemploi">See the list</a>' in page
+    assert (
+        '<li><strong>New:</strong> <a href="https://testserver/en/acteurs/structure-nouvelle/">'
+        '<span lang="fr">Structure nouvelle — Toul</span></a></li>'
+    ) in page
 
 
 def test_a_french_digest_is_french_with_french_links(smtp, scenario):  # noqa: F811
