@@ -390,6 +390,8 @@ def test_english_code_page_gives_the_english_widget(client, settings, departemen
     assert widget.status_code == 200
     assert widget["Content-Language"] == "en"
     assert '<html lang="en">' in widget.content.decode()
+    assert_frameable(widget)
+    assert_not_frameable(response)
     assert (
         '<form class="widget-search" role="search" method="get" '
         'action="/en/integrer/departement-de-test/" target="_self">'
