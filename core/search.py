@@ -371,10 +371,20 @@ def snippet(texts: list[str], query: str, *, width: int, avoid: list[str] = ()) 
     never chosen. Returns (html, how many of the query's words it holds): ("", 0) when no
     sentence holds any."""
     avoided = {normalize(text) for text in avoid if text}
+    terms = marked_terms(query)
+
+    def may_hold(text: str) -> bool:
+        # A cheap first look (a word marked is at least a substring of the folded text):
+        # only the sentences that pass it are marked, most of a long text is not.
+        folded = fold(text)
+        return any(term in folded for term in terms)
+
     best: tuple[str, int] = ("", 0)
     for text in texts:
+        if not text or not may_hold(text):
+            continue
         for sentence in sentences(text):
-            if normalize(sentence) in avoided:
+            if not may_hold(sentence) or normalize(sentence) in avoided:
                 continue
             html, found = highlight(sentence, query, width=width)
             if found > best[1]:
