@@ -227,3 +227,21 @@ def test_the_field_finds_any_territory_as_typed(client, typed, found):
 )
 def test_bad_input_on_the_territories_list_is_a_4xx(client, query, status):
     assert client.get("/territoires/", query).status_code == status
+
+
+def test_english_pages_answer_in_the_same_order(client, seed):
+    territory_html = client.get("/en/territoires/departement-54-meurthe-et-moselle/")
+    territory_html = territory_html.content.decode()
+    scheme_html = client.get("/en/dispositifs/agiren54/").content.decode()
+    collectivite_html = client.get("/en/collectivites/hauts-de-seine/").content.decode()
+
+    assert positions(territory_html, TERRITORY_ORDER) == sorted(
+        positions(territory_html, TERRITORY_ORDER)
+    )
+    assert "Whom to contact in Meurthe-et-Moselle" in territory_html
+    assert 'action="/en/contacts/"' in territory_html
+    assert "How to take part" in scheme_html
+    assert "write to Département de Meurthe-et-Moselle, which runs it." in scheme_html
+    assert "Dates to be confirmed" in section(collectivite_html, "evenements-title")
+    browse = client.get("/en/territoires/").content.decode()
+    assert browse.index(">Regions</h3>") < browse.index(">Départements</h3>")
