@@ -39,6 +39,15 @@ def bounded_count(queryset, bound: int | None = None) -> int:
     return queryset.order_by().values("pk")[: bound + 1].count()
 
 
+def first_rows(queryset, size: int, bound: int | None = None) -> tuple[list, int]:
+    """The first `size` rows of `queryset` and how many there are (bounded_count()): one
+    query when they all fit, a count only when more remain."""
+    rows = list(queryset[: size + 1])
+    if len(rows) <= size:
+        return rows, len(rows)
+    return rows[:size], bounded_count(queryset, bound)
+
+
 def bounded_counts(querysets: list, bound: int | None = None) -> list[int]:
     """bounded_count() of each of `querysets` (of one database), in one statement: a page
     that counts several kinds of rows (the search counts five) waits for the database once.

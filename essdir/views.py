@@ -15,6 +15,7 @@ from actors.panorama import PanoramaPresenter
 from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
+from core.pagination import first_rows
 from core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
@@ -82,6 +83,14 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
         collectivite, today = self.object, timezone.localdate()
         partners = Actor.objects.published().partners_of([collectivite]).order_by("name")
         events = Event.objects.published().involving(collectivite=collectivite)
+        # The first of each list (a région carries hundreds), and how many in all: the
+        # schemes list, filtered on the collectivité, shows them all.
+        schemes, scheme_count = first_rows(
+            Scheme.objects.published().of(collectivite).for_list(), settings.PAGE_SIZE
+        )
+        co_funded, co_funded_count = first_rows(
+            Scheme.objects.published().co_funded_by(collectivite).for_list(), settings.PAGE_SIZE
+        )
         territory = collectivite.territory
         containers = list(Territory.objects.containers_of(territory))
         return super().get_context_data(
@@ -91,8 +100,10 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             budgets=Budget.objects.published().of(collectivite).for_detail(),
             budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
             grants=grants.of_collectivite(collectivite),
-            schemes=Scheme.objects.published().of(collectivite).for_list(),
-            funded_schemes=Scheme.objects.published().co_funded_by(collectivite).for_list(),
+            schemes=schemes,
+            scheme_count=scheme_count,
+            funded_schemes=co_funded,
+            funded_scheme_count=co_funded_count,
             partner_actors=partners[: settings.PAGE_SIZE],
             partner_actor_count=partners.count(),
             upcoming_events=events.upcoming(today).for_list()[:UPCOMING],

@@ -15,6 +15,7 @@ from tests.factories import (
     EstablishmentFactory,
     EventFactory,
     SchemeFactory,
+    SchemeFunderFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,25 @@ def test_sitemap_query_count_is_constant(client, django_assert_num_queries, coun
     urls = pages + [record.get_absolute_url() for record in records]
     expected = [f"https://testserver{prefix}{url}" for url in urls for prefix in ("", "/en")]
     assert locations == expected
+
+
+@pytest.mark.parametrize(("carried", "link"), [(3, False), (21, True)])
+def test_a_collectivite_page_lists_its_first_schemes_and_links_to_them_all(client, carried, link):
+    collectivite = CollectiviteFactory(name="Département fictif", slug="departement-fictif")
+    for index in range(carried):
+        SchemeFactory(collectivite=collectivite, name=f"Dispositif {index:02d}")
+    co_funded = SchemeFactory(name="Dispositif d'une autre")
+    SchemeFunderFactory(scheme=co_funded, collectivite=collectivite)
+
+    response = client.get("/collectivites/departement-fictif/")
+
+    shown = [scheme.name for scheme in response.context["schemes"]]
+    assert shown == [f"Dispositif {index:02d}" for index in range(min(carried, 20))]
+    assert response.context["scheme_count"] == carried
+    assert [s.name for s in response.context["funded_schemes"]] == ["Dispositif d'une autre"]
+    text = response.content.decode()
+    all_of_them = (
+        '<a href="/dispositifs/?funder=departement-fictif">'
+        f"Tous ses dispositifs, portés ou cofinancés ({carried + 1})</a>"
+    )
+    assert (all_of_them in text) is link
