@@ -21,7 +21,7 @@ from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
 from events import caching as events_caching
-from events.models import Event, undated_condition
+from events.models import Event
 from grants import summary as grants
 from support import partials as support_partials
 from territories import caching as territories_caching
@@ -107,9 +107,10 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             partner_actors=partners[: settings.PAGE_SIZE],
             partner_actor_count=partners.count(),
             upcoming_events=events.upcoming(today).for_list()[:UPCOMING],
-            # Dates the sources leave incomplete or give as a rhythm, apart from the past.
-            undated_events=events.undated().for_list()[:10],
-            past_events=events.past(today).exclude(undated_condition()).for_list()[:10],
+            # Events that come back without a date (a rhythm), as the agenda lists them;
+            # those without a full date nor rhythm are among the past ones, "date incomplète".
+            undated_events=events.recurring_undated().for_list()[:10],
+            past_events=events.past(today).for_list()[:10],
             computed_panorama=PanoramaPresenter(
                 TerritoryPanorama.objects.compared_with(territory, containers)
             ),

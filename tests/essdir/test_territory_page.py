@@ -126,11 +126,22 @@ def test_a_collectivite_lists_its_events_whose_sources_give_no_full_date(client,
     html = client.get("/collectivites/hauts-de-seine/").content.decode()
     events = section(html, "evenements-title")
 
+    # A day without a year: among the past events, "date incomplète" (events/models.py).
+    assert "Aucun événement recensé" not in events
+    past = events[events.index("Passés") :]
+    assert past.count("Date incomplète — Le 22 novembre") == 2
+    assert "Progr&#39;ESS : première édition" in past
+    assert "La matinée des financements à impact" in past
+
+
+def test_a_collectivite_lists_its_events_that_come_back_without_a_date(client, seed):
+    html = client.get("/collectivites/ca-haguenau/").content.decode()
+    events = section(html, "evenements-title")
+
     assert "Aucun événement recensé" not in events
     undated = events[events.index("Dates à préciser") :]
-    assert "Progr&#39;ESS : première édition" in undated
-    assert "La matinée des financements à impact" in undated
-    assert "Passés" not in events
+    assert "Petits déjeuners trimestriels de l&#39;ESS" in undated
+    assert "Évènement annuel ESS et économie « traditionnelle »" in undated
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -242,6 +253,6 @@ def test_english_pages_answer_in_the_same_order(client, seed):
     assert 'action="/en/contacts/"' in territory_html
     assert "How to take part" in scheme_html
     assert "write to Département de Meurthe-et-Moselle, which runs it." in scheme_html
-    assert "Dates to be confirmed" in section(collectivite_html, "evenements-title")
+    assert "Incomplete date" in section(collectivite_html, "evenements-title")
     browse = client.get("/en/territoires/").content.decode()
     assert browse.index(">Regions</h3>") < browse.index(">Départements</h3>")
