@@ -77,9 +77,10 @@ def _handler(site: Site):
 
 
 @contextmanager
-def serving():
-    """A running server and its Site (`site.url`: its address, ending with /)."""
-    site = Site()
+def serving(site: Site | None = None):
+    """A running server serving `site` (a new Site by default); `site.url` its address,
+    ending with /."""
+    site = site if site is not None else Site()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,14 +1,10 @@
-"""`import_sirene --download` against a local HTTP server (http.server in a thread) serving
+"""`import_sirene --download` against a local HTTP server (tests/fileserver.py) serving
 stock files in INSEE's layout: conditional requests, resumed downloads, checks before any
 import, atomic replacement of the local copy, progress on stderr."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import threading
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +18,7 @@ from actors.sirene.synthetic import (
     write_geolocalisation,
 )
 from tests.actors.sirene_helpers import month_one, month_two, siret, write_files
+from tests.fileserver import Site, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -29,82 +26,26 @@ UNITS = "StockUniteLegale_utf8.zip"
 ESTABLISHMENTS = "StockEtablissement_utf8.zip"
 
 
-class Site:
-    """What the server serves, and what it was asked."""
-
-    def __init__(self):
-        self.files: dict[str, tuple[bytes, str, str, str]] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        # Path → bytes after which the next answer drops the connection (once).
-        self.drop_after: dict[str, int] = {}
-        self.version = 0
+class SireneSite(Site):
+    """What the server serves (zip archives by default), and what it was asked."""
 
     def serve(self, path: str, body: bytes, *, content_type: str = "application/zip") -> None:
-        self.version += 1
-        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
-        modified = formatdate(1_767_225_600 + self.version * 86_400, usegmt=True)
-        self.files[path] = (body, etag, modified, content_type)
+        super().serve(path, body, content_type=content_type)
 
     def serve_month(self, directory: Path) -> None:
         for name in (UNITS, ESTABLISHMENTS):
             self.serve(f"/insee-sirene/{name}", (directory / name).read_bytes())
 
-    def asked(self, name: str) -> list[dict[str, str]]:
-        return [headers for path, headers in self.requests if path.endswith(name)]
-
-
-def _handler(site: Site):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            site.requests.append((self.path, dict(self.headers)))
-            if self.path not in site.files:
-                self.send_error(404)
-                return
-            body, etag, modified, content_type = site.files[self.path]
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.end_headers()
-                return
-            start, status = 0, 200
-            wanted = self.headers.get("Range", "")
-            if wanted.startswith("bytes=") and self.headers.get("If-Range") in (
-                None,
-                etag,
-                modified,
-            ):
-                start, status = int(wanted[6:].rstrip("-")), 206
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body) - start))
-            self.send_header("ETag", etag)
-            self.send_header("Last-Modified", modified)
-            if status == 206:
-                self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-            self.end_headers()
-            drop = site.drop_after.pop(self.path, None)
-            self.wfile.write(body[start:] if drop is None else body[start : start + drop])
-            self.wfile.flush()
-
-    return Handler
-
 
 @pytest.fixture
 def site(settings, tmp_path):
-    """A local server, where SIRENE_BASE_URL points; downloads in tmp_path/downloads."""
-    site = Site()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SIRENE_BASE_URL = f"http://127.0.0.1:{server.server_port}/insee-sirene/"
-    settings.SIRENE_DOWNLOAD_DIR = str(tmp_path / "downloads")
-    settings.SIRENE_DOWNLOAD_ATTEMPTS = 1
-    yield site
-    server.shutdown()
-    server.server_close()
+    """A local server (tests/fileserver.py), where SIRENE_BASE_URL points; downloads in
+    tmp_path/downloads."""
+    with serving(SireneSite()) as site:
+        settings.SIRENE_BASE_URL = f"{site.url}insee-sirene/"
+        settings.SIRENE_DOWNLOAD_DIR = str(tmp_path / "downloads")
+        settings.SIRENE_DOWNLOAD_ATTEMPTS = 1
+        yield site
 
 
 @pytest.fixture
