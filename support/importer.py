@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jsonschema
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from actors.models import Actor
 from core.caching import bump_content_version
@@ -151,6 +151,8 @@ def _load_zones(all_codes: set[str], report: Report) -> Zones:
 
 Key = tuple[str, str]  # (source, id)
 BATCH = 2000
+# The advisory lock of the import's transaction on PostgreSQL ("dinc" in ASCII).
+LOCK_KEY = 0x64696E63
 
 
 def _rows(path: Path, kind: str) -> Iterator[tuple[int, object]]:
@@ -233,8 +235,12 @@ def import_files(
     service_numbers = {number: key for key, (number, _structure) in kept.items()}
     del structures
 
-    # Pass 2, in one transaction.
+    # Pass 2, in one transaction, one import at a time (PostgreSQL: a lock held until the
+    # transaction ends; SQLite writes one transaction at a time anyway).
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         structure_pks: dict[Key, int] = {}
         for batch in _batches(_again(structures_path, "structure", structure_numbers)):
             structure_pks.update(_write_structures(batch, actor_of, file_date, report))
