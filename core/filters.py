@@ -1,5 +1,7 @@
 """Filters every list shares, whatever it lists."""
 
+import functools
+
 import django_filters
 from django import forms
 from django.conf import settings
@@ -9,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from core.caching import content_version, memoize_by_content
-from core.widgets import FastSelect
+from core.widgets import INPUT_TEMPLATES, FastSelect, render_input
 
 # The code of a validation error that asks the visitor to choose among candidates: the
 # page answers 200 with the choices rather than 400.
@@ -46,6 +48,10 @@ class FastFormFilterSet(django_filters.FilterSet):
         if not hasattr(self, "_form"):
             form = super().form
             for name, field in form.fields.items():
+                if field.widget.template_name in INPUT_TEMPLATES:
+                    # Built in Python (core.widgets.render_input), the template's markup.
+                    field.widget.render = functools.partial(render_input, field.widget)
+                    continue
                 if type(field.widget) is not forms.Select:
                     continue
                 choices = field.choices

@@ -4,6 +4,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from markupsafe import escape as _escape
 
 
 class FastSelect(forms.Select):
@@ -31,6 +32,35 @@ class FastSelect(forms.Select):
                 yield from label
             else:
                 yield ("" if option_value is None else option_value), label
+
+
+# The <input> widgets whose template is Django's input.html and nothing else.
+INPUT_TEMPLATES = {
+    f"django/forms/widgets/{kind}.html"
+    for kind in (
+        "text", "search", "hidden", "number", "email", "url", "tel", "password", "date",
+        "datetime", "time", "color", "checkbox",
+    )
+}  # fmt: skip
+
+
+def render_input(widget: forms.widgets.Input, name, value, attrs=None, renderer=None) -> str:
+    """`widget` (an <input>: text, search, hidden, date, checkbox…) with the markup of
+    Django's input.html, built in Python: the text boxes of a list's filters cost as much
+    as its selects through the template engine."""
+    context = widget.get_context(name, value, attrs)["widget"]
+    # Escaped as Jinja2 escapes (markupsafe), so that the markup is the template's, byte
+    # for byte.
+    parts = [f'<input type="{_escape(context["type"])}" name="{_escape(context["name"])}"']
+    if context["value"] is not None:
+        parts.append(f' value="{_escape(context["value"])}"')
+    for key, item in context["attrs"].items():
+        if item is True:
+            parts.append(f" {key}")
+        elif item is not False:
+            parts.append(f' {key}="{_escape(item)}"')
+    parts.append(">")
+    return mark_safe("".join(parts))
 
 
 class SearchInput(forms.TextInput):
