@@ -44,13 +44,20 @@ def meta(folder: Path) -> dict[str, str]:
     return {row[0]: (row[1] if len(row) > 1 else "") for row in read_tsv(folder / "meta.tsv")}
 
 
-def generation(build: Path) -> str:
-    """The seconds generate_bench_data took for this size's database, or why not known."""
+BUILDS = "curve-builds.tsv"  # beside the curves' folders: database, size, seconds, date
+
+
+def generation(build: Path, database: str, builds: Path) -> str:
+    """The seconds generate_bench_data took for this size's database: in this curve's build,
+    or, for a database reused, when it was built (bench/curve keeps BUILDS)."""
     for row in read_tsv(build / "steps.tsv"):
         name, seconds, status = [*row, "", "", ""][:3]
-        if name == "generate_bench_data":
-            return "reused (built earlier)" if status == "skipped" else f"{seconds} s ({status})"
-    return "—"
+        if name == "generate_bench_data" and status != "skipped":
+            return f"{seconds} s ({status})"
+    earlier = [row for row in read_tsv(builds) if len(row) >= 4 and row[0] == database]
+    if earlier:
+        return f"{earlier[-1][2]} s (built {earlier[-1][3]}, reused)"
+    return "reused (built earlier)"
 
 
 def actors(build: Path) -> str:
@@ -99,7 +106,7 @@ def section(curve: Path) -> str:
         state = "yes" if measured and status == "0" else f"**exit {status or '?'}**"
         out.append(
             f"| {fmt(float(count), 0)} | `{database}` | {actors(Path(build))} | "
-            f"{generation(Path(build))} | {state} |"
+            f"{generation(Path(build), database, curve.parent / BUILDS)} | {state} |"
         )
     out += [
         "",

@@ -187,3 +187,19 @@ def test_the_curve_picks_the_slowest_pages_and_writes_its_section(results, tmp_p
     assert "| acteurs | 200 000 | `/acteurs/` | 10.0 | 125 | 20.0 | 8.00 | 2.00 |" in text
     # bench/report.py keeps the section when it rewrites the file.
     assert "## Cost against size" in report.keep_other_sections(output, "# Benchmarks\n")
+
+
+def test_a_reused_database_shows_the_generation_time_recorded_when_it_was_built(tmp_path):
+    build = tmp_path / "curve-x" / "1m-build"
+    build.mkdir(parents=True)
+    (build / "steps.tsv").write_text("generate_bench_data\t0\tskipped\tBENCH_REUSE_DB=1\n")
+    builds = tmp_path / cost_curve.BUILDS
+    builds.write_text(
+        "essdir_bench_1m\t1000000\t2400.0\t2026-12-01 10:00 UTC\n"
+        "essdir_bench_1m\t1000000\t2100.5\t2026-12-02 10:00 UTC\n"
+    )
+
+    assert cost_curve.generation(build, "essdir_bench_1m", builds) == (
+        "2100.5 s (built 2026-12-02 10:00 UTC, reused)"
+    )
+    assert cost_curve.generation(build, "essdir_bench_20k", builds) == "reused (built earlier)"
