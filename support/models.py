@@ -107,13 +107,13 @@ class SupportServiceQuerySet(models.QuerySet):
         else:
             links = TerritoryInclusion.objects.filter(member__in=[place.pk for place in commune])
         covering = links.values("container_id")
-        nearest = (
-            SupportZone.objects.filter(service=OuterRef("pk"))
-            .filter(Q(territory__in=covering) | Q(territory__isnull=True))
-            .order_by("rank", "pk")
-        )
+        zones = SupportZone.objects.filter(Q(territory__in=covering) | Q(territory__isnull=True))
+        nearest = zones.filter(service=OuterRef("pk")).order_by("rank", "pk")
         return (
-            self.annotate(
+            # The services with a zone there first (the zones' index), then only those
+            # ranked: never the nearest zone of every service of France computed per page.
+            self.filter(pk__in=zones.values("service_id"))
+            .annotate(
                 zone_rank=Subquery(nearest.values("rank")[:1]),
                 zone_name=Subquery(nearest.values("territory__name")[:1]),
             )
