@@ -353,3 +353,14 @@ def test_a_csv_not_in_utf8_is_refused(ess_actors, tmp_path):
     with pytest.raises(CommandError, match="fichier illisible"):
         run(services=broken)
     assert not SupportStructure.objects.exists()
+
+
+def test_leaving_optional_nulls_out_of_the_check_changes_no_verdict():
+    from support.importer import _row_errors, validator
+
+    for kind, path in (("structure", STRUCTURES), ("service", SERVICES)):
+        for row in json.loads(path.read_text(encoding="utf-8")):
+            full = sorted(e.message for e in validator(kind).iter_errors(row))
+            assert (_row_errors(kind, row) is None) == (not full), row["id"]
+            for error in full:
+                assert error in (_row_errors(kind, row) or "")
