@@ -121,7 +121,7 @@ class CollectiviteWidgetView(WidgetView):
         contacts = Contact.objects.published().of(collectivite).for_list().by_importance()
         return {
             "contacts": contacts[:ITEMS],
-            "contacts_url": f"{page}#contacts",
+            "contacts_url": f"{page}#contacter",
             "schemes": Scheme.objects.published().of(collectivite).for_list()[:ITEMS],
             "schemes_url": f"{page}#dispositifs",
             "events": upcoming_events(territory).for_list()[:ITEMS],

@@ -47,7 +47,7 @@ def test_editor_edits_a_contact_sees_it_public_restores_it_and_is_kept_out_of_mo
 
     # The public page shows the change.
     page.goto(f"{seeded_live}/collectivites/meurthe-et-moselle/")
-    expect(page.locator("#contacts")).to_contain_text("03 83 94 55 99")
+    expect(page.locator("#contacter")).to_contain_text("03 83 94 55 99")
 
     # Restore the previous version from the history.
     page.goto(f"{seeded_live}/gestion/territories/contact/{mengel.pk}/history/")
@@ -56,8 +56,8 @@ def test_editor_edits_a_contact_sees_it_public_restores_it_and_is_kept_out_of_mo
     expect(page.get_by_label("Téléphone")).to_have_value("03 83 94 55 80")
     page.get_by_role("button", name="Rétablir").click()
     page.goto(f"{seeded_live}/collectivites/meurthe-et-moselle/")
-    expect(page.locator("#contacts")).to_contain_text("03 83 94 55 80")
-    expect(page.locator("#contacts")).not_to_contain_text("03 83 94 55 99")
+    expect(page.locator("#contacter")).to_contain_text("03 83 94 55 80")
+    expect(page.locator("#contacter")).not_to_contain_text("03 83 94 55 99")
 
     # A Moselle contact opened by URL does not exist for this editor.
     response = page.goto(f"{seeded_live}/gestion/territories/contact/{bouchon.pk}/change/")

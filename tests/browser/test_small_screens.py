@@ -52,12 +52,13 @@ PUBLIC_PAGES = [
     "/accessibilite/",
     "/donnees-personnelles/",
     "/plan-du-site/",
-]
-# Outside the /en/ URLs: French only.
-FRENCH_ONLY_PAGES = [
+    "/signaler-une-erreur/",
+    "/collectivites/subventions/",
     "/integrer/meurthe-et-moselle/code/",
     "/alertes/creer/?liste=acteurs&territoire=departement-54",
 ]
+# Outside the /en/ URLs: French only.
+FRENCH_ONLY_PAGES: list[str] = []
 # Of each kind, the territory the seed data says most about (else the first of its kind).
 TERRITORIES = {
     "commune": "commune-54528",
@@ -224,7 +225,15 @@ def test_changed_pages_have_no_serious_accessibility_violation(seeded_live, brow
         "/evenements/?periode=passe&mois_ess=on",
         "/acteurs/?territoire=departement-54",
         "/donnees/",
+        "/en/donnees/",
         "/integrer/meurthe-et-moselle/code/",
+        "/en/integrer/meurthe-et-moselle/code/",
+        "/en/alertes/creer/?liste=acteurs&territoire=departement-54",
+        "/territoires/",
+        "/territoires/departement-54-meurthe-et-moselle/",
+        "/collectivites/hauts-de-seine/",
+        "/dispositifs/agiren54/",
+        "/collectivites/subventions/",
     ]
     failures: dict[str, list[str]] = {}
     for viewport in (PHONE, LAPTOP):

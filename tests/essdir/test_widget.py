@@ -91,12 +91,15 @@ def test_collectivite_widget_shows_the_first_three_of_each_block(client, departe
     ]
     assert "L'ESS avec Département de test" in page.text
     assert [link for link in page.links if "sur essdir" in link[1]] == [
-        ("/collectivites/departement-de-test/#contacts", "Tous les contacts sur essdir"),
+        ("/collectivites/departement-de-test/#contacter", "Tous les contacts sur essdir"),
         ("/collectivites/departement-de-test/#dispositifs", "Tous les dispositifs sur essdir"),
         ("/evenements/?territoire=departement-54", "Tout l'agenda sur essdir"),
         ("/acteurs/?territoire=departement-54", "Toutes les structures sur essdir"),
         ("/collectivites/departement-de-test/", "Tout l'annuaire sur essdir"),
     ]
+    # The fragments lead somewhere on the collectivité's page.
+    target = client.get("/collectivites/departement-de-test/").content.decode()
+    assert 'id="contacter"' in target and 'id="dispositifs"' in target
 
 
 def test_widget_links_leave_the_frame_and_its_search_stays_in_it(client, departement):
