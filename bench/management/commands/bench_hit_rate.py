@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import random
+import re
 import time
 from pathlib import Path
 
 from django.core.cache import caches
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.test import Client, override_settings
 
 from actors.models import Actor
@@ -35,6 +39,9 @@ from events.models import Event
 from territories.models import Territory, TerritoryKind, Theme
 
 WORDS = ["insertion", "cooperative", "emploi", "culture", "solidaire", "mutuelle", "sport"]
+MODES = {"global": "global version", "tags": "per-page tags"}
+# What a write appends to a description, taken off again at the end.
+EDITED = re.compile(r"(\n\n\(edited \d+\))+$")
 LOCAL = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "OPTIONS": {"MAX_ENTRIES": 1_000_000},
@@ -64,26 +71,55 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=int, default=30, help="measured (simulated)")
         parser.add_argument("--warmup-seconds", type=int, default=10, help="reads only, first")
         parser.add_argument("--event-writes", type=float, default=0.2, help="share of events")
+        parser.add_argument("--records", type=int, default=3000, help="structures read")
         parser.add_argument("--seed", type=int, default=20261202)
+        parser.add_argument(
+            "--mode",
+            choices=["both", *MODES],
+            default="both",
+            help="one mode only (two processes side by side, each with --json)",
+        )
+        parser.add_argument("--json", help="write this mode's counts here")
+        parser.add_argument("--combine", nargs="+", help="report from these --json files")
         parser.add_argument("--output", help="also write the result here (Markdown)")
 
     def handle(self, *args, **options):
+        if options["combine"]:
+            kept = [json.loads(Path(p).read_text(encoding="utf-8")) for p in options["combine"]]
+            results = {k["mode"]: k for k in kept}
+            output = options["output"]
+            options = {**kept[0]["options"], "output": output}
+            self.finish(results, options, options["kinds"])
+            return
         rng = random.Random(options["seed"])
-        actors, events = self.sample(Actor, 3000, rng), self.sample(Event, 1000, rng)
+        records = options["records"]
+        actors = self.sample(Actor, records, rng)
+        events = self.sample(Event, max(1, records // 3), rng)
         mix = self.read_mix(actors, events, rng)
         actors, events = Zipf(actors), Zipf(events)
         plan = self.plan(mix, actors, events, rng, options)
         originals = {}
         results = {}
+        modes = MODES if options["mode"] == "both" else {options["mode"]: MODES[options["mode"]]}
         try:
             local = {"default": LOCAL, "pages": LOCAL}
-            with override_settings(CACHES=local, CACHE_MIDDLEWARE_SECONDS=300):
-                for mode in ("global version", "per-page tags"):
-                    results[mode] = self.run(mode, plan, originals)
+            # The simulated run (a few minutes at most) is shorter than the pages' lifetime
+            # (CACHE_SECONDS, 300 s), but its real duration may not be: no page expires here.
+            with override_settings(CACHES=local, CACHE_MIDDLEWARE_SECONDS=24 * 3600):
+                for mode, label in modes.items():
+                    results[label] = self.run(mode, plan, originals)
         finally:
             caching.PER_PAGE_TAGS = True
             self.restore(originals)
-        report = self.report(results, options, len(mix))
+        options["kinds"] = len(mix)
+        if options["json"]:
+            (label,) = results
+            kept = {"mode": label, **results[label], "options": options}
+            Path(options["json"]).write_text(json.dumps(kept, default=str), encoding="utf-8")
+        self.finish(results, options, len(mix))
+
+    def finish(self, results, options, kinds: int) -> None:
+        report = self.report(results, options, kinds)
         self.stdout.write(report)
         if options["output"]:
             Path(options["output"]).write_text(report, encoding="utf-8")
@@ -164,15 +200,18 @@ class Command(BaseCommand):
     # --- The measure --------------------------------------------------------------------
 
     def run(self, mode: str, plan, originals) -> dict:
-        caching.PER_PAGE_TAGS = mode == "per-page tags"
+        caching.PER_PAGE_TAGS = mode == "tags"
         for name in ("default", "pages"):
             caches[name].clear()
         caching._memo.clear()
         client = Client(HTTP_HOST="127.0.0.1")
         counted = {}
+        seen = set()
         writes = 0
         started = time.monotonic()
-        for step in plan:
+        for done, step in enumerate(plan, 1):
+            if done % 1000 == 0:
+                self.stderr.write(f"{mode}: {done}/{len(plan)}, {time.monotonic() - started:.0f} s")
             if step[0] == "write":
                 self.write(step[1], step[2], originals)
                 writes += 1
@@ -181,24 +220,32 @@ class Command(BaseCommand):
             response = client.get(step[1])
             if response.status_code != 200:
                 raise RuntimeError(f"{step[1]} answered {response.status_code}")
+            first = step[1] not in seen
+            seen.add(step[1])
             if step[0] == "read":
                 hit = caching.stats["hit"] > before
                 for kind in (step[2], "all"):
-                    total, hits = counted.get(kind, (0, 0))
-                    counted[kind] = (total + 1, hits + hit)
+                    total, hits, cold = counted.get(kind, (0, 0, 0))
+                    # A page never asked for before is a miss whatever the invalidation.
+                    counted[kind] = (total + 1, hits + hit, cold + (first and not hit))
         self.stderr.write(f"{mode}: {time.monotonic() - started:.0f} s")
         return {"counted": counted, "writes": writes}
 
     def write(self, model, pk: int, originals) -> None:
         with transaction.atomic():
             record = model.objects.get(pk=pk)
-            originals.setdefault((model, pk), (record.description, record.updated_at))
-            record.description = f"{originals[(model, pk)][0]}\n\n(edited {time.time_ns()})"
+            clean = EDITED.sub("", record.description)
+            originals.setdefault((model, pk), (clean, record.updated_at))
+            record.description = f"{clean}\n\n(edited {time.time_ns()})"
             record.save()
 
     def restore(self, originals) -> None:
+        # Another process of the measure may have written the record first: the earliest
+        # date read is the record's own.
         for (model, pk), (description, updated_at) in originals.items():
-            model.objects.filter(pk=pk).update(description=description, updated_at=updated_at)
+            model.objects.filter(pk=pk).update(
+                description=description, updated_at=Least(F("updated_at"), Value(updated_at))
+            )
 
     def report(self, results, options, kinds: int) -> str:
         modes = list(results)
@@ -209,19 +256,29 @@ class Command(BaseCommand):
             f"per second for {options['seconds']} s after {options['warmup_seconds']} s of "
             f"reads alone ({results[modes[0]]['writes']} writes: descriptions of structures "
             f"and, for {options['event_writes']:.0%}, of events, drawn with the reads' "
-            f"popularity; {kinds} kinds of page, Zipf popularity within each). "
+            f"popularity; {kinds} kinds of page, Zipf popularity within each, "
+            f"{options['records']} structures and {max(1, options['records'] // 3)} events "
+            f"among the records; no page expires: the pages live 300 s, longer than the "
+            f"simulated run). "
             f"`manage.py bench_hit_rate` (bench/management/commands/bench_hit_rate.py).",
+            "",
+            "Hit rate: pages served from the cache among all reads; in brackets, among the "
+            "reads of pages asked for before in the run (a first request misses whatever "
+            "the invalidation).",
             "",
             "| pages | reads | " + " | ".join(f"hit rate, {mode}" for mode in modes) + " |",
             "| --- | ---: | " + " | ".join("---:" for _ in modes) + " |",
         ]
         for kind in classes:
-            total = results[modes[0]]["counted"].get(kind, (0, 0))[0]
+            total = results[modes[0]]["counted"].get(kind, (0, 0, 0))[0]
             if not total:
                 continue
             rates = []
             for mode in modes:
-                count, hits = results[mode]["counted"].get(kind, (0, 0))
-                rates.append(f"{hits / count:.1%}" if count else "—")
+                count, hits, cold = results[mode]["counted"].get(kind, (0, 0, 0))
+                again = count - cold
+                rates.append(
+                    f"{hits / count:.1%} ({hits / again:.1%})" if again else f"{hits / count:.1%}"
+                )
             lines.append(f"| {kind} | {total} | " + " | ".join(rates) + " |")
         return "\n".join(lines) + "\n"
