@@ -140,6 +140,7 @@ def test_sitemap_query_count_is_constant(client, django_assert_num_queries, coun
         "/",
         "/collectivites/",
         "/collectivites/budgets/",
+        "/collectivites/subventions/",
         "/dispositifs/",
         "/contacts/",
         "/acteurs/",
