@@ -293,6 +293,13 @@ class Event(SourcedRecord):
             models.Index(fields=["status", "start_date"], name="event_status_start"),
             models.Index(fields=["start_date", "start_time", "id"], name="event_agenda_order"),
             models.Index(fields=["end_date"], name="event_end_date"),
+            # The agenda's public, dated events with both their dates: "upcoming" counted
+            # from the index alone (7 000 events: 6 -> 1 ms), never from the table.
+            models.Index(
+                fields=["start_date", "end_date"],
+                condition=Q(status="published", date_precision=DatePrecision.DAY),
+                name="event_public_dated",
+            ),
             # "Dates à préciser" on the agenda: a few dozen rows among thousands.
             models.Index(
                 fields=["title"],
