@@ -205,8 +205,15 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "essdir_cache",
+            # One small row per page-cache tag (a structure's, a territory's): Django's 300
+            # would cull the versions of pages still cached, losing their hits.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         },
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # About 30 KiB a page: at most some 30 MB per process.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 1_000},
+        },
     }
 CACHE_MIDDLEWARE_SECONDS = int(os.environ.get("CACHE_SECONDS", "300"))
 
