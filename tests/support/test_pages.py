@@ -91,6 +91,8 @@ def test_the_territory_page_says_when_no_service_is_known(client, db):
 
 def test_query_count_is_the_same_with_one_and_three_services(client, service_maker):
     url = TERRITORY_PAGE
+    # A first visit sets the page-cache tags' versions up (core.caching): not measured.
+    client.get(url)
     counts = []
     for names in (["Un"], ["Deux", "Trois"]):
         for name in names:
