@@ -12,6 +12,7 @@ import pytest
 from essdir.data import DATASETS
 from essdir.downloads import build_downloads
 from tests.factories import EventFactory, SchemeFactory
+from tests.responses import close_quietly
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +168,7 @@ def test_each_national_file_holds_the_rows_shown(client, seed, downloads_root):
             assert f'href="{path}"' in files
             response = client.get(path)
             content = gzip.decompress(b"".join(response.streaming_content)).decode()
-            response.close()
+            close_quietly(response)
             if file_format == "csv":
                 assert csv_rows(content) == total, dataset.slug
 

@@ -15,6 +15,7 @@ from alerts.models import Subscription
 from essdir.downloads import build_downloads
 from events.models import Event
 from territories.models import Collectivite, Scheme
+from tests.responses import close_quietly
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +157,7 @@ def test_every_link_of_the_english_pages_answers_200_and_stays_english(client, s
     for link in links:
         response = client.get(link)
         statuses[link] = response.status_code
-        response.close()  # the national files are open files
+        close_quietly(response)  # the national files are open files
     failing = {link: (status, links[link]) for link, status in statuses.items() if status != 200}
 
     assert french == {}, pprint.pformat(french)
