@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import F, Max
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.urls import resolve, reverse
@@ -18,6 +18,10 @@ from actors.models import Actor
 from core import downloads
 from core.caching import content_version, memoize_by_content
 from events.models import Event
+from grants import schema as grants_schema
+from grants.models import Grant
+from support.exports import SCHEMA_URL as SUPPORT_SCHEMA_URL
+from support.models import SupportService, SupportStructure
 from territories.models import Collectivite, Scheme
 
 LICENCE = _("Licence Ouverte 2.0 (Etalab)")
@@ -87,6 +91,12 @@ def _view_class(url_name: str):
     return resolve(reverse(url_name)).func.view_class
 
 
+# The support services and the grants are others' data: each names whom to credit.
+SUPPORT_CREDIT = _(
+    "Licence Ouverte 2.0 (Etalab) : données de data·inclusion et du producteur que nomme "
+    "la colonne source de chaque ligne, à citer avec sa date (date_maj)"
+)
+
 DATASETS = [
     Dataset(
         slug="acteurs",
@@ -140,6 +150,51 @@ DATASETS = [
         queryset=lambda: Event.objects.published(),
         export="events:export",
         parts=(Part(label=_("à venir"), params=(("periode", "a-venir"),)),),
+    ),
+    Dataset(
+        slug="accompagnement",
+        title=_("Services d'accompagnement à la création et au développement d'activités"),
+        description=_(
+            "Les services que data·inclusion publie pour créer ou développer une activité "
+            "(et ceux des structures de l'ESS), avec leur zone d'éligibilité, leurs modes "
+            "d'accès et leur contact, tels que leurs producteurs les publient ; la colonne "
+            "structure_id renvoie au jeu des structures d'accompagnement."
+        ),
+        schema="data·inclusion service (1.0.8)",
+        schema_url=SUPPORT_SCHEMA_URL,
+        queryset=lambda: SupportService.objects.annotate(updated_at=F("imported_at")),
+        export="support:export",
+        licence=SUPPORT_CREDIT,
+    ),
+    Dataset(
+        slug="accompagnement-structures",
+        title=_("Structures d'accompagnement"),
+        description=_(
+            "Les structures qui portent ces services d'accompagnement, telles que "
+            "data·inclusion les publie."
+        ),
+        schema="data·inclusion structure (1.0.8)",
+        schema_url=SUPPORT_SCHEMA_URL,
+        queryset=lambda: SupportStructure.objects.annotate(updated_at=F("imported_at")),
+        export="support:structure_export",
+        licence=SUPPORT_CREDIT,
+    ),
+    Dataset(
+        slug="subventions",
+        title=_("Subventions des collectivités"),
+        description=_(
+            "Les subventions que les collectivités publient dans le schéma SCDL, telles "
+            "qu'importées de leurs fichiers publiés : jamais celles versées à des personnes "
+            "physiques."
+        ),
+        schema=grants_schema.NAME,
+        schema_url=grants_schema.SCHEMA_URL,
+        queryset=lambda: Grant.objects.public().annotate(updated_at=F("file__updated_at")),
+        export="grants:export",
+        licence=_(
+            "Licence Ouverte 2.0 (Etalab) : données publiées par chaque collectivité "
+            "attribuante (colonne nomAttribuant)"
+        ),
     ),
 ]
 
@@ -285,68 +340,3 @@ def _distributions(fact: dict, base: str) -> list[dict]:
             for file_format, media_type in downloads.MEDIA_TYPES.items()
         ]
     return found
-
-
-# --- Support services (data·inclusion) and grants (SCDL): others' data, credited ----------
-def _support_and_grants() -> list[Dataset]:
-    from django.db.models import F
-
-    from grants import schema as grants_schema
-    from grants.models import Grant
-    from support.exports import SCHEMA_URL as SUPPORT_SCHEMA_URL
-    from support.models import SupportService, SupportStructure
-
-    credit = _(
-        "Licence Ouverte 2.0 (Etalab) : données de data·inclusion et du producteur que nomme "
-        "la colonne source de chaque ligne, à citer avec sa date (date_maj)"
-    )
-    return [
-        Dataset(
-            slug="accompagnement",
-            title=_("Services d'accompagnement à la création et au développement d'activités"),
-            description=_(
-                "Les services que data·inclusion publie pour créer ou développer une activité "
-                "(et ceux des structures de l'ESS), avec leur zone d'éligibilité, leurs modes "
-                "d'accès et leur contact, tels que leurs producteurs les publient ; la colonne "
-                "structure_id renvoie au jeu des structures d'accompagnement."
-            ),
-            schema="data·inclusion service (1.0.8)",
-            schema_url=SUPPORT_SCHEMA_URL,
-            queryset=lambda: SupportService.objects.annotate(updated_at=F("imported_at")),
-            export="support:export",
-            licence=credit,
-        ),
-        Dataset(
-            slug="accompagnement-structures",
-            title=_("Structures d'accompagnement"),
-            description=_(
-                "Les structures qui portent ces services d'accompagnement, telles que "
-                "data·inclusion les publie."
-            ),
-            schema="data·inclusion structure (1.0.8)",
-            schema_url=SUPPORT_SCHEMA_URL,
-            queryset=lambda: SupportStructure.objects.annotate(updated_at=F("imported_at")),
-            export="support:structure_export",
-            licence=credit,
-        ),
-        Dataset(
-            slug="subventions",
-            title=_("Subventions des collectivités"),
-            description=_(
-                "Les subventions que les collectivités publient dans le schéma SCDL, telles "
-                "qu'importées de leurs fichiers publiés : jamais celles versées à des personnes "
-                "physiques."
-            ),
-            schema=grants_schema.NAME,
-            schema_url=grants_schema.SCHEMA_URL,
-            queryset=lambda: Grant.objects.public().annotate(updated_at=F("file__updated_at")),
-            export="grants:export",
-            licence=_(
-                "Licence Ouverte 2.0 (Etalab) : données publiées par chaque collectivité "
-                "attribuante (colonne nomAttribuant)"
-            ),
-        ),
-    ]
-
-
-DATASETS += _support_and_grants()
