@@ -311,10 +311,7 @@ LISTS = [
         summary="Événements (champs d'OpenAgenda), à venir par défaut",
         notes={"periode": "`a-venir` par défaut, `tous` dès que `du` ou `au` est donné."},
     ),
-]
-
-# --- Grants (the grants app), kept apart: the SCDL « Subventions » as exported ------------
-LISTS.append(
+    # Others' data, as imported: the SCDL « Subventions » and data·inclusion's schema.
     ApiList(
         "subventions",
         GrantFilterSet,
@@ -324,10 +321,7 @@ LISTS.append(
         operation="grants",
         tag="subventions",
         summary="Subventions des collectivités (schéma SCDL Subventions 2.1.1)",
-    )
-)
-# --- Support services (the support app): data·inclusion's schema, as imported -------------
-LISTS += [
+    ),
     ApiList(
         "accompagnement",
         SupportServiceFilterSet,
@@ -356,7 +350,7 @@ LISTS += [
         ),
     ),
 ]
-# ------------------------------------------------------------------------------------------
+
 
 api = NinjaAPI(
     title="essdir",
