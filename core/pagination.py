@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import Count, Window
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -46,6 +47,18 @@ def first_rows(queryset, size: int, bound: int | None = None) -> tuple[list, int
     if len(rows) <= size:
         return rows, len(rows)
     return rows[:size], bounded_count(queryset, bound)
+
+
+def rows_and_total(queryset, size: int) -> tuple[list, int]:
+    """The first `size` rows of `queryset` and how many rows it has, in one statement (the
+    count is a window over the whole result, computed before the limit).
+
+    For lists of hundreds or a few thousand rows (the schemes of a territory): the database
+    reads them all once, instead of once for the rows and again for the count. A list
+    that may hold millions (structures) uses first_rows(), whose count is bounded.
+    """
+    rows = list(queryset.annotate(_listed_total=Window(Count("pk")))[:size])
+    return rows, (rows[0]._listed_total if rows else 0)
 
 
 def bounded_counts(querysets: list, bound: int | None = None) -> list[int]:

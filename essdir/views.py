@@ -15,7 +15,7 @@ from actors.panorama import PanoramaPresenter
 from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
-from core.pagination import first_rows
+from core.pagination import rows_and_total
 from core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
@@ -85,10 +85,10 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
         events = Event.objects.published().involving(collectivite=collectivite)
         # The first of each list (a région carries hundreds), and how many in all: the
         # schemes list, filtered on the collectivité, shows them all.
-        schemes, scheme_count = first_rows(
+        schemes, scheme_count = rows_and_total(
             Scheme.objects.published().of(collectivite).for_list(), settings.PAGE_SIZE
         )
-        co_funded, co_funded_count = first_rows(
+        co_funded, co_funded_count = rows_and_total(
             Scheme.objects.published().co_funded_by(collectivite).for_list(), settings.PAGE_SIZE
         )
         territory = collectivite.territory
@@ -168,7 +168,9 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         territory = self.object
-        children = Territory.objects.children_of(territory)
+        children, children_count = rows_and_total(
+            Territory.objects.children_of(territory), self.max_children
+        )
         events = Event.objects.published().in_territory(territory)
         containers = list(Territory.objects.containers_of(territory))
         panorama = PanoramaPresenter(TerritoryPanorama.objects.compared_with(territory, containers))
@@ -176,8 +178,8 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
         services = services_for(territory)
         return super().get_context_data(
             containers=containers,
-            children=children[: self.max_children],
-            children_count=children.count(),
+            children=children,
+            children_count=children_count,
             collectivites=collectivites,
             **contact_here(territory, containers, collectivites, services.get("answer")),
             # Names and links only: the first ten of the territory's list.

@@ -9,7 +9,7 @@ from django.views.generic import ListView, TemplateView, View
 
 from core.caching import PublicPageCacheMixin
 from core.exports import ExportView
-from core.pagination import BoundedPaginator, bounded_count
+from core.pagination import BoundedPaginator, rows_and_total
 from core.views import FilteredListView, QueryFormMixin
 from territories.budgets import comparison_groups
 from territories.exports import COLLECTIVITES, SCHEMES
@@ -31,11 +31,10 @@ BROWSED_LABELS = {
 def services_for(territory: Territory) -> dict:
     """What a project holder of `territory` needs: contacts (for a commune) and the schemes
     accessible there (the same as the schemes list's `territoire`)."""
-    schemes = Scheme.objects.published().accessible_in(territory)
-    context = {
-        "schemes": schemes.nearest_first()[: settings.PAGE_SIZE],
-        "scheme_count": bounded_count(schemes),
-    }
+    schemes, scheme_count = rows_and_total(
+        Scheme.objects.published().accessible_in(territory).nearest_first(), settings.PAGE_SIZE
+    )
+    context = {"schemes": schemes, "scheme_count": scheme_count}
     if territory.kind == TerritoryKind.COMMUNE:
         context["answer"] = answer_for([territory])
     return context
@@ -137,12 +136,11 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
             )
         if communes and len(communes) <= self.max_communes:
             # The schemes accessible in every one of them (the schemes list's `territoire`).
-            schemes = Scheme.objects.published().accessible_in(*communes)
-            context.update(
-                answer=answer_for(communes),
-                schemes=schemes.nearest_first()[: settings.PAGE_SIZE],
-                scheme_count=bounded_count(schemes),
+            schemes, scheme_count = rows_and_total(
+                Scheme.objects.published().accessible_in(*communes).nearest_first(),
+                settings.PAGE_SIZE,
             )
+            context.update(answer=answer_for(communes), schemes=schemes, scheme_count=scheme_count)
         if len(communes) == 1:
             context.update(
                 commune=communes[0],

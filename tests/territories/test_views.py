@@ -256,11 +256,12 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
     ImportRun.objects.create(kind=ImportRun.Kind.IMPORT, completed_at=timezone.now())
 
     # With the record of the SIRENE imports, read once for the panorama and the map; and the
-    # support services serving the territory (support/). 34 more: the first page ever read
-    # initialises the versions of its 7 page-cache tags (core.caching) and of the one its
-    # territory's id is kept under, in the database's cache table here (add(): 4 queries
-    # each, two reads).
-    with django_assert_num_queries(17 + 34):
+    # support services serving the territory (support/); its schemes and their count in one
+    # statement, as its sub-territories and theirs (rows_and_total()). 34 more: the first
+    # page ever read initialises the versions of its 7 page-cache tags (core.caching) and
+    # of the one its territory's id is kept under, in the database's cache table here
+    # (add(): 4 queries each, two reads).
+    with django_assert_num_queries(16 + 34):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
@@ -323,8 +324,9 @@ def test_contact_finder_query_count_is_constant(client, django_assert_num_querie
     collectivite = CollectiviteFactory(territory=territory("departement-54"))
     ContactFactory.create_batch(count, collectivite=collectivite)
 
-    # And the support services serving the commune (templates/support/_services.html).
-    with django_assert_num_queries(10):
+    # And the support services serving the commune (templates/support/_services.html); the
+    # schemes and their count in one statement.
+    with django_assert_num_queries(9):
         response = client.get("/contacts/", {"commune": "commune-54528"})
 
     assert len(response.context["answer"].common.groups[0]["contacts"]) == count
