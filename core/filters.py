@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from core.caching import content_version, memoize_by_content
-from core.widgets import INPUT_TEMPLATES, FastSelect, render_input
+from core.widgets import INPUT_TEMPLATES, FastSelect, render_input, render_options
 
 # The code of a validation error that asks the visitor to choose among candidates: the
 # page answers 200 with the choices rather than 400.
@@ -103,6 +103,13 @@ class _MemoizedOptions(BaseChoiceIterator):
         key = (type(self.filterset), self.name, translation.get_language())
         options = memoize_by_content(key, self._build, self.filterset.content_version)
         return iter(options)
+
+    def rendered(self) -> list[tuple[str, str, str]]:
+        """The options' markup (core.widgets.render_options), kept like the options."""
+        key = (type(self.filterset), self.name, translation.get_language(), "markup")
+        return memoize_by_content(
+            key, lambda: render_options(iter(self)), self.filterset.content_version
+        )
 
     def _build(self) -> list[tuple[str, str]]:
         return [(str(value), str(label)) for value, label in self.field.choices]

@@ -11,6 +11,7 @@ from actors.filters import ActorFilterSet
 from actors.models import Actor
 from core.widgets import INPUT_TEMPLATES, SearchInput, render_input
 from territories.filters import TerritoryInput
+from tests.factories import ThemeFactory
 
 CASES = [
     (forms.TextInput(attrs={"maxlength": 120, "placeholder": 'a "b" <c>'}), 'Coop "x" & <y>'),
@@ -48,3 +49,29 @@ def test_a_list_filter_form_renders_its_inputs_in_python(rf):
     assert str(form["forme"]) == (
         '<input type="text" name="forme" value="SA &#34;x&#34;" maxlength="120" id="id_forme">'
     )
+
+
+@pytest.mark.django_db
+def test_a_select_of_database_options_marks_the_visitors_choice_and_escapes_labels(rf):
+    ThemeFactory(name='Climat "&" <énergie>', slug="climat-energie")
+    ThemeFactory(name="Culture", slug="culture")
+
+    def rendered(query):
+        request = rf.get("/acteurs/", query)
+        form = ActorFilterSet(request.GET, queryset=Actor.objects.none(), request=request).form
+        return str(form["theme"])
+
+    # The options' markup is kept between pages (core.filters): the choice of one visitor
+    # is never kept with it.
+    first, second, none = (
+        rendered({"theme": "climat-energie"}),
+        rendered({"theme": "culture"}),
+        rendered({}),
+    )
+
+    climat = '<option value="climat-energie"{}>Climat &quot;&amp;&quot; &lt;énergie&gt;</option>'
+    culture = '<option value="culture"{}>Culture</option>'
+    assert climat.format(" selected") in first and culture.format("") in first
+    assert climat.format("") in second and culture.format(" selected") in second
+    assert '<option value="" selected>Tous</option>' in none
+    assert climat.format("") in none and culture.format("") in none
