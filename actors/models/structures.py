@@ -103,9 +103,9 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def first_listed_in(self, territory: Territory, count: int):
         """The first `count` public actors of `territory`'s list (by name): their keys from
         one range of the places' index (ActorPlace.public, ActorPlace.name), then those
-        rows, whatever the territory's size."""
+        rows, whatever the territory's size: one statement, the keys a limited subquery."""
         keys = self._related("places").objects.listing_keys(territory)[:count]
-        return self.filter(pk__in=list(keys)).order_by("name", "pk")
+        return self.filter(pk__in=keys).order_by("name", "pk")
 
     def around(self, territory: Territory):
         """Actors whose territory contains `territory` or lies inside it (what acts there), or

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import ChoiceLabelsMixin
@@ -115,9 +115,15 @@ class TerritoryQuerySet(models.QuerySet):
         """The commune whose INSEE code is the postal code typed, when that postal code is
         not its own ("54200" is Toul's postal code and Flirey's INSEE code)."""
         codes = [word.upper() for word in query.split() if CODE_RE.match(word)]
-        if len(codes) != 1 or not PostalCode.objects.filter(code=codes[0]).exists():
+        if len(codes) != 1:
             return None
-        return self.communes().filter(code=codes[0]).exclude(postal_codes__code=codes[0]).first()
+        postal = PostalCode.objects.filter(code=codes[0])
+        return (
+            self.communes()
+            .filter(Exists(postal), code=codes[0])
+            .exclude(Exists(postal.filter(commune=OuterRef("pk"))))
+            .first()
+        )
 
     def matching_text(self, text: str, limit: int = 10) -> list[Territory]:
         """The territories a visitor means by `text`, at most `limit` + 1.
@@ -197,11 +203,16 @@ class TerritoryQuerySet(models.QuerySet):
         communes = self.communes()
         for code in codes:
             code = code.upper()
-            # A postal code first; an INSEE code only when no postal code is written so.
-            if PostalCode.objects.filter(code=code).exists():
-                communes = communes.filter(postal_codes__code=code)
-            else:
-                communes = communes.filter(code=code)
+            # A postal code first; an INSEE code only when no postal code is written so. In
+            # the one statement (no query beforehand to tell which the code is).
+            postal = PostalCode.objects.filter(code=code)
+            by_insee_code = self.model.objects.filter(code=code).exclude(Exists(postal))
+            # A union of two index lookups (an OR of both conditions scanned every commune).
+            communes = communes.filter(
+                pk__in=postal.order_by()
+                .values("commune_id")
+                .union(by_insee_code.order_by().values("pk"), all=True)
+            )
         folded = normalize(words)
         if folded:
             exact = communes.filter(search_name=folded)

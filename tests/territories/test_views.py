@@ -257,11 +257,12 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
 
     # With the record of the SIRENE imports, read once for the panorama and the map; and the
     # support services serving the territory (support/); its schemes and their count in one
-    # statement, as its sub-territories and theirs (rows_and_total()). 34 more: the first
+    # statement, as its sub-territories and theirs (rows_and_total()); its first structures
+    # in one (a limited subquery of their keys). 34 more: the first
     # page ever read initialises the versions of its 7 page-cache tags (core.caching) and
     # of the one its territory's id is kept under, in the database's cache table here
     # (add(): 4 queries each, two reads).
-    with django_assert_num_queries(16 + 34):
+    with django_assert_num_queries(15 + 34):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
