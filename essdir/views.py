@@ -81,7 +81,10 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
 
     def get_context_data(self, **kwargs):
         collectivite, today = self.object, timezone.localdate()
-        partners = Actor.objects.published().partners_of([collectivite]).order_by("name")
+        partners, partner_count = rows_and_total(
+            Actor.objects.published().partners_of([collectivite]).order_by("name"),
+            settings.PAGE_SIZE,
+        )
         events = Event.objects.published().involving(collectivite=collectivite)
         # The first of each list (a région carries hundreds), and how many in all: the
         # schemes list, filtered on the collectivité, shows them all.
@@ -104,8 +107,8 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             scheme_count=scheme_count,
             funded_schemes=co_funded,
             funded_scheme_count=co_funded_count,
-            partner_actors=partners[: settings.PAGE_SIZE],
-            partner_actor_count=partners.count(),
+            partner_actors=partners,
+            partner_actor_count=partner_count,
             upcoming_events=events.upcoming(today).for_list()[:UPCOMING],
             # Events that come back without a date (a rhythm), as the agenda lists them;
             # those without a full date nor rhythm are among the past ones, "date incomplète".

@@ -96,8 +96,9 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
     # its budgets beside those of its type: the budgets and their lines; the record of the
     # SIRENE imports (actors.coverage); who to contact first: the collectivités around its
     # territory and the contacts serving it (its containers, read once for the panorama
-    # too); the events whose sources give no full date.
-    with django_assert_num_queries(25):
+    # too); the events whose sources give no full date. Its schemes, those it co-funds and
+    # its partner structures, each with their count in one statement (rows_and_total()).
+    with django_assert_num_queries(24):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
