@@ -215,8 +215,12 @@ class TerritoryQuerySet(models.QuerySet):
             )
         folded = normalize(words)
         if folded:
+            # Those named exactly so, else those whose name starts so: one statement, the
+            # absence of an exact name an uncorrelated subquery (evaluated once).
             exact = communes.filter(search_name=folded)
-            communes = exact if exact.exists() else communes.filter(search_name__startswith=folded)
+            communes = communes.filter(
+                Q(search_name=folded) | (Q(search_name__startswith=folded) & ~Exists(exact))
+            )
         elif not codes:
             return self.none()
         return communes.distinct().order_by("search_name", "code")

@@ -98,9 +98,10 @@ def test_search_query_count_is_constant(client, django_assert_num_queries, count
         ContactFactory(name=f"Zorglub contact {n}", collectivite=owner) for n in range(count)
     ]
 
-    # 15: the five kinds counted in one statement, then each kind's best results; the themes
-    # of the schemes, actors and events found (their readable line) fetched once per kind.
-    with django_assert_num_queries(15):
+    # 14: the five kinds counted in one statement, then each kind's best results; the themes
+    # of the schemes, actors and events found (their readable line) fetched once per kind;
+    # the communes of that name, exact ones else those starting so, in one statement.
+    with django_assert_num_queries(14):
         response = client.get(reverse("site:search"), {"q": "zorglub"})
 
     counts = {group["title"]: group["count"] for group in response.context["groups"]}

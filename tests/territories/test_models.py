@@ -71,6 +71,9 @@ def test_by_slug_accepts_canonical_and_short_forms(territory):
         ("LUNÉVILLE", ["Lunéville"]),
         ("54528", ["Toul"]),
         ("54200 Toul", ["Toul"]),
+        # Named exactly so, not also Bayonville (08, 54); else those whose name starts so.
+        ("Bayon", ["Bayon"]),
+        ("bayonv", ["Bayonville", "Bayonville-sur-Mad"]),
     ],
 )
 def test_matching_place_finds_communes(query, expected):
