@@ -40,22 +40,13 @@ def bounded_count(queryset, bound: int | None = None) -> int:
     return queryset.order_by().values("pk")[: bound + 1].count()
 
 
-def first_rows(queryset, size: int, bound: int | None = None) -> tuple[list, int]:
-    """The first `size` rows of `queryset` and how many there are (bounded_count()): one
-    query when they all fit, a count only when more remain."""
-    rows = list(queryset[: size + 1])
-    if len(rows) <= size:
-        return rows, len(rows)
-    return rows[:size], bounded_count(queryset, bound)
-
-
 def rows_and_total(queryset, size: int) -> tuple[list, int]:
     """The first `size` rows of `queryset` and how many rows it has, in one statement (the
     count is a window over the whole result, computed before the limit).
 
     For lists of hundreds or a few thousand rows (the schemes of a territory): the database
     reads them all once, instead of once for the rows and again for the count. A list
-    that may hold millions (structures) uses first_rows(), whose count is bounded.
+    that may hold millions (structures) is counted by bounded_count() instead.
     """
     rows = list(queryset.annotate(_listed_total=Window(Count("pk")))[:size])
     return rows, (rows[0]._listed_total if rows else 0)

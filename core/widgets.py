@@ -21,14 +21,11 @@ class FastSelect(forms.Select):
         # version (core.filters): escaping a few hundred labels was a tenth of a list page.
         rendered = getattr(self.choices, "rendered", None)
         options = rendered() if rendered is not None else render_options(self._flat_choices())
-        if selected:
-            options = [
-                f"{head} selected{tail}" if option_value in selected else f"{head}{tail}"
-                for option_value, head, tail in options
-            ]
-        else:
-            options = [f"{head}{tail}" for _value, head, tail in options]
-        return mark_safe(f"<select{flatatt(final_attrs)}>{''.join(options)}</select>")
+        markup = "".join(
+            f"{head} selected{tail}" if option_value in selected else f"{head}{tail}"
+            for option_value, head, tail in options
+        )
+        return mark_safe(f"<select{flatatt(final_attrs)}>{markup}</select>")
 
     def _flat_choices(self):
         for option_value, label in self.choices:
