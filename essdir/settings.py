@@ -309,6 +309,9 @@ ALERTS_UNCONFIRMED_DAYS = int(os.environ.get("ALERTS_UNCONFIRMED_DAYS", "7"))
 PAGE_SIZE = 20
 # Lists and searches count exactly up to this many rows, then say "plus de 1 000".
 EXACT_COUNT_UP_TO = 1_000
+# core.statements: build each kept statement's queryset on every call as well and fail when
+# the two differ (the test suite turns it on; it doubles the work of those queries).
+STATEMENTS_CHECKED = env_bool("STATEMENTS_CHECKED", False)
 # The longest text accepted in a search box or a filter.
 QUERY_MAX_LENGTH = 200
 CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "essdir.fr")

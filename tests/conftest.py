@@ -49,6 +49,15 @@ def _static_manifest(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _statements_checked():
+    """Every statement core.statements keeps is compared with the queryset built the
+    ordinary way, on every call of the suite: a kept statement that reads something outside
+    its arguments fails the test that meets it."""
+    with override_settings(STATEMENTS_CHECKED=True):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hasher():
     """Passwords hashed with a fast hasher, as Django advises for tests: production's
     PBKDF2 takes a good third of a second per password, and the sign-in tests (lock-outs)

@@ -1,0 +1,260 @@
+"""Statements compiled once per process: a query of a fixed shape built and compiled to SQL
+the first time, then run with new values.
+
+Django builds a queryset (filters, Q objects, joins) and compiles it to SQL on each request.
+On the pages that compose a dozen lists (a territory, a collectivité), that is a quarter to a
+third of the time the page takes, for SQL that differs from one request to the next only by
+its values (the territory's key, today's date). A `Statement` builds its queryset once for
+each shape with stand-in values, finds where each stand-in lands among the compiled
+parameters, and afterwards swaps the request's values in: no building, no compiling.
+
+Safe by construction, not by convention:
+
+- the values a statement binds are plain integers, strings and dates, or lists of them
+  (whose length keys the statement, each value its own stand-in); anything else (None, which
+  compiles to IS NULL; a boolean, which two stand-ins cannot tell apart; a list repeating a
+  value) makes it build the queryset the ordinary way;
+- every stand-in must be found among the parameters, else the value shapes the SQL (a
+  `__contains` wraps it in %…%) and the statement is never kept: the ordinary way, always;
+- the shape is keyed by the other arguments (a limit is written into the SQL), the active
+  language and today's date, so that a query reading either outside its arguments is
+  rebuilt when they change;
+- `settings.STATEMENTS_CHECKED` (on in the test suite) builds the ordinary queryset on every
+  call as well and fails loudly when its SQL or parameters differ from the kept ones.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+
+
+class StatementMismatch(AssertionError):
+    """A kept statement's SQL differs from the queryset built the ordinary way: the
+    function reads something outside its arguments."""
+
+
+# Stand-ins, one per bound argument, chosen so that no real value meets them: keys far above
+# any table's, dates in year 1, strings no visitor types. A date's stand-in is never the 1st
+# of a month, so that a value derived from it (its month's first day) is not taken for it.
+STAND_IN_KEYS = range(1_987_654_300, 1_987_654_700)
+# The most values a statement binds (a list counts each of its values).
+MAX_BOUND = 300
+
+
+def _stand_in(kind: type, index: int):
+    if kind is int:
+        return STAND_IN_KEYS[index]
+    if kind is str:
+        return f"\x1fstand-in-{index}\x1f"
+    return datetime.date(1, 1 + index // 27, 2 + index % 27)
+
+
+def _kind(value) -> type | None:
+    # bool is an int to Python, but two stand-ins cannot tell True from False.
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return int
+    if isinstance(value, str):
+        return str
+    if type(value) is datetime.date:
+        return datetime.date
+    return None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    queryset: QuerySet
+    compiler: object
+    sql: str
+    params: tuple
+    # (position in params, bound value's key, whether the parameter is its str())
+    slots: tuple[tuple[int, tuple, bool], ...]
+
+    def params_for(self, values: dict) -> tuple:
+        params = list(self.params)
+        for position, key, as_text in self.slots:
+            value = values[key]
+            params[position] = str(value) if as_text else value
+        return tuple(params)
+
+
+def _flat(arguments: dict, bound: tuple[str, ...]) -> dict | None:
+    """The values bound, keyed (name, None), or (name, index) for each value of a list or
+    tuple; None when one cannot be bound (see _kind()), or when a list repeats a value
+    (Django writes each once in an IN: the SQL's shape would differ)."""
+    flat = {}
+    for name in bound:
+        value = arguments[name]
+        if isinstance(value, list | tuple):
+            if len(set(value)) != len(value):
+                return None
+            flat.update(((name, index), item) for index, item in enumerate(value))
+        else:
+            flat[(name, None)] = value
+    if len(flat) > MAX_BOUND or any(_kind(value) is None for value in flat.values()):
+        return None
+    return flat
+
+
+_UNKEPT = object()
+
+
+class Statement:
+    """`build(**arguments)` → a QuerySet, compiled once per shape; `rows(**arguments)` runs
+    it and returns its rows as a list (model instances, dicts or tuples, as the queryset
+    would give, prefetches included).
+
+    `bound` names the arguments that are values in the SQL (keys, dates, words); the
+    others shape it (a limit, a flag) and key the compiled statement.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *, bound: tuple[str, ...]):
+        self.build = build
+        self.bound = tuple(bound)
+        self._kept: dict = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Statement({self.build.__qualname__}, bound={self.bound})"
+
+    def rows(self, **arguments) -> list:
+        """The rows of `build(**arguments)`."""
+        flat = _flat(arguments, self.bound)
+        if flat is None:
+            return list(self.build(**arguments))
+        kinds = tuple((key, _kind(value)) for key, value in flat.items())
+        shape = (
+            tuple(sorted((k, v) for k, v in arguments.items() if k not in self.bound)),
+            kinds,
+            translation.get_language(),
+            timezone.localdate(),
+        )
+        compiled = self._kept.get(shape)
+        if compiled is None:
+            with self._lock:
+                if any(kept[3] != shape[3] for kept in self._kept):
+                    # A new day: yesterday's statements will not serve again.
+                    self._kept = {k: v for k, v in self._kept.items() if k[3] == shape[3]}
+                compiled = self._kept.get(shape) or self._compile(arguments, kinds)
+                self._kept[shape] = compiled
+        if compiled is _UNKEPT:
+            return list(self.build(**arguments))
+        params = compiled.params_for(flat)
+        if settings.STATEMENTS_CHECKED:
+            self._check(compiled, arguments, params)
+        return self._run(compiled, params)
+
+    def _compile(self, arguments: dict, kinds: tuple) -> _Compiled | object:
+        stand_ins = {key: _stand_in(kind, i) for i, (key, kind) in enumerate(kinds)}
+        with_stand_ins = dict(arguments)
+        for name in self.bound:
+            if (name, None) in stand_ins:
+                with_stand_ins[name] = stand_ins[(name, None)]
+            else:
+                length = len(arguments[name])
+                with_stand_ins[name] = type(arguments[name])(
+                    stand_ins[(name, index)] for index in range(length)
+                )
+        queryset = self.build(**with_stand_ins)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except Exception:  # EmptyResultSet, FullResultSet…: the ordinary way knows them
+            return _UNKEPT
+        slots = []
+        for key, stand_in in stand_ins.items():
+            found = [
+                (position, isinstance(param, str) and not isinstance(stand_in, str))
+                for position, param in enumerate(params)
+                if (type(param) is type(stand_in) and param == stand_in)
+                or (not isinstance(stand_in, str) and param == str(stand_in))
+            ]
+            if not found:
+                return _UNKEPT
+            slots.extend((position, key, as_text) for position, as_text in found)
+        kept_positions = {position for position, _name, _as_text in slots}
+        if any(
+            _derived_from_stand_in(param)
+            for position, param in enumerate(params)
+            if position not in kept_positions
+        ):
+            # A stand-in transformed on its way (a word wrapped in %…%): its value shapes
+            # the parameter, which a swap would get wrong.
+            return _UNKEPT
+        return _Compiled(queryset, compiler, sql, tuple(params), tuple(slots))
+
+    def _check(self, compiled: _Compiled, arguments: dict, params: tuple) -> None:
+        ordinary = self.build(**arguments)
+        sql, ordinary_params = ordinary.query.sql_with_params()
+        if (sql, tuple(ordinary_params)) != (compiled.sql, params):
+            raise StatementMismatch(
+                f"{self!r}: the kept SQL differs from the ordinary one for {arguments!r}:\n"
+                f"kept:     {compiled.sql} {params!r}\nordinary: {sql} {tuple(ordinary_params)!r}"
+            )
+
+    @staticmethod
+    def _run(compiled: _Compiled, params: tuple) -> list:
+        template = compiled.queryset
+        compiler = _bound(compiled.compiler, compiled.sql, params)
+        compiler.connection = connections[template.db]
+        queryset = QuerySet.__new__(type(template))
+        queryset.__dict__.update(template.__dict__)
+        queryset._result_cache = None
+        queryset._prefetch_done = False
+        queryset._query = _PreparedQuery(template.query, compiler)
+        return list(queryset)
+
+
+def _derived_from_stand_in(param) -> bool:
+    """A parameter computed from a stand-in (a word wrapped in %…%, a date's year or month,
+    a key plus one): its value depends on the argument in a way a swap would get wrong."""
+    if isinstance(param, str):
+        return "\x1fstand-in-" in param or param.startswith("0001-")
+    if isinstance(param, datetime.date):  # dates and datetimes
+        return param.year == 1
+    return isinstance(param, int) and not isinstance(param, bool) and param in STAND_IN_KEYS
+
+
+_BOUND_CLASSES: dict[type, type] = {}
+
+
+def _bound(compiler, sql: str, params: tuple):
+    """A copy of the kept compiler answering this call's SQL and parameters: what the query
+    iterables read of a compiler (select, klass_info, converters…) comes from the kept one."""
+    kind = type(compiler)
+    bound_class = _BOUND_CLASSES.get(kind)
+    if bound_class is None:
+
+        def as_sql(self, *args, **kwargs):
+            return self._statement
+
+        bound_class = _BOUND_CLASSES.setdefault(
+            kind, type(f"Bound{kind.__name__}", (kind,), {"as_sql": as_sql})
+        )
+    copy = bound_class.__new__(bound_class)
+    copy.__dict__.update(compiler.__dict__)
+    copy._statement = (sql, params)
+    return copy
+
+
+class _PreparedQuery:
+    """The kept query, whose compiler is the bound one."""
+
+    def __init__(self, query, compiler):
+        self._query = query
+        self._compiler = compiler
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        return self._compiler
+
+    def __getattr__(self, name):
+        return getattr(self._query, name)
