@@ -17,6 +17,7 @@ from functools import cached_property
 from django.utils import timezone
 
 from actors.models import Actor, Establishment, ImportRun
+from core.statements import Statement
 
 # The sample's mark: the first words of every one of its structures' names (their official
 # name, which only the import writes, keeps it whatever staff rename), and of its files.
@@ -86,14 +87,22 @@ class SireneCoverage:
         return not located.exists()
 
 
+def _runs(*, size: int):
+    return (
+        ImportRun.objects.filter(kind=ImportRun.Kind.IMPORT, completed_at__isnull=False)
+        .order_by("-completed_at", "-pk")
+        .values_list("completed_at", "files")[:size]
+    )
+
+
+# Kept compiled (core.statements): the map and the panoramas of most pages read it.
+_last_runs = Statement(_runs, bound=())
+
+
 def sirene_coverage(now: datetime.datetime | None = None) -> SireneCoverage:
     """The directory's coverage of the SIRENE register, from the record of its runs (one
     query)."""
-    runs = (
-        ImportRun.objects.filter(kind=ImportRun.Kind.IMPORT, completed_at__isnull=False)
-        .order_by("-completed_at", "-pk")
-        .values_list("completed_at", "files")[:RUNS_READ]
-    )
+    runs = _last_runs.rows(size=RUNS_READ)
     last_import = sample_loaded = None
     for completed_at, files in runs:
         if is_sample_run(files or []):

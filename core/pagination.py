@@ -48,7 +48,17 @@ def rows_and_total(queryset, size: int) -> tuple[list, int]:
     reads them all once, instead of once for the rows and again for the count. A list
     that may hold millions (structures) is counted by bounded_count() instead.
     """
-    rows = list(queryset.annotate(_listed_total=Window(Count("pk")))[:size])
+    return with_total(list(counted_rows(queryset, size)))
+
+
+def counted_rows(queryset, size: int):
+    """The first `size` rows of `queryset`, each carrying the count of the whole result
+    (see rows_and_total(); with_total() reads it)."""
+    return queryset.annotate(_listed_total=Window(Count("pk")))[:size]
+
+
+def with_total(rows: list) -> tuple[list, int]:
+    """`rows` of counted_rows() and the count of the whole result they carry."""
     return rows, (rows[0]._listed_total if rows else 0)
 
 

@@ -15,8 +15,9 @@ from actors.panorama import PanoramaPresenter
 from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
-from core.pagination import rows_and_total
+from core.pagination import with_total
 from core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
+from essdir import statements
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
@@ -25,11 +26,12 @@ from events.models import Event
 from grants import summary as grants
 from support import partials as support_partials
 from territories import caching as territories_caching
+from territories import statements as territory_statements
 from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
 from territories.finder import carrier_card, serving_territory
 from territories.forms import ContactFinderForm
-from territories.models import Budget, Collectivite, Contact, ContactRole, Scheme, Territory
+from territories.models import Budget, Collectivite, Contact, ContactRole, Scheme
 from territories.structured_data import collectivite_ld, scheme_ld
 from territories.views import services_for
 
@@ -42,14 +44,17 @@ class HomeView(PublicPageCacheMixin, TemplateView):
     max_collectivites = 12
 
     def get_context_data(self, **kwargs):
-        collectivites = Collectivite.objects.published().for_list()
+        collectivites, count = with_total(
+            statements.collectivites.rows(size=self.max_collectivites)
+        )
+        today, panorama = timezone.localdate(), statements.national_panorama.rows()
         return super().get_context_data(
             finder_form=ContactFinderForm(auto_id="finder-%s"),
             search_form=SearchForm(auto_id="home-%s"),
-            collectivites=collectivites[: self.max_collectivites],
-            collectivite_count=collectivites.count(),
-            events=Event.objects.published().upcoming(timezone.localdate()).for_list()[:UPCOMING],
-            counts=directory_counts(panorama=TerritoryPanorama.objects.national().first()),
+            collectivites=collectivites,
+            collectivite_count=count,
+            events=statements.upcoming_everywhere.rows(today=today, size=UPCOMING),
+            counts=directory_counts(panorama=panorama[0] if panorama else None),
             **kwargs,
         )
 
@@ -81,25 +86,25 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
 
     def get_context_data(self, **kwargs):
         collectivite, today = self.object, timezone.localdate()
-        partners, partner_count = rows_and_total(
-            Actor.objects.published().partners_of([collectivite]).order_by("name"),
-            settings.PAGE_SIZE,
+        key, size = collectivite.pk, settings.PAGE_SIZE
+        partners, partner_count = with_total(
+            statements.partners.rows(collectivite_id=key, size=size)
         )
         events = Event.objects.published().involving(collectivite=collectivite)
         # The first of each list (a région carries hundreds), and how many in all: the
         # schemes list, filtered on the collectivité, shows them all.
-        schemes, scheme_count = rows_and_total(
-            Scheme.objects.published().of(collectivite).for_list(), settings.PAGE_SIZE
+        schemes, scheme_count = with_total(
+            statements.schemes_of.rows(collectivite_id=key, size=size)
         )
-        co_funded, co_funded_count = rows_and_total(
-            Scheme.objects.published().co_funded_by(collectivite).for_list(), settings.PAGE_SIZE
+        co_funded, co_funded_count = with_total(
+            statements.co_funded_by.rows(collectivite_id=key, size=size)
         )
         territory = collectivite.territory
-        containers = list(Territory.objects.containers_of(territory))
+        containers = territory_statements.containers.rows(territory_id=territory.pk)
         return super().get_context_data(
             # Who to contact first: the finder's card for its territory, then its contacts.
             **contact_here(territory, containers, None),
-            contacts=Contact.objects.published().of(collectivite).for_list().by_importance(),
+            contacts=statements.contacts_of.rows(collectivite_id=key),
             budgets=Budget.objects.published().of(collectivite).for_detail(),
             budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
             grants=grants.of_collectivite(collectivite),
@@ -109,10 +114,12 @@ class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailVi
             funded_scheme_count=co_funded_count,
             partner_actors=partners,
             partner_actor_count=partner_count,
-            upcoming_events=events.upcoming(today).for_list()[:UPCOMING],
+            upcoming_events=statements.events_involving.rows(
+                collectivite_id=key, today=today, size=UPCOMING
+            ),
             # Events that come back without a date (a rhythm), as the agenda lists them;
             # those without a full date nor rhythm are among the past ones, "date incomplète".
-            undated_events=events.recurring_undated().for_list()[:10],
+            undated_events=statements.undated_events_involving.rows(collectivite_id=key, size=10),
             past_events=events.past(today).for_list()[:10],
             computed_panorama=PanoramaPresenter(
                 TerritoryPanorama.objects.compared_with(territory, containers)
@@ -170,14 +177,15 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
         return territory
 
     def get_context_data(self, **kwargs):
-        territory = self.object
-        children, children_count = rows_and_total(
-            Territory.objects.children_of(territory), self.max_children
+        territory, key = self.object, self.object.pk
+        children, children_count = with_total(
+            territory_statements.children.rows(
+                territory_id=key, kind=territory.kind, size=self.max_children
+            )
         )
-        events = Event.objects.published().in_territory(territory)
-        containers = list(Territory.objects.containers_of(territory))
+        containers = territory_statements.containers.rows(territory_id=key)
         panorama = PanoramaPresenter(TerritoryPanorama.objects.compared_with(territory, containers))
-        collectivites = list(Collectivite.objects.published().around(territory).for_list())
+        collectivites = statements.collectivites_around.rows(territory_id=key)
         services = services_for(territory)
         return super().get_context_data(
             containers=containers,
@@ -186,10 +194,12 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
             collectivites=collectivites,
             **contact_here(territory, containers, collectivites, services.get("answer")),
             # Names and links only: the first ten of the territory's list.
-            actors=Actor.objects.published().first_listed_in(territory, 10).only("name", "slug"),
+            actors=statements.first_actors.rows(territory_id=key, size=10),
             counts=directory_counts(territory, panorama.here),
             panorama=panorama,
-            upcoming_events=events.upcoming(timezone.localdate()).for_list()[:UPCOMING],
+            upcoming_events=statements.upcoming_events.rows(
+                territory_id=key, today=timezone.localdate(), size=UPCOMING
+            ),
             **services,
             # "Qui peut vous accompagner" (templates/support/_services.html).
             support_services=support_partials.serving(territory),

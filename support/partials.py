@@ -7,14 +7,27 @@ finder, whose view lives on a lower floor, lets the partial call `support_servin
 
 from __future__ import annotations
 
+from core.statements import Statement
 from support.models import SupportService
+from territories.models import Territory
 
 # The most services a page lists, nearest zone first.
 MAX_SERVICES = 20
 
 
-def serving(territory) -> list[SupportService]:
-    """The services whose zone covers `territory`, nearest zone first ([] without one)."""
+def _serving(*, territory_id: int, size: int):
+    return SupportService.objects.serving(Territory(pk=territory_id))[:size]
+
+
+# Kept compiled (core.statements): every territory page and the finder's answer run it.
+_serving_statement = Statement(_serving, bound=("territory_id",))
+
+
+def serving(territory: Territory | list[Territory] | None) -> list[SupportService]:
+    """The services whose zone covers `territory` (or any of a postal code's communes),
+    nearest zone first ([] without one)."""
     if not territory:
         return []
+    if isinstance(territory, Territory):
+        return _serving_statement.rows(territory_id=territory.pk, size=MAX_SERVICES)
     return list(SupportService.objects.serving(territory)[:MAX_SERVICES])

@@ -23,7 +23,9 @@ from django.db import connection
 from django.db.models import F
 
 from core.text import normalize
+from territories import statements
 from territories.models import CODE_RE, Collectivite, Contact, ContactRole, Territory
+from territories.models.collectivites import acting_by_commune
 
 # The ways to reach someone, most direct first. A contact's own phone and e-mail are
 # direct; the postal address and web site are their collectivité's.
@@ -235,25 +237,25 @@ class Answer:
 def answer_for(communes: list[Territory]) -> Answer:
     """Who serves `communes`: in a constant number of queries, whatever their number."""
     ids = [commune.pk for commune in communes]
-    links = Contact.objects.published().serving_links(ids)
+    links = statements.serving_links.rows(commune_ids=ids)
     # commune → contact → (rank, commune count, territory) of the closest serving territory
     best: dict[int, dict[int, tuple]] = defaultdict(dict)
     for contact_id, commune_id, territory_id, rank, size in links:
         current = best[commune_id].get(contact_id)
         if current is None or (rank, size) < current[:2]:
             best[commune_id][contact_id] = (rank, size, territory_id)
-    contacts = Contact.objects.select_related("collectivite").in_bulk(
-        {contact_id for per_commune in best.values() for contact_id in per_commune}
+    contacts = statements.by_key(
+        statements.contacts,
+        {contact_id for per_commune in best.values() for contact_id in per_commune},
     )
-    territories = Territory.objects.in_bulk(
-        {link[2] for per_commune in best.values() for link in per_commune.values()}
+    territories = statements.by_key(
+        statements.territories,
+        {link[2] for per_commune in best.values() for link in per_commune.values()},
     )
-    acting = Collectivite.objects.published().acting_on_communes(ids)
+    acting = acting_by_commune(statements.acting_links.rows(commune_ids=ids))
     named = {commune: {contacts[c].collectivite_id for c in best[commune]} for commune in ids}
     points = {commune: acting.get(commune, set()) - named[commune] for commune in ids}
-    collectivites = Collectivite.objects.select_related("territory").in_bulk(
-        set().union(*points.values())
-    )
+    collectivites = statements.by_key(statements.collectivites, set().union(*points.values()))
 
     def serving(contact_ids: set[int], collectivite_ids: set[int], where: list[int]) -> Serving:
         closest = {c: min(best[commune][c] for commune in where) for c in contact_ids}
@@ -326,7 +328,7 @@ def serving_territory(
     at least those whose territory contains it, with their territory) are read when not
     given: one query when both are, three at most."""
     if containers is None:
-        containers = list(Territory.objects.containers_of(territory))
+        containers = statements.containers.rows(territory_id=territory.pk)
     within = {place.pk: place for place in (territory, *containers)}
     if acting is None:
         acting = Collectivite.objects.published().filter(territory__in=list(within))

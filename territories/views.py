@@ -9,8 +9,9 @@ from django.views.generic import ListView, TemplateView, View
 
 from core.caching import PublicPageCacheMixin
 from core.exports import ExportView
-from core.pagination import BoundedPaginator, rows_and_total
+from core.pagination import BoundedPaginator, with_total
 from core.views import FilteredListView, QueryFormMixin
+from territories import statements
 from territories.budgets import comparison_groups
 from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import BudgetComparisonFilterSet, CollectiviteFilterSet, SchemeFilterSet
@@ -31,8 +32,8 @@ BROWSED_LABELS = {
 def services_for(territory: Territory) -> dict:
     """What a project holder of `territory` needs: contacts (for a commune) and the schemes
     accessible there (the same as the schemes list's `territoire`)."""
-    schemes, scheme_count = rows_and_total(
-        Scheme.objects.published().accessible_in(territory).nearest_first(), settings.PAGE_SIZE
+    schemes, scheme_count = with_total(
+        statements.accessible_schemes.rows(territory_ids=[territory.pk], size=settings.PAGE_SIZE)
     )
     context = {"schemes": schemes, "scheme_count": scheme_count}
     if territory.kind == TerritoryKind.COMMUNE:
@@ -136,16 +137,17 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
             )
         if communes and len(communes) <= self.max_communes:
             # The schemes accessible in every one of them (the schemes list's `territoire`).
-            schemes, scheme_count = rows_and_total(
-                Scheme.objects.published().accessible_in(*communes).nearest_first(),
-                settings.PAGE_SIZE,
+            schemes, scheme_count = with_total(
+                statements.accessible_schemes.rows(
+                    territory_ids=[commune.pk for commune in communes], size=settings.PAGE_SIZE
+                )
             )
             context.update(answer=answer_for(communes), schemes=schemes, scheme_count=scheme_count)
         if len(communes) == 1:
             context.update(
                 commune=communes[0],
                 # Fetched whether or not the page lists other contacts: as many queries.
-                containers=list(Territory.objects.containers_of(communes[0])),
+                containers=statements.containers.rows(territory_id=communes[0].pk),
             )
         return context
 

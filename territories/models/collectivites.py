@@ -47,13 +47,14 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
 
     def acting_on_communes(self, commune_ids: list[int]) -> dict[int, set[int]]:
         """{commune id: ids of the collectivités whose territory contains it}."""
-        acting: dict[int, set[int]] = {}
-        rows = self.filter(territory__member_links__member__in=commune_ids).values_list(
+        return acting_by_commune(self.acting_links(commune_ids))
+
+    def acting_links(self, commune_ids: list[int]):
+        """(commune id, collectivité id) for each collectivité whose territory contains one
+        of `commune_ids` (see acting_by_commune())."""
+        return self.filter(territory__member_links__member__in=commune_ids).values_list(
             "territory__member_links__member", "pk"
         )
-        for commune_id, collectivite_id in rows:
-            acting.setdefault(commune_id, set()).add(collectivite_id)
-        return acting
 
     def search(self, query: str):
         """Collectivités matching `query`, best first (see core.search)."""
@@ -233,3 +234,12 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def acting_by_commune(links) -> dict[int, set[int]]:
+    """{commune id: ids of the collectivités acting there} of CollectiviteQuerySet's
+    `acting_links()` rows."""
+    acting: dict[int, set[int]] = {}
+    for commune_id, collectivite_id in links:
+        acting.setdefault(commune_id, set()).add(collectivite_id)
+    return acting

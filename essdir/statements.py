@@ -1,0 +1,91 @@
+"""The reads of the territory and collectivité pages kept compiled (core.statements): the
+same SQL for every territory, only its key and today's date differ."""
+
+from __future__ import annotations
+
+import datetime
+
+from actors.models import Actor, TerritoryPanorama
+from core.pagination import counted_rows
+from core.statements import Statement
+from events.models import Event
+from territories.models import Collectivite, Contact, Scheme, Territory
+
+
+def _first_actors(*, territory_id: int, size: int):
+    # Names and links only: the first of the territory's list.
+    listed = Actor.objects.published().first_listed_in(Territory(pk=territory_id), size)
+    return listed.only("name", "slug")
+
+
+def _collectivites_around(*, territory_id: int):
+    return Collectivite.objects.published().around(Territory(pk=territory_id)).for_list()
+
+
+def _upcoming_events(*, territory_id: int, today: datetime.date, size: int):
+    events = Event.objects.published().in_territory(Territory(pk=territory_id))
+    return events.upcoming(today).for_list()[:size]
+
+
+def _partners(*, collectivite_id: int, size: int):
+    partners = Actor.objects.published().partners_of([collectivite_id]).order_by("name")
+    return counted_rows(partners, size)
+
+
+def _schemes_of(*, collectivite_id: int, size: int):
+    return counted_rows(Scheme.objects.published().of(collectivite_id).for_list(), size)
+
+
+def _co_funded_by(*, collectivite_id: int, size: int):
+    collectivite = Collectivite(pk=collectivite_id)
+    return counted_rows(Scheme.objects.published().co_funded_by(collectivite).for_list(), size)
+
+
+def _contacts_of(*, collectivite_id: int):
+    return Contact.objects.published().of(collectivite_id).for_list().by_importance()
+
+
+def _events_involving(*, collectivite_id: int, today: datetime.date, size: int):
+    events = Event.objects.published().involving(collectivite=collectivite_id)
+    return events.upcoming(today).for_list()[:size]
+
+
+def _undated_events_involving(*, collectivite_id: int, size: int):
+    events = Event.objects.published().involving(collectivite=collectivite_id)
+    return events.recurring_undated().for_list()[:size]
+
+
+def _collectivites(*, size: int):
+    return counted_rows(Collectivite.objects.published().for_list(), size)
+
+
+def _upcoming_everywhere(*, today: datetime.date, size: int):
+    return Event.objects.published().upcoming(today).for_list()[:size]
+
+
+def _national_panorama():
+    return TerritoryPanorama.objects.national().order_by("pk")[:1]
+
+
+# The first `size` public structures of a territory's list (Actor.first_listed_in).
+first_actors = Statement(_first_actors, bound=("territory_id",))
+# The published collectivités acting around a territory (Collectivite.around).
+collectivites_around = Statement(_collectivites_around, bound=("territory_id",))
+# The next `size` events inside a territory (Event.in_territory, upcoming).
+upcoming_events = Statement(_upcoming_events, bound=("territory_id", "today"))
+
+# A collectivité's partner structures, its schemes, those it co-funds (each the first
+# `size`, carrying how many in all: core.pagination.with_total), its contacts by importance,
+# its next dated events and those that come back without a date.
+partners = Statement(_partners, bound=("collectivite_id",))
+schemes_of = Statement(_schemes_of, bound=("collectivite_id",))
+co_funded_by = Statement(_co_funded_by, bound=("collectivite_id",))
+contacts_of = Statement(_contacts_of, bound=("collectivite_id",))
+events_involving = Statement(_events_involving, bound=("collectivite_id", "today"))
+undated_events_involving = Statement(_undated_events_involving, bound=("collectivite_id",))
+
+# The home page: the first `size` published collectivités (carrying how many in all), the
+# next events of the whole directory, the national panorama (a list of one, or none).
+collectivites = Statement(_collectivites, bound=())
+upcoming_everywhere = Statement(_upcoming_everywhere, bound=("today",))
+national_panorama = Statement(_national_panorama, bound=())

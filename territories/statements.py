@@ -1,0 +1,74 @@
+"""The territories' reads that every territory page and the contact finder run, kept
+compiled (core.statements): the same SQL for every territory, only its key differs."""
+
+from __future__ import annotations
+
+from core.pagination import counted_rows
+from core.statements import Statement
+from territories.models import Collectivite, Contact, Scheme, Territory
+
+
+def _containers(*, territory_id: int):
+    return Territory.objects.containers_of(Territory(pk=territory_id))
+
+
+def _children(*, territory_id: int, kind: str, size: int):
+    return counted_rows(Territory.objects.children_of(Territory(pk=territory_id, kind=kind)), size)
+
+
+def _accessible_schemes(*, territory_ids: list[int], size: int):
+    places = [Territory(pk=territory_id) for territory_id in territory_ids]
+    schemes = Scheme.objects.published().accessible_in(*places)
+    return counted_rows(schemes.nearest_first(), size)
+
+
+def _serving_links(*, commune_ids: list[int]):
+    return Contact.objects.published().serving_links(commune_ids)
+
+
+def _acting_links(*, commune_ids: list[int]):
+    return Collectivite.objects.published().acting_links(commune_ids)
+
+
+def _contacts(*, ids: list[int]):
+    return Contact.objects.select_related("collectivite").filter(pk__in=ids)
+
+
+def _territories(*, ids: list[int]):
+    return Territory.objects.filter(pk__in=ids)
+
+
+def _collectivites(*, ids: list[int]):
+    return Collectivite.objects.select_related("territory").filter(pk__in=ids)
+
+
+# The territories containing a territory, itself excluded, the most local first
+# (Territory.objects.containers_of).
+containers = Statement(_containers, bound=("territory_id",))
+
+# The territories one level below a territory (Territory.objects.children_of), the first
+# `size`, each carrying how many in all (core.pagination.with_total).
+children = Statement(_children, bound=("territory_id",))
+
+# The schemes a project holder of each of some territories (the communes of a postal code)
+# may turn to, the current and most local first (Scheme.objects.accessible_in,
+# nearest_first), the first `size` carrying the count.
+accessible_schemes = Statement(_accessible_schemes, bound=("territory_ids",))
+
+# The contact finder's answer (territories.finder.answer_for): the contacts serving some
+# communes and through which territory (Contact.serving_links), the collectivités acting
+# there (Collectivite.acting_links), then those contacts, territories and collectivités by
+# key (see by_key()).
+serving_links = Statement(_serving_links, bound=("commune_ids",))
+acting_links = Statement(_acting_links, bound=("commune_ids",))
+contacts = Statement(_contacts, bound=("ids",))
+territories = Statement(_territories, bound=("ids",))
+collectivites = Statement(_collectivites, bound=("ids",))
+
+
+def by_key(statement: Statement, ids) -> dict:
+    """{key: record} of `statement`'s records of `ids` (as QuerySet.in_bulk(), no query
+    when there are none)."""
+    if not ids:
+        return {}
+    return {record.pk: record for record in statement.rows(ids=sorted(ids))}
