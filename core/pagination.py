@@ -69,13 +69,24 @@ def bounded_counts(querysets: list, bound: int | None = None) -> list[int]:
     bound = settings.EXACT_COUNT_UP_TO if bound is None else bound
     if not querysets:
         return []
+    return count_statements(
+        [bounded_keys(queryset, bound).query.sql_with_params() for queryset in querysets],
+        using=querysets[0].db,
+    )
+
+
+def bounded_keys(queryset, bound: int):
+    """The keys bounded_counts() counts: `bound` + 1 at most, in no order."""
+    return queryset.order_by().values("pk")[: bound + 1]
+
+
+def count_statements(statements: list[tuple[str, tuple]], using: str = "default") -> list[int]:
+    """How many rows each of `statements` (SQL and parameters) gives, in one statement."""
     parts, params = [], []
-    for queryset in querysets:
-        keys = queryset.order_by().values("pk")[: bound + 1]
-        sql, values = keys.query.sql_with_params()
+    for sql, values in statements:
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded)")
         params.extend(values)
-    with connections[querysets[0].db].cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         return [int(count) for count in cursor.fetchone()]
 

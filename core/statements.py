@@ -114,12 +114,22 @@ class Statement:
     would give, prefetches included).
 
     `bound` names the arguments that are values in the SQL (keys, dates, words); the
-    others shape it (a limit, a flag) and key the compiled statement.
+    others shape it (a limit, a flag) and key the compiled statement. `kept_when(**arguments)`,
+    when given, says whether the arguments' SQL may be the kept one: where a bound value
+    shapes the SQL in a way the stand-in cannot (a search without a word worth matching is
+    no search), it answers False and the queryset is built the ordinary way.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *, bound: tuple[str, ...]):
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        bound: tuple[str, ...],
+        kept_when: Callable[..., bool] | None = None,
+    ):
         self.build = build
         self.bound = tuple(bound)
+        self.kept_when = kept_when
         self._kept: dict = {}
         self._lock = threading.Lock()
 
@@ -128,9 +138,25 @@ class Statement:
 
     def rows(self, **arguments) -> list:
         """The rows of `build(**arguments)`."""
-        flat = _flat(arguments, self.bound)
-        if flat is None:
+        compiled, params = self._kept_for(arguments)
+        if compiled is None:
             return list(self.build(**arguments))
+        return self._run(compiled, params)
+
+    def sql(self, **arguments) -> tuple[str, tuple]:
+        """The SQL and parameters of `build(**arguments)`, to run within another statement
+        (as core.pagination.bounded_counts() does)."""
+        compiled, params = self._kept_for(arguments)
+        if compiled is None:
+            sql, params = self.build(**arguments).query.sql_with_params()
+            return sql, tuple(params)
+        return compiled.sql, params
+
+    def _kept_for(self, arguments: dict) -> tuple[_Compiled | None, tuple]:
+        """The kept statement of `arguments`' shape and its parameters, or (None, ())."""
+        flat = _flat(arguments, self.bound)
+        if flat is None or (self.kept_when is not None and not self.kept_when(**arguments)):
+            return None, ()
         kinds = tuple((key, _kind(value)) for key, value in flat.items())
         shape = (
             tuple(sorted((k, v) for k, v in arguments.items() if k not in self.bound)),
@@ -147,11 +173,11 @@ class Statement:
                 compiled = self._kept.get(shape) or self._compile(arguments, kinds)
                 self._kept[shape] = compiled
         if compiled is _UNKEPT:
-            return list(self.build(**arguments))
+            return None, ()
         params = compiled.params_for(flat)
         if settings.STATEMENTS_CHECKED:
             self._check(compiled, arguments, params)
-        return self._run(compiled, params)
+        return compiled, params
 
     def _compile(self, arguments: dict, kinds: tuple) -> _Compiled | object:
         stand_ins = {key: _stand_in(kind, i) for i, (key, kind) in enumerate(kinds)}

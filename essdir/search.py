@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from actors.models import Actor
 from core.caching import bump_content_version
 from core.exports import is_public
-from core.pagination import bounded_counts, bounded_label
-from core.search import best_candidates, highlight, readable_line, snippet
+from core.pagination import bounded_keys, bounded_label, count_statements
+from core.search import best_candidates, highlight, readable_line, search_terms, snippet
+from core.statements import Statement
 from core.text import normalize
 from essdir.languages import of
 from events.models import Event
@@ -195,28 +196,55 @@ def result(kind: Kind, record, query: str) -> Result:
     )
 
 
+def _matches(*, kind: int, query: str, territory_ids: list[int]):
+    matches = KINDS[kind].queryset()
+    for territory_id in territory_ids:  # the territory searched around, if any
+        matches = matches.around(Territory(pk=territory_id))
+    return matches.search(query)
+
+
+def _count_keys(*, kind: int, query: str, territory_ids: list[int], up_to: int):
+    return bounded_keys(_matches(kind=kind, query=query, territory_ids=territory_ids), up_to)
+
+
+def _best(*, kind: int, query: str, territory_ids: list[int], candidates: int, size: int):
+    matches = _matches(kind=kind, query=query, territory_ids=territory_ids)
+    return best_candidates(matches, limit=candidates)[:size]  # last: it orders by relevance
+
+
+def _worded(*, query: str, **arguments) -> bool:
+    # A query without a word worth matching is not searched (core.search.text_search): its
+    # SQL is not the one built from a stand-in word.
+    return bool(search_terms(query))
+
+
+# Kept compiled (core.statements): the same SQL for every word, on PostgreSQL (SQLite's
+# search wraps the words in LIKE patterns, which core.statements never keeps).
+_counted = Statement(_count_keys, bound=("query", "territory_ids"), kept_when=_worded)
+_best_of = Statement(_best, bound=("query", "territory_ids"), kept_when=_worded)
+
+
 def search_everything(query: str, territory: Territory | None = None) -> dict:
     """{"groups": [{title, count, results, list_url}…], "total": n, "places": [communes]}."""
-    searched = []
-    for kind in KINDS:
-        matches = kind.queryset()
-        if territory is not None:
-            matches = matches.around(territory)
-        searched.append(matches.search(query))
+    where = {"query": query, "territory_ids": [territory.pk] if territory else []}
     # Every kind counted at once (one statement), then each kind's best few ranked.
-    counts = bounded_counts(searched, bound=COUNT_UP_TO)
+    counts = count_statements(
+        [_counted.sql(kind=index, up_to=COUNT_UP_TO, **where) for index in range(len(KINDS))]
+    )
     params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
     groups = []
-    for kind, matches, count in zip(KINDS, searched, counts, strict=True):
-        best = best_candidates(matches, limit=CANDIDATES)  # last: it orders by relevance
+    for index, (kind, count) in enumerate(zip(KINDS, counts, strict=True)):
+        best = (
+            _best_of.rows(kind=index, candidates=CANDIDATES, size=PER_GROUP, **where)
+            if count
+            else []
+        )
         groups.append(
             {
                 "title": kind.title,
                 "count": count,
                 "count_label": bounded_label(count, bound=COUNT_UP_TO),
-                "results": [result(kind, record, query) for record in best[:PER_GROUP]]
-                if count
-                else [],
+                "results": [result(kind, record, query) for record in best],
                 "list_url": f"{reverse(kind.list_url)}?{urlencode(params)}"
                 if kind.list_url
                 else "",
