@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import Http404
 from django_filters.views import FilterView
 
 from core.caching import PublicPageCacheMixin
 from core.filters import AMBIGUOUS
 from core.pagination import BoundedPaginator
+from core.statements import Statement
 
 
 def query_string(params, **changes) -> str:
@@ -108,3 +110,20 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
         context["query_string"] = query_string(self.request.GET)
         context["is_filtered"] = bool(query_string(self.request.GET))
         return context
+
+
+class KeptObjectMixin:
+    """A DetailView whose record, for visitors who are not signed in (published records
+    only, as `visible_to()` gives them), is read by a kept statement (core.statements):
+    `public_object`, built from the URL's `slug`. Signed-in staff, who may preview drafts,
+    go the ordinary way (get_queryset())."""
+
+    public_object: Statement
+
+    def get_object(self, queryset=None):
+        if queryset is not None or self.request.user.is_authenticated:
+            return super().get_object(queryset)
+        rows = self.public_object.rows(slug=self.kwargs[self.slug_url_kwarg])
+        if not rows:
+            raise Http404("No record found matching the query")
+        return rows[0]

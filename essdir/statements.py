@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 
-from actors.models import Actor, TerritoryPanorama
+from django.db.models import Prefetch
+
+from actors.models import Actor, SchemeRole, TerritoryPanorama
 from core.pagination import counted_rows
 from core.statements import Statement
 from events.models import Event
-from territories.models import Collectivite, Contact, Scheme, Territory
+from territories.models import Collectivite, Contact, ContactRole, Scheme, Territory
 
 
 def _first_actors(*, territory_id: int, size: int):
@@ -67,6 +69,34 @@ def _national_panorama():
     return TerritoryPanorama.objects.national().order_by("pk")[:1]
 
 
+def _public_actor(*, slug: str):
+    return Actor.objects.published().for_detail().filter(slug=slug)
+
+
+def _public_collectivite(*, slug: str):
+    return Collectivite.objects.published().for_detail().filter(slug=slug)
+
+
+def _public_scheme(*, slug: str):
+    roles = Prefetch("actor_roles", queryset=SchemeRole.objects.published())
+    return (
+        Scheme.objects.published()
+        .for_detail()
+        .select_related("collectivite__territory")
+        .prefetch_related(roles)
+        .filter(slug=slug)
+    )
+
+
+def _officers_of(*, collectivite_id: int):
+    return Contact.objects.published().of(collectivite_id).filter(role=ContactRole.OFFICER)
+
+
+def _actor_events(*, actor_id: int, today: datetime.date, size: int):
+    events = Event.objects.published().involving(actor=actor_id)
+    return events.upcoming(today).for_list()[:size]
+
+
 # The first `size` public structures of a territory's list (Actor.first_listed_in).
 first_actors = Statement(_first_actors, bound=("territory_id",))
 # The published collectivités acting around a territory (Collectivite.around).
@@ -89,3 +119,11 @@ undated_events_involving = Statement(_undated_events_involving, bound=("collecti
 collectivites = Statement(_collectivites, bound=())
 upcoming_everywhere = Statement(_upcoming_everywhere, bound=("today",))
 national_panorama = Statement(_national_panorama, bound=())
+
+# The detail pages' published records by slug (core.views.KeptObjectMixin), a carrier's
+# officers (a scheme's page), a structure's next events.
+public_actor = Statement(_public_actor, bound=("slug",))
+public_collectivite = Statement(_public_collectivite, bound=("slug",))
+public_scheme = Statement(_public_scheme, bound=("slug",))
+officers_of = Statement(_officers_of, bound=("collectivite_id",))
+actor_events = Statement(_actor_events, bound=("actor_id", "today"))

@@ -16,7 +16,7 @@ from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
 from core.pagination import with_total
-from core.views import QueryFormMixin, StructuredDataMixin, has_invalid_input
+from core.views import KeptObjectMixin, QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir import statements
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
@@ -31,7 +31,7 @@ from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
 from territories.finder import carrier_card, serving_territory
 from territories.forms import ContactFinderForm
-from territories.models import Budget, Collectivite, Contact, ContactRole, Scheme
+from territories.models import Budget, Collectivite, Scheme
 from territories.structured_data import collectivite_ld, scheme_ld
 from territories.views import services_for
 
@@ -74,9 +74,12 @@ class SearchView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
         return context
 
 
-class CollectiviteDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
+class CollectiviteDetailView(
+    KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixin, DetailView
+):
     template_name = "site/collectivite_detail.html"
     context_object_name = "collectivite"
+    public_object = statements.public_collectivite
 
     def get_queryset(self):
         return Collectivite.objects.visible_to(self.request.user).for_detail()
@@ -208,9 +211,10 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
         )
 
 
-class SchemeDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
+class SchemeDetailView(KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "site/scheme_detail.html"
     context_object_name = "scheme"
+    public_object = statements.public_scheme
 
     def get_queryset(self):
         roles = Prefetch("actor_roles", queryset=SchemeRole.objects.published())
@@ -227,13 +231,14 @@ class SchemeDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
     def get_context_data(self, **kwargs):
         # How to act on it: whom to contact at its carrier (no source names anyone else).
         carrier = self.object.collectivite
-        officers = Contact.objects.published().of(carrier).filter(role=ContactRole.OFFICER)
+        officers = statements.officers_of.rows(collectivite_id=carrier.pk)
         return super().get_context_data(carrier_card=carrier_card(carrier, officers), **kwargs)
 
 
-class ActorDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
+class ActorDetailView(KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "site/actor_detail.html"
     context_object_name = "actor"
+    public_object = statements.public_actor
 
     def get_cache_tags(self):
         # The structure, its establishments, relations and events (their writes move its
@@ -252,7 +257,9 @@ class ActorDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
         return super().get_context_data(
             grants_received=received,
             grants_received_more=more,
-            upcoming_events=events.upcoming(today).for_list()[:10],
+            upcoming_events=statements.actor_events.rows(
+                actor_id=self.object.pk, today=today, size=10
+            ),
             past_events=events.past(today).for_list()[:10],
             **kwargs,
         )

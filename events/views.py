@@ -7,7 +7,13 @@ from django.views.generic import DetailView
 from actors.caching import FAMILY as ACTORS
 from core.caching import PublicPageCacheMixin
 from core.exports import ExportView
-from core.views import FilteredListView, StructuredDataMixin, invalid_parameters
+from core.statements import Statement
+from core.views import (
+    FilteredListView,
+    KeptObjectMixin,
+    StructuredDataMixin,
+    invalid_parameters,
+)
 from events import caching
 from events.calendar import build_calendar
 from events.exports import EVENTS
@@ -56,9 +62,15 @@ class EventListView(FilteredListView):
         return context
 
 
-class EventDetailView(PublicPageCacheMixin, StructuredDataMixin, DetailView):
+def _public_event(*, slug: str):
+    return Event.objects.published().for_detail().filter(slug=slug)
+
+
+class EventDetailView(KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "events/event_detail.html"
     context_object_name = "event"
+    # An event's page, read by a kept statement (core.statements) for visitors.
+    public_object = Statement(_public_event, bound=("slug",))
 
     def get_cache_tags(self):
         # Its organisers and partners: a structure's write moves its events' pages on.
