@@ -1,6 +1,7 @@
 """The site-wide pages of essdir/views.py (home, search) and the sitemap stay fast."""
 
 import datetime
+import re
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
@@ -173,3 +174,31 @@ def test_a_collectivite_page_lists_its_first_schemes_and_links_to_them_all(clien
         f"Tous ses dispositifs, portés ou cofinancés ({carried + 1})</a>"
     )
     assert (all_of_them in text) is link
+
+
+@pytest.mark.parametrize(
+    "factory, name",
+    [
+        (ActorFactory, "name"),
+        (CollectiviteFactory, "name"),
+        (SchemeFactory, "name"),
+        (EventFactory, "title"),
+    ],
+)
+def test_detail_pages_serve_each_published_record_and_hide_drafts_from_visitors(
+    client, factory, name
+):
+    # The record is read by a statement kept compiled (core.views.KeptObjectMixin): each
+    # page shows its own record, whichever was read first.
+    first, second = factory(**{name: "Fiche Alpha"}), factory(**{name: "Fiche Beta"})
+    draft = factory(**{name: "Fiche Brouillon"}, status="draft")
+
+    for record in [first, second]:
+        response = client.get(record.get_absolute_url())
+        assert response.status_code == 200
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", response.content.decode(), re.S).group(1)
+        assert heading.strip() == getattr(record, name)
+
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    unknown = first.get_absolute_url().replace(first.slug, "fiche-inconnue")
+    assert client.get(unknown).status_code == 404
