@@ -11,7 +11,7 @@ from actors.models import Actor, SchemeRole, TerritoryPanorama
 from core.pagination import counted_rows
 from core.statements import Statement
 from events.models import Event
-from territories.models import Collectivite, Contact, ContactRole, Scheme, Territory
+from territories.models import Budget, Collectivite, Contact, ContactRole, Scheme, Territory
 
 
 def _first_actors(*, territory_id: int, size: int):
@@ -97,6 +97,10 @@ def _actor_events(*, actor_id: int, today: datetime.date, size: int):
     return events.upcoming(today).for_list()[:size]
 
 
+def _budgets_of(*, collectivite_id: int):
+    return Budget.objects.published().of(collectivite_id).for_detail()
+
+
 # The first `size` public structures of a territory's list (Actor.first_listed_in).
 first_actors = Statement(_first_actors, bound=("territory_id",))
 # The published collectivités acting around a territory (Collectivite.around).
@@ -127,3 +131,5 @@ public_collectivite = Statement(_public_collectivite, bound=("slug",))
 public_scheme = Statement(_public_scheme, bound=("slug",))
 officers_of = Statement(_officers_of, bound=("collectivite_id",))
 actor_events = Statement(_actor_events, bound=("actor_id", "today"))
+# A collectivité's published budgets, their lines and the schemes they fund.
+budgets_of = Statement(_budgets_of, bound=("collectivite_id",))

@@ -31,7 +31,7 @@ from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
 from territories.finder import carrier_card, serving_territory
 from territories.forms import ContactFinderForm
-from territories.models import Budget, Collectivite, Scheme
+from territories.models import Collectivite, Scheme
 from territories.structured_data import collectivite_ld, scheme_ld
 from territories.views import services_for
 
@@ -108,7 +108,7 @@ class CollectiviteDetailView(
             # Who to contact first: the finder's card for its territory, then its contacts.
             **contact_here(territory, containers, None),
             contacts=statements.contacts_of.rows(collectivite_id=key),
-            budgets=Budget.objects.published().of(collectivite).for_detail(),
+            budgets=statements.budgets_of.rows(collectivite_id=key),
             budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
             grants=grants.of_collectivite(collectivite),
             schemes=schemes,

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.statements import Statement
 from territories.models import Budget, BudgetSection, Collectivite, CollectiviteKind
 
 # Rows of the comparison on a collectivité's page (the comparison page has them all).
@@ -256,13 +257,23 @@ class CollectiviteBudgets:
         return self.more or len(self.own) < len(self.rows)
 
 
+def _peers(*, collectivite_id: int, kind: str, size: int):
+    return (
+        Budget.objects.published()
+        .filter(collectivite__kind=kind)
+        .for_comparison(first=Collectivite(pk=collectivite_id))[:size]
+    )
+
+
+# Kept compiled (core.statements): every collectivité page reads it.
+_peers_statement = Statement(_peers, bound=("collectivite_id",))
+
+
 def beside_its_peers(collectivite: Collectivite, limit: int) -> CollectiviteBudgets:
     """The published budgets of `collectivite` first, then up to `limit` rows in all of those
     of the other collectivités of its type by name and year (never by amount), with notes."""
-    budgets = list(
-        Budget.objects.published()
-        .filter(collectivite__kind=collectivite.kind)
-        .for_comparison(first=collectivite)[: limit + 1]
+    budgets = _peers_statement.rows(
+        collectivite_id=collectivite.pk, kind=collectivite.kind, size=limit + 1
     )
     rows = budgets[:limit]
     return CollectiviteBudgets(
