@@ -20,13 +20,14 @@ from territories.models import (
     Territory,
     TerritoryKind,
     Theme,
+    territory_by_slug,
 )
 
 
 def resolve_territory(text: str) -> Territory | None:
     """The territory a slug or a short form (`departement-54`) names, if any."""
     value = text.strip().lower()
-    return Territory.objects.by_slug(value).first() if SLUG_RE.match(value) else None
+    return territory_by_slug(value) if SLUG_RE.match(value) else None
 
 
 class TerritoryInput(forms.TextInput):

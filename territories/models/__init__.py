@@ -48,6 +48,7 @@ from territories.models.geography import (
     TerritoryKind,
     TerritoryQuerySet,
     around_condition,
+    territory_by_slug,
 )
 from territories.models.records import (
     CollectiviteRecord,
@@ -104,4 +105,5 @@ __all__ = [
     "Theme",
     "around_condition",
     "kind_order",
+    "territory_by_slug",
 ]

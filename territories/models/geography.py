@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.choices import ChoiceLabelsMixin
 from core.routing import cached_reverse
+from core.statements import Statement
 from core.text import normalize
 
 
@@ -136,8 +137,14 @@ class TerritoryQuerySet(models.QuerySet):
         if not value:
             return []
         lowered = value.lower()
-        if SLUG_RE.match(lowered) and (found := self.by_slug(lowered).first()):
-            return [found]
+        if SLUG_RE.match(lowered):
+            # Every list filtered on a territory names it so: the kept statement, which
+            # reads every territory, unless this queryset is narrower.
+            found = (
+                self.by_slug(lowered).first() if self.query.where else territory_by_slug(lowered)
+            )
+            if found:
+                return [found]
         if DEPARTEMENT_RE.match(value):
             departement = self.filter(kind=TerritoryKind.DEPARTEMENT, code=value.upper())
             if found := departement.first():
@@ -383,3 +390,19 @@ def around_condition(field: str, territory: Territory) -> Q:
     return Q(**{f"{field}__in": links.filter(member=territory).values("container_id")}) | Q(
         **{f"{field}__in": links.filter(container=territory).values("member_id")}
     )
+
+
+def _by_slug(*, slug: str):
+    # As QuerySet.first() reads it: in the model's order (rank, name).
+    return Territory.objects.by_slug(slug)[:1]
+
+
+_by_slug_statement = Statement(_by_slug, bound=("slug",))
+
+
+def territory_by_slug(slug: str) -> Territory | None:
+    """The territory a canonical slug or a short form (`departement-54`) names
+    (TerritoryQuerySet.by_slug), read by a statement kept compiled (core.statements): every
+    territory page and every list filtered on a territory starts with it."""
+    rows = _by_slug_statement.rows(slug=slug)
+    return rows[0] if rows else None
