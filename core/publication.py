@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import ChoiceLabelsMixin
+from core.statements import KeptPrefetchQuerySet
 
 STALE_AFTER = datetime.timedelta(days=365)
 
@@ -24,7 +25,7 @@ class PublicationStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archivé")
 
 
-class PublishableQuerySet(models.QuerySet):
+class PublishableQuerySet(KeptPrefetchQuerySet):
     def published(self):
         """Records the public may see."""
         return self.filter(status=PublicationStatus.PUBLISHED)

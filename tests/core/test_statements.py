@@ -180,3 +180,40 @@ def test_a_list_binds_each_value_and_its_length_keys_the_statement(two_collectiv
     # Django writes a repeated value once: the ordinary way, whatever was kept.
     assert statement.rows(collectivite_ids=[second.pk, second.pk]) == ["Statement D"]
     assert build.calls == 3
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_many_to_many_prefetch_runs_kept_and_gives_each_record_its_own(
+    count, django_assert_num_queries
+):
+    from core.statements import _MANY_TO_MANY
+    from tests.factories import ThemeFactory
+
+    themes = [ThemeFactory(name=name) for name in ["Économie", "Culture", "Vie associative"]]
+    schemes = [SchemeFactory(name=f"Prefetch {n}") for n in range(count)]
+    for number, scheme in enumerate(schemes):
+        scheme.themes.set(themes[: number + 1])
+
+    listed = Scheme.objects.filter(name__startswith="Prefetch ").order_by("name")
+    with django_assert_num_queries(2):  # the schemes, then every one's themes
+        rows = list(listed.prefetch_related("themes"))
+        names = [[theme.name for theme in scheme.themes.all()] for scheme in rows]
+
+    # Each its own themes, in French dictionary order (Theme's own order), as Django gives.
+    assert (
+        names
+        == [["Économie"], ["Culture", "Économie"], ["Culture", "Économie", "Vie associative"]][
+            :count
+        ]
+    )
+    assert _MANY_TO_MANY[(Scheme, "themes")] is not None  # the kept way was taken
+
+
+def test_a_prefetch_another_goes_through_is_left_to_django(django_assert_num_queries):
+    from core.statements import _split_prefetches
+
+    queryset = Scheme.objects.prefetch_related("themes", "funders__collectivite", "sources")
+    kept, others = _split_prefetches(queryset)
+    assert ([p.name for p in kept], others) == (["themes", "sources"], ("funders__collectivite",))
+    queryset = Scheme.objects.prefetch_related("themes", "themes__schemes")
+    assert _split_prefetches(queryset) == ([], ("themes", "themes__schemes"))
