@@ -331,11 +331,8 @@ def serving_territory(
         containers = statements.containers.rows(territory_id=territory.pk)
     within = {place.pk: place for place in (territory, *containers)}
     if acting is None:
-        acting = Collectivite.objects.published().filter(territory__in=list(within))
-        acting = list(acting.select_related("territory"))
-    links = Contact.territories.through.objects.filter(
-        territory_id__in=list(within), contact__in=Contact.objects.published()
-    ).select_related("contact__collectivite")
+        acting = statements.collectivites_of.rows(territory_ids=list(within))
+    links = statements.contact_links.rows(territory_ids=list(within))
     # contact → the closest territory through which it serves this one
     closest: dict[Contact, Territory] = {}
     for link in links:

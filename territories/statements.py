@@ -42,6 +42,20 @@ def _collectivites(*, ids: list[int]):
     return Collectivite.objects.select_related("territory").filter(pk__in=ids)
 
 
+def _collectivites_of(*, territory_ids: list[int]):
+    return (
+        Collectivite.objects.published()
+        .filter(territory__in=territory_ids)
+        .select_related("territory")
+    )
+
+
+def _contact_links(*, territory_ids: list[int]):
+    return Contact.territories.through.objects.filter(
+        territory_id__in=territory_ids, contact__in=Contact.objects.published()
+    ).select_related("contact__collectivite")
+
+
 # The territories containing a territory, itself excluded, the most local first
 # (Territory.objects.containers_of).
 containers = Statement(_containers, bound=("territory_id",))
@@ -72,3 +86,10 @@ def by_key(statement: Statement, ids) -> dict:
     if not ids:
         return {}
     return {record.pk: record for record in statement.rows(ids=sorted(ids))}
+
+
+# Who serves a whole territory (territories.finder.serving_territory): the published
+# collectivités of some territories, with their territory, and the links of the published
+# contacts serving them, with the contact and its collectivité.
+collectivites_of = Statement(_collectivites_of, bound=("territory_ids",))
+contact_links = Statement(_contact_links, bound=("territory_ids",))
