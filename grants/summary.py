@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from actors.models import Family
 from core.publication import PublicationStatus
+from core.statements import Statement
 from grants.models import Grant
 from territories.models import Collectivite, CollectiviteKind
 
@@ -81,20 +82,42 @@ class CollectiviteGrants:
         return bool(self.years)
 
 
-def of_collectivite(collectivite: Collectivite) -> CollectiviteGrants:
-    """The public grants of `collectivite` by year, ESS family and theme, in two queries."""
-    population = collectivite.territory.population
-    public = Grant.objects.public().filter(collectivite=collectivite).order_by()
+def _public_of(collectivite_id: int):
+    return Grant.objects.public().filter(collectivite=collectivite_id).order_by()
+
+
+def _by_family(*, collectivite_id: int):
     family = models.Case(
         models.When(PUBLIC_STRUCTURE, then=models.F("beneficiary__family")),
         default=models.Value(""),
         output_field=models.CharField(),
     )
-    by_family = (
-        public.annotate(ess_family=family)
+    return (
+        _public_of(collectivite_id)
+        .annotate(ess_family=family)
         .values("year", "ess_family")
         .annotate(count=Count("pk"), total=Sum("received"))
     )
+
+
+def _by_theme(*, collectivite_id: int):
+    return (
+        _public_of(collectivite_id)
+        .filter(PUBLIC_STRUCTURE)
+        .values("year", "beneficiary__themes__name")
+        .annotate(count=Count("pk"), total=Sum("received"))
+    )
+
+
+# Kept compiled (core.statements): every collectivité page reads them.
+_by_family_statement = Statement(_by_family, bound=("collectivite_id",))
+_by_theme_statement = Statement(_by_theme, bound=("collectivite_id",))
+
+
+def of_collectivite(collectivite: Collectivite) -> CollectiviteGrants:
+    """The public grants of `collectivite` by year, ESS family and theme, in two queries."""
+    population = collectivite.territory.population
+    by_family = _by_family_statement.rows(collectivite_id=collectivite.pk)
     years: dict[int, YearGrants] = {}
     labels = dict(Family.choices)
     order = {value: rank for rank, value in enumerate(labels)}
@@ -115,11 +138,7 @@ def of_collectivite(collectivite: Collectivite) -> CollectiviteGrants:
                 )
             )
     if years:
-        by_theme = (
-            public.filter(PUBLIC_STRUCTURE)
-            .values("year", "beneficiary__themes__name")
-            .annotate(count=Count("pk"), total=Sum("received"))
-        )
+        by_theme = _by_theme_statement.rows(collectivite_id=collectivite.pk)
 
         # By name, themes without a name (structures without theme) last.
         def theme_order(row: dict) -> tuple:
