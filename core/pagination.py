@@ -40,20 +40,14 @@ def bounded_count(queryset, bound: int | None = None) -> int:
     return queryset.order_by().values("pk")[: bound + 1].count()
 
 
-def rows_and_total(queryset, size: int) -> tuple[list, int]:
-    """The first `size` rows of `queryset` and how many rows it has, in one statement (the
-    count is a window over the whole result, computed before the limit).
+def counted_rows(queryset, size: int):
+    """The first `size` rows of `queryset`, each carrying how many rows it has (a window
+    count over the whole result, computed before the limit; with_total() reads it).
 
     For lists of hundreds or a few thousand rows (the schemes of a territory): the database
     reads them all once, instead of once for the rows and again for the count. A list
     that may hold millions (structures) is counted by bounded_count() instead.
     """
-    return with_total(list(counted_rows(queryset, size)))
-
-
-def counted_rows(queryset, size: int):
-    """The first `size` rows of `queryset`, each carrying the count of the whole result
-    (see rows_and_total(); with_total() reads it)."""
     return queryset.annotate(_listed_total=Window(Count("pk")))[:size]
 
 
@@ -62,26 +56,15 @@ def with_total(rows: list) -> tuple[list, int]:
     return rows, (rows[0]._listed_total if rows else 0)
 
 
-def bounded_counts(querysets: list, bound: int | None = None) -> list[int]:
-    """bounded_count() of each of `querysets` (of one database), in one statement: a page
-    that counts several kinds of rows (the search counts five) waits for the database once.
-    """
-    bound = settings.EXACT_COUNT_UP_TO if bound is None else bound
-    if not querysets:
-        return []
-    return count_statements(
-        [bounded_keys(queryset, bound).query.sql_with_params() for queryset in querysets],
-        using=querysets[0].db,
-    )
-
-
 def bounded_keys(queryset, bound: int):
-    """The keys bounded_counts() counts: `bound` + 1 at most, in no order."""
+    """The keys of `queryset` a bounded count counts: `bound` + 1 at most, in no order."""
     return queryset.order_by().values("pk")[: bound + 1]
 
 
 def count_statements(statements: list[tuple[str, tuple]], using: str = "default") -> list[int]:
-    """How many rows each of `statements` (SQL and parameters) gives, in one statement."""
+    """How many rows each of `statements` (SQL and parameters) gives, in one statement: a
+    page that counts several kinds of rows (the search counts five, each bounded by
+    bounded_keys()) waits for the database once."""
     parts, params = [], []
     for sql, values in statements:
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded)")

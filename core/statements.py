@@ -147,7 +147,7 @@ class Statement:
 
     def sql(self, **arguments) -> tuple[str, tuple]:
         """The SQL and parameters of `build(**arguments)`, to run within another statement
-        (as core.pagination.bounded_counts() does)."""
+        (as the search's counts do, core.pagination.count_statements())."""
         compiled, params = self._kept_for(arguments)
         if compiled is None:
             sql, params = self.build(**arguments).query.sql_with_params()

@@ -45,10 +45,6 @@ class CollectiviteQuerySet(TerritorialQuerySet, OwnedQuerySet):
         """A collectivité owns its own record."""
         return self.filter(pk__in=collectivites)
 
-    def acting_on_communes(self, commune_ids: list[int]) -> dict[int, set[int]]:
-        """{commune id: ids of the collectivités whose territory contains it}."""
-        return acting_by_commune(self.acting_links(commune_ids))
-
     def acting_links(self, commune_ids: list[int]):
         """(commune id, collectivité id) for each collectivité whose territory contains one
         of `commune_ids` (see acting_by_commune())."""

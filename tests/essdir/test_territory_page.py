@@ -154,7 +154,7 @@ def test_departement_page_query_count_is_constant(client, django_assert_num_quer
 
     # Who to contact: the contacts serving the département or its région, one query (its
     # containers and the collectivités around it are the page's own). Its schemes and its
-    # sub-territories each with their count, in one statement (rows_and_total()).
+    # sub-territories each with their count, in one statement (core.pagination.counted_rows()).
     with django_assert_num_queries(11):
         response = client.get("/territoires/departement-54-meurthe-et-moselle/")
 

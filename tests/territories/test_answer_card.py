@@ -174,7 +174,7 @@ def test_the_page_takes_no_more_queries_for_twenty_communes_than_for_one(
     client.get("/contacts/", {"q": "54528"})  # warm the caches of the page's lists
 
     # With the support services serving the commune, or any of the communes (support/); the
-    # schemes and how many there are in one statement (core.pagination.rows_and_total); the
+    # schemes and how many there are in one statement (core.pagination.counted_rows); the
     # communes of a postal code, or of an INSEE code, without asking first which it is. A
     # single commune's answer also lists the territories containing it (one query).
     with django_assert_num_queries(9):

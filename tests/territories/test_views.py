@@ -97,7 +97,7 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
     # SIRENE imports (actors.coverage); who to contact first: the collectivités around its
     # territory and the contacts serving it (its containers, read once for the panorama
     # too); the events whose sources give no full date. Its schemes, those it co-funds and
-    # its partner structures, each with their count in one statement (rows_and_total()).
+    # its partner structures, each with their count in one statement (counted_rows()).
     with django_assert_num_queries(24):
         response = client.get(collectivite.get_absolute_url())
 
@@ -259,7 +259,7 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
 
     # With the record of the SIRENE imports, read once for the panorama and the map; and the
     # support services serving the territory (support/); its schemes and their count in one
-    # statement, as its sub-territories and theirs (rows_and_total()); its first structures
+    # statement, as its sub-territories and theirs (counted_rows()); its first structures
     # in one (a limited subquery of their keys). 34 more: the first
     # page ever read initialises the versions of its 7 page-cache tags (core.caching) and
     # of the one its territory's id is kept under, in the database's cache table here
