@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import ChoiceLabelsMixin
-from core.statements import KeptPrefetchQuerySet
+from core.prefetches import KeptPrefetchQuerySet
 
 STALE_AFTER = datetime.timedelta(days=365)
 

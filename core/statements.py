@@ -32,9 +32,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import QuerySet, prefetch_related_objects
-from django.db.models.constants import LOOKUP_SEP
-from django.db.models.fields.related_descriptors import ManyToManyDescriptor
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 
@@ -240,98 +238,6 @@ class Statement:
         queryset._prefetch_done = False
         queryset._query = _PreparedQuery(template.query, compiler)
         return list(queryset)
-
-
-class KeptPrefetchQuerySet(QuerySet):
-    """A QuerySet whose prefetches of plain many-to-many relations (`themes`, `sources`)
-    run kept compiled (ManyToManyPrefetch); Django runs the others."""
-
-    def _prefetch_related_objects(self):
-        kept, others = _split_prefetches(self)
-        if others:
-            prefetch_related_objects(self._result_cache, *others)
-        for prefetch in kept:
-            prefetch.fill(self._result_cache)
-        self._prefetch_done = True
-
-
-_MANY_TO_MANY: dict[tuple[type, str], ManyToManyPrefetch | None] = {}
-
-
-def _split_prefetches(queryset: QuerySet) -> tuple[list, tuple]:
-    """The prefetches of `queryset` kept compiled (ManyToManyPrefetch: a many-to-many
-    relation by its name), and the others, which Django runs."""
-    lookups = queryset._prefetch_related_lookups
-    if not lookups or queryset._fields is not None:
-        return [], lookups
-    # A relation another lookup goes through ("actions" of "actions__themes") is left to
-    # Django, which prefetches the nested records on the very objects it gives.
-    through = {
-        getattr(lookup, "prefetch_through", lookup).split(LOOKUP_SEP)[0]
-        for lookup in lookups
-        if LOOKUP_SEP in getattr(lookup, "prefetch_through", lookup)
-    }
-    kept, others = [], []
-    for lookup in lookups:
-        prefetch = None
-        if isinstance(lookup, str) and LOOKUP_SEP not in lookup and lookup not in through:
-            key = (queryset.model, lookup)
-            if key not in _MANY_TO_MANY:
-                _MANY_TO_MANY[key] = ManyToManyPrefetch.of(queryset.model, lookup)
-            prefetch = _MANY_TO_MANY[key]
-        if prefetch is None:
-            others.append(lookup)
-        else:
-            kept.append(prefetch)
-    return kept, tuple(others)
-
-
-class ManyToManyPrefetch:
-    """`prefetch_related(name)` of a many-to-many relation, its query kept compiled: the
-    query Django's prefetch builds for the instances (their keys bound), and the related
-    records given to each instance as Django does (`instance.name.all()` without a query)."""
-
-    def __init__(self, model: type, name: str):
-        self.model, self.name = model, name
-        self.statement = Statement(self._build, bound=("ids",))
-        # What Django's prefetch reads the rows with: the key of a related row's instance,
-        # an instance's key, and the name of the cache (the same for every instance).
-        _qs, self.related_key, self.instance_key, _single, self.cache_name, _d = self._querysets(
-            [model(pk=STAND_IN_KEYS[0])]
-        )
-
-    @classmethod
-    def of(cls, model: type, name: str) -> ManyToManyPrefetch | None:
-        """The kept prefetch of `model`'s relation `name`, or None when it is not a plain
-        many-to-many relation whose related records prefetch nothing of their own."""
-        if not isinstance(getattr(model, name, None), ManyToManyDescriptor):
-            return None
-        prefetch = cls(model, name)
-        if prefetch._build(ids=[STAND_IN_KEYS[0]])._prefetch_related_lookups:
-            return None
-        return prefetch
-
-    def _querysets(self, instances: list) -> tuple:
-        return getattr(instances[0], self.name).get_prefetch_querysets(instances, None)
-
-    def _build(self, *, ids: list[int]):
-        return self._querysets([self.model(pk=pk) for pk in ids])[0]
-
-    def fill(self, rows: list) -> None:
-        """Give each of `rows` its related records, as prefetch_related() does."""
-        ids = list(dict.fromkeys(row.pk for row in rows))
-        if not ids:
-            return
-        related: dict = {}
-        for record in self.statement.rows(ids=ids):
-            related.setdefault(self.related_key(record), []).append(record)
-        for row in rows:
-            if not hasattr(row, "_prefetched_objects_cache"):
-                row._prefetched_objects_cache = {}
-            queryset = getattr(row, self.name).get_queryset()
-            queryset._result_cache = related.get(self.instance_key(row), [])
-            queryset._prefetch_done = True
-            row._prefetched_objects_cache[self.cache_name] = queryset
 
 
 def _derived_from_stand_in(param) -> bool:

@@ -57,6 +57,11 @@ def _undated_events_involving(*, collectivite_id: int, size: int):
     return events.recurring_undated().for_list()[:size]
 
 
+def _past_events_involving(*, collectivite_id: int, today: datetime.date, size: int):
+    events = Event.objects.published().involving(collectivite=collectivite_id)
+    return events.past(today).for_list()[:size]
+
+
 def _collectivites(*, size: int):
     return counted_rows(Collectivite.objects.published().for_list(), size)
 
@@ -97,6 +102,10 @@ def _actor_events(*, actor_id: int, today: datetime.date, size: int):
     return events.upcoming(today).for_list()[:size]
 
 
+def _past_actor_events(*, actor_id: int, today: datetime.date, size: int):
+    return Event.objects.published().involving(actor=actor_id).past(today).for_list()[:size]
+
+
 def _budgets_of(*, collectivite_id: int):
     return Budget.objects.published().of(collectivite_id).for_detail()
 
@@ -117,6 +126,9 @@ co_funded_by = Statement(_co_funded_by, bound=("collectivite_id",))
 contacts_of = Statement(_contacts_of, bound=("collectivite_id",))
 events_involving = Statement(_events_involving, bound=("collectivite_id", "today"))
 undated_events_involving = Statement(_undated_events_involving, bound=("collectivite_id",))
+# Past events compare with values derived from today (its month's first day, its year), which
+# a stand-in cannot stand for: today keys the statement instead (a new one each day).
+past_events_involving = Statement(_past_events_involving, bound=("collectivite_id",))
 
 # The home page: the first `size` published collectivités (carrying how many in all), the
 # next events of the whole directory, the national panorama (a list of one, or none).
@@ -131,5 +143,6 @@ public_collectivite = Statement(_public_collectivite, bound=("slug",))
 public_scheme = Statement(_public_scheme, bound=("slug",))
 officers_of = Statement(_officers_of, bound=("collectivite_id",))
 actor_events = Statement(_actor_events, bound=("actor_id", "today"))
+past_actor_events = Statement(_past_actor_events, bound=("actor_id",))
 # A collectivité's published budgets, their lines and the schemes they fund.
 budgets_of = Statement(_budgets_of, bound=("collectivite_id",))

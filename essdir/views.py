@@ -22,7 +22,6 @@ from essdir.data import DATASETS, dataset_facts, dcat_catalogue
 from essdir.forms import SiteSearchForm
 from essdir.search import search_everything
 from events import caching as events_caching
-from events.models import Event
 from grants import summary as grants
 from support import partials as support_partials
 from territories import caching as territories_caching
@@ -93,7 +92,6 @@ class CollectiviteDetailView(
         partners, partner_count = with_total(
             statements.partners.rows(collectivite_id=key, size=size)
         )
-        events = Event.objects.published().involving(collectivite=collectivite)
         # The first of each list (a région carries hundreds), and how many in all: the
         # schemes list, filtered on the collectivité, shows them all.
         schemes, scheme_count = with_total(
@@ -123,7 +121,9 @@ class CollectiviteDetailView(
             # Events that come back without a date (a rhythm), as the agenda lists them;
             # those without a full date nor rhythm are among the past ones, "date incomplète".
             undated_events=statements.undated_events_involving.rows(collectivite_id=key, size=10),
-            past_events=events.past(today).for_list()[:10],
+            past_events=statements.past_events_involving.rows(
+                collectivite_id=key, today=today, size=10
+            ),
             computed_panorama=PanoramaPresenter(
                 TerritoryPanorama.objects.compared_with(territory, containers)
             ),
@@ -252,15 +252,13 @@ class ActorDetailView(KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixin
         return actor_ld(self.object, base)
 
     def get_context_data(self, **kwargs):
-        events, today = Event.objects.published().involving(actor=self.object), timezone.localdate()
+        actor_id, today = self.object.pk, timezone.localdate()
         received, more = grants.received_by(self.object, GRANTS_SHOWN)
         return super().get_context_data(
             grants_received=received,
             grants_received_more=more,
-            upcoming_events=statements.actor_events.rows(
-                actor_id=self.object.pk, today=today, size=10
-            ),
-            past_events=events.past(today).for_list()[:10],
+            upcoming_events=statements.actor_events.rows(actor_id=actor_id, today=today, size=10),
+            past_events=statements.past_actor_events.rows(actor_id=actor_id, today=today, size=10),
             **kwargs,
         )
 

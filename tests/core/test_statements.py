@@ -5,7 +5,7 @@ from django.test import override_settings
 from django.utils import translation
 
 from core.statements import Statement, StatementMismatch
-from territories.models import Scheme
+from territories.models import Collectivite, Scheme
 from tests.factories import CollectiviteFactory, SchemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +186,7 @@ def test_a_list_binds_each_value_and_its_length_keys_the_statement(two_collectiv
 def test_a_many_to_many_prefetch_runs_kept_and_gives_each_record_its_own(
     count, django_assert_num_queries
 ):
-    from core.statements import _MANY_TO_MANY
+    from core.prefetches import _LEVELS
     from tests.factories import ThemeFactory
 
     themes = [ThemeFactory(name=name) for name in ["Économie", "Culture", "Vie associative"]]
@@ -206,14 +206,89 @@ def test_a_many_to_many_prefetch_runs_kept_and_gives_each_record_its_own(
             :count
         ]
     )
-    assert _MANY_TO_MANY[(Scheme, "themes")] is not None  # the kept way was taken
+    assert _LEVELS[(Scheme, "themes")] is not None  # the kept way was taken
 
 
-def test_a_prefetch_another_goes_through_is_left_to_django(django_assert_num_queries):
-    from core.statements import _split_prefetches
+def test_a_path_through_a_relation_django_runs_is_left_to_django():
+    from core.prefetches import _split_prefetches
 
-    queryset = Scheme.objects.prefetch_related("themes", "funders__collectivite", "sources")
+    # funders__collectivite goes through a forward foreign key, which is not kept: the
+    # whole path goes to Django, with any other lookup through "funders".
+    queryset = Scheme.objects.prefetch_related(
+        "themes", "funders__collectivite", "funders", "sources"
+    )
     kept, others = _split_prefetches(queryset)
-    assert ([p.name for p in kept], others) == (["themes", "sources"], ("funders__collectivite",))
-    queryset = Scheme.objects.prefetch_related("themes", "themes__schemes")
-    assert _split_prefetches(queryset) == ([], ("themes", "themes__schemes"))
+    assert [[(level.name, deeper) for level, deeper in tree.items()] for tree in kept] == [
+        [("themes", {})],
+        [("sources", {})],
+    ]
+    assert others == ("funders__collectivite", "funders")
+
+
+def test_a_path_of_kept_relations_is_one_tree_filled_level_by_level():
+    from core.prefetches import _split_prefetches
+
+    queryset = Collectivite.objects.prefetch_related("actions", "actions__themes", "key_figures")
+    kept, others = _split_prefetches(queryset)
+    assert others == ()
+    assert [
+        [(level.name, [deeper.name for deeper in below]) for level, below in tree.items()]
+        for tree in kept
+    ] == [[("actions", ["themes"])], [("key_figures", [])]]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_reverse_foreign_key_path_runs_kept_and_points_back_to_its_record(
+    count, django_assert_num_queries
+):
+    from core.prefetches import _LEVELS
+    from territories.models import Action, KeyFigure
+    from tests.factories import ThemeFactory
+
+    economy, culture = ThemeFactory(name="Économie"), ThemeFactory(name="Culture")
+    collectivites = [CollectiviteFactory(name=f"Prefetch {n}") for n in range(count)]
+    for number, collectivite in enumerate(collectivites):
+        for order in range(number + 1):
+            action = Action.objects.create(
+                collectivite=collectivite, title=f"Action {number}.{order}", order=order
+            )
+            action.themes.set([economy, culture][: order + 1])
+        KeyFigure.objects.create(collectivite=collectivite, value=str(number), label="lieux")
+
+    listed = Collectivite.objects.filter(name__startswith="Prefetch ").order_by("name")
+    # The collectivités, their actions, the actions' themes, their key figures.
+    with django_assert_num_queries(4):
+        rows = list(listed.prefetch_related("actions__themes", "key_figures"))
+        seen = [
+            (
+                [
+                    (action.title, [theme.name for theme in action.themes.all()])
+                    for action in collectivite.actions.all()
+                ],
+                [figure.value for figure in collectivite.key_figures.all()],
+                all(action.collectivite is collectivite for action in collectivite.actions.all()),
+            )
+            for collectivite in rows
+        ]
+
+    assert (
+        seen
+        == [
+            ([("Action 0.0", ["Économie"])], ["0"], True),
+            ([("Action 1.0", ["Économie"]), ("Action 1.1", ["Culture", "Économie"])], ["1"], True),
+            (
+                [
+                    ("Action 2.0", ["Économie"]),
+                    ("Action 2.1", ["Culture", "Économie"]),
+                    ("Action 2.2", ["Culture", "Économie"]),
+                ],
+                ["2"],
+                True,
+            ),
+        ][:count]
+    )
+    assert _LEVELS[(Collectivite, "actions")] is not None  # the kept way was taken
+    # A further filter on the relation still asks the database, for this record only.
+    assert [a.title for a in rows[-1].actions.filter(order__gte=1)] == [
+        f"Action {count - 1}.{order}" for order in range(1, count)
+    ]
