@@ -33,7 +33,7 @@ from django.templatetags.l10n import unlocalize
 from django.templatetags.static import static
 from django.test.signals import template_rendered
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import localize
 from django.utils.safestring import SafeString
 
@@ -96,13 +96,20 @@ def regroup_by_date(items, attribute: str, date_format: str) -> list[Group]:
     ]
 
 
+def local_date(value, arg=None):
+    """Django's `date` filter on the moment in the site's time zone, as Django's own
+    templates convert it before filtering (Jinja does not): a run completed on 23 August at
+    22:10 UTC is dated 24 August in Paris."""
+    return defaultfilters.date(timezone.template_localtime(value), arg)
+
+
 FILTERS: dict[str, Callable] = {
     "add": defaultfilters.add,
     "bounded": presentation.bounded,
     "capfirst": defaultfilters.capfirst,
     "clock": languages.clock,
     "cut": defaultfilters.cut,
-    "date": defaultfilters.date,
+    "date": local_date,
     "default": default,
     "euros": euros,
     "floatformat": defaultfilters.floatformat,
