@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Prefetch
-
-from actors.models import Actor, SchemeRole, TerritoryPanorama
+from actors.models import Actor, TerritoryPanorama, published_scheme_roles
 from core.pagination import counted_rows
+from core.prefetches import KeptPrefetch
 from core.statements import Statement
 from events.models import Event
 from territories.models import Budget, Collectivite, Contact, ContactRole, Scheme, Territory
@@ -83,7 +82,7 @@ def _public_collectivite(*, slug: str):
 
 
 def _public_scheme(*, slug: str):
-    roles = Prefetch("actor_roles", queryset=SchemeRole.objects.published())
+    roles = KeptPrefetch("actor_roles", published_scheme_roles)
     return (
         Scheme.objects.published()
         .for_detail()

@@ -4,18 +4,18 @@ a territory and a scheme, which show the actors and events around them."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView, View
 
 from actors import caching as actors_caching
-from actors.models import Actor, SchemeRole, TerritoryPanorama, directory_counts
+from actors.models import Actor, TerritoryPanorama, directory_counts, published_scheme_roles
 from actors.panorama import PanoramaPresenter
 from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
 from core.pagination import with_total
+from core.prefetches import KeptPrefetch
 from core.views import KeptObjectMixin, QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir import statements
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
@@ -217,7 +217,7 @@ class SchemeDetailView(KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixi
     public_object = statements.public_scheme
 
     def get_queryset(self):
-        roles = Prefetch("actor_roles", queryset=SchemeRole.objects.published())
+        roles = KeptPrefetch("actor_roles", published_scheme_roles)
         return (
             Scheme.objects.visible_to(self.request.user)
             .for_detail()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.choices import ChoiceLabelsMixin
+from core.prefetches import KeptPrefetch
 from core.publication import PublicationStatus
 from core.routing import cached_reverse
 from core.search import refresh_search_context, text_search
@@ -60,6 +61,23 @@ def undated_condition() -> Q:
 def incomplete_condition() -> Q:
     """No full date and no rhythm (recurrence) that would make it come back."""
     return undated_condition() & Q(recurrence="", recurrence_label="")
+
+
+def _participations(role: str):
+    # What a prefetch of an event's parties in `role` gives (core.prefetches.KeptPrefetch).
+    return (
+        EventParticipation.objects.filter(role=role)
+        .select_related("collectivite", "actor")
+        .order_by("pk")
+    )
+
+
+def _public_participations(role: str):
+    return _participations(role).filter(
+        Q(collectivite__status=PublicationStatus.PUBLISHED)
+        # A hidden structure is published but off the site (Actor.published).
+        | Q(actor__status=PublicationStatus.PUBLISHED, actor__hidden=False)
+    )
 
 
 class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
@@ -148,11 +166,10 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def for_search(self):
         """What a search result shows: territory and organisers."""
         return self.select_related("territory").prefetch_related(
-            models.Prefetch(
+            KeptPrefetch(
                 "participations",
-                queryset=EventParticipation.objects.filter(role=ParticipationRole.ORGANISER)
-                .select_related("collectivite", "actor")
-                .order_by("pk"),
+                _participations,
+                ParticipationRole.ORGANISER,
                 to_attr="organiser_links",
             )
         )
@@ -176,18 +193,7 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
             "sources",
             "themes",
             *(
-                models.Prefetch(
-                    "participations",
-                    queryset=EventParticipation.objects.filter(role=role)
-                    .filter(
-                        Q(collectivite__status=PublicationStatus.PUBLISHED)
-                        # A hidden structure is published but off the site (Actor.published).
-                        | Q(actor__status=PublicationStatus.PUBLISHED, actor__hidden=False)
-                    )
-                    .select_related("collectivite", "actor")
-                    .order_by("pk"),
-                    to_attr=attribute,
-                )
+                KeptPrefetch("participations", _public_participations, role, to_attr=attribute)
                 for role, attribute in (
                     (ParticipationRole.ORGANISER, "organiser_links"),
                     (ParticipationRole.PARTNER, "partner_links"),

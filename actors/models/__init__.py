@@ -36,6 +36,7 @@ from actors.models.relations import (
     SchemeRole,
     SchemeRoleKind,
     SchemeRoleQuerySet,
+    published_scheme_roles,
 )
 from actors.models.structures import (
     ANNUAIRE_ENTREPRISES_URL,
@@ -83,5 +84,6 @@ __all__ = [
     "communes_inside",
     "directory_counts",
     "employees_band_label",
+    "published_scheme_roles",
     "territory_is_owned",
 ]

@@ -52,6 +52,12 @@ class SchemeRoleQuerySet(models.QuerySet):
         )
 
 
+def published_scheme_roles():
+    """The published roles (SchemeRoleQuerySet.published()): what a scheme's page prefetches
+    as its actors' roles, kept compiled (core.prefetches.KeptPrefetch)."""
+    return SchemeRole.objects.published()
+
+
 class SchemeRole(ChoiceLabelsMixin, models.Model):
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="scheme_roles")
     scheme = models.ForeignKey(

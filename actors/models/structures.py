@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 from actors import sirene
 from actors.validators import validate_siren, validate_siret
 from core.geo import BBox
+from core.prefetches import KeptPrefetch
 from core.publication import PublicationStatus
 from core.routing import cached_reverse
 from core.search import refresh_search_context, text_search
@@ -197,30 +198,42 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         Establishments are fetched by `Actor.public_establishments`, only for actors
         holding a SIREN: the page of a structure without one makes no query for them.
         """
-        published = Actor.objects.published().order_by("name")
-        partnerships = self._related("partnerships").objects
-        scheme_roles = self._related("scheme_roles").objects
         return self.select_related("territory").prefetch_related(
             "themes",
             "sources",
-            models.Prefetch("member_of", queryset=published),
-            models.Prefetch("members", queryset=published),
-            models.Prefetch(
-                "partnerships",
-                queryset=partnerships.filter(collectivite__status=PublicationStatus.PUBLISHED)
-                .select_related("collectivite")
-                .order_by("collectivite__name"),
-            ),
-            models.Prefetch(
-                "scheme_roles",
-                queryset=scheme_roles.filter(
-                    scheme__status=PublicationStatus.PUBLISHED,
-                    scheme__collectivite__status=PublicationStatus.PUBLISHED,
-                )
-                .select_related("scheme")
-                .order_by("role", "scheme__name"),
-            ),
+            KeptPrefetch("member_of", _published_actors),
+            KeptPrefetch("members", _published_actors),
+            KeptPrefetch("partnerships", _published_partnerships),
+            KeptPrefetch("scheme_roles", _published_scheme_roles),
         )
+
+
+# What an actor's page prefetches (core.prefetches.KeptPrefetch): its networks and members,
+# partner collectivités and schemes, published ones only. The partnerships' and roles' models
+# import this module: they are reached through the relation.
+def _published_actors():
+    return Actor.objects.published().order_by("name")
+
+
+def _published_partnerships():
+    partnerships = Actor._meta.get_field("partnerships").related_model.objects
+    return (
+        partnerships.filter(collectivite__status=PublicationStatus.PUBLISHED)
+        .select_related("collectivite")
+        .order_by("collectivite__name")
+    )
+
+
+def _published_scheme_roles():
+    scheme_roles = Actor._meta.get_field("scheme_roles").related_model.objects
+    return (
+        scheme_roles.filter(
+            scheme__status=PublicationStatus.PUBLISHED,
+            scheme__collectivite__status=PublicationStatus.PUBLISHED,
+        )
+        .select_related("scheme")
+        .order_by("role", "scheme__name")
+    )
 
 
 class Actor(SourcedRecord):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.prefetches import KeptPrefetch
 from core.routing import cached_reverse
 from core.search import refresh_search_context, text_search
 from territories.models.collectivites import Collectivite
@@ -182,15 +183,18 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
 
     def for_detail(self):
         """A scheme with its themes, sources, funders and published budget lines."""
-        # A budget line names the scheme it funds (budgets depend on schemes): reached
-        # through the relation rather than imported, so that the dependency runs one way.
-        budget_line = self.model._meta.get_field("budget_lines").related_model
         return self.select_related("collectivite", "territory").prefetch_related(
             "themes",
             "sources",
             "funders__collectivite",
-            models.Prefetch("budget_lines", queryset=budget_line.objects.published()),
+            KeptPrefetch("budget_lines", _published_budget_lines),
         )
+
+
+def _published_budget_lines():
+    # A budget line names the scheme it funds (budgets depend on schemes): reached through
+    # the relation rather than imported, so that the dependency runs one way.
+    return Scheme._meta.get_field("budget_lines").related_model.objects.published()
 
 
 class Scheme(CollectiviteRecord):
