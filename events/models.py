@@ -307,6 +307,14 @@ class Event(SourcedRecord):
                 name="event_public_dated",
             ),
             # "Dates à préciser" on the agenda: a few dozen rows among thousands.
+            # The same by territory: a large territory's agenda (Nord: 665 communes) probes
+            # each of its places' next events, where the agenda's order walked every
+            # upcoming event of France to keep 1 in 25 (17 -> 3 ms on 20 000 events).
+            models.Index(
+                fields=["territory", "start_date", "end_date"],
+                condition=Q(status="published", date_precision=DatePrecision.DAY),
+                name="event_public_dated_place",
+            ),
             models.Index(
                 fields=["title"],
                 condition=Q(start_date__isnull=True) | Q(date_precision=DatePrecision.UNKNOWN),
