@@ -96,11 +96,11 @@ class BoundedPaginator(Paginator):
     # From this row on, a page's keys are read first (see page()).
     deferred_from = 200
 
-    def __init__(self, *args, matches=None, keys=None, **kwargs):
+    def __init__(self, *args, ranked=None, keys=None, **kwargs):
         super().__init__(*args, **kwargs)
         # A list ranked by relevance pages through the best candidates of its matches
-        # (core.search.best_candidates): `matches` are all of them.
-        self.matches = matches
+        # (core.search.ranked_candidates): how many, and whether more rows matched.
+        self.ranked = ranked
         # The rows' primary keys in the list's order, from a narrower source than the rows
         # (an index range of precomputed rows, such as a territory's public structures):
         # counted and sliced instead of the rows, which are then read by key.
@@ -111,12 +111,11 @@ class BoundedPaginator(Paginator):
         object_list = self.object_list if self.keys is None else self.keys
         if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
             return len(object_list)
-        if self.matches is not None:
-            # Every candidate is listed (a few thousand at most); "plus de" when more
-            # matched than were ranked.
-            found = bounded_count(object_list, self.max_results)
-            self.truncated = bounded_count(self.matches, found) > found
-            return found
+        if self.ranked is not None:
+            # Every candidate is listed (a few hundred); "plus de" when more matched than
+            # were ranked.
+            self.truncated = self.ranked.more
+            return self.ranked.count
         found = bounded_count(object_list)
         if found <= settings.EXACT_COUNT_UP_TO:
             return found

@@ -100,10 +100,10 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
         return has_invalid_input(self.filterset.form)
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        matches = getattr(self.filterset, "ranked_matches", None)
+        ranked = getattr(self.filterset, "ranked", None)
         listing_keys = getattr(self.filterset, "listing_keys", None)
         keys = listing_keys() if listing_keys is not None else None
-        return super().get_paginator(queryset, per_page, matches=matches, keys=keys, **kwargs)
+        return super().get_paginator(queryset, per_page, ranked=ranked, keys=keys, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import AMBIGUOUS, FastFormFilterSet, SearchFilter
-from core.search import best_candidates
+from core.search import Candidates, ranked_candidates
 from territories.models import (
     SLUG_RE,
     Collectivite,
@@ -106,18 +106,18 @@ class BaseFilterSet(FastFormFilterSet):
     @property
     def qs(self):
         # Once every filter and the order applied: what a search ranks by relevance stays
-        # bounded (best_candidates).
+        # bounded (core.search.ranked_candidates).
         if not hasattr(self, "_bounded_qs"):
-            self._bounded_qs = best_candidates(super().qs)
+            self._ranked = ranked_candidates(super().qs)
+            self._bounded_qs = super().qs if self._ranked is None else self._ranked.queryset
         return self._bounded_qs
 
     @property
-    def ranked_matches(self):
-        """Every row matching the filters when `qs` holds only the best candidates of a
-        search ranked by relevance (so that the list can say "plus de"), else None."""
-        bounded = self.qs
-        matches = super().qs
-        return matches if bounded is not matches else None
+    def ranked(self) -> Candidates | None:
+        """When `qs` holds only the best candidates of a search ranked by relevance: how
+        many, and whether more rows matched (so that the list says "plus de"); else None."""
+        self.qs  # noqa: B018 (computes them)
+        return self._ranked
 
     @property
     def territory(self) -> Territory | None:
