@@ -16,7 +16,14 @@ from actors.models import Actor
 from core.caching import bump_content_version
 from core.exports import is_public
 from core.pagination import bounded_keys, bounded_label, count_statements
-from core.search import best_candidates, highlight, readable_line, search_terms, snippet
+from core.search import (
+    best_candidates,
+    highlight,
+    marked_terms,
+    readable_line,
+    search_terms,
+    snippet,
+)
 from core.statements import Statement
 from core.text import normalize
 from essdir.languages import of
@@ -174,10 +181,13 @@ def result(kind: Kind, record, query: str) -> Result:
     is, whose, and the themes or places it was found by; never its title again."""
     title = kind.title_of(record)
     excerpt, found = snippet(kind.texts(record), query, width=EXCERPT, avoid=[title])
-    line, found_in_line = readable_line(kind.describe(record), query, avoid=[title])
-    if not found or found_in_line > found:
-        # Found by its themes, places or carriers rather than by its own words.
-        excerpt = line
+    if not found or found < len(marked_terms(query)):
+        # Some words are not in its own sentences: it may have been found by its themes,
+        # places or carriers; their line, when it holds more of the words. (A sentence
+        # holding them all needs no line: most results of a one-word search.)
+        line, found_in_line = readable_line(kind.describe(record), query, avoid=[title])
+        if not found or found_in_line > found:
+            excerpt = line
     # Each name once: not the title again, nor the territory when a carrier bears its name.
     carriers = [(name, url) for name, url in kind.carriers(record) if not _same(name, title)]
     territory = kind.territory(record)
