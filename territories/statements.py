@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.pagination import counted_rows
 from core.statements import Statement
-from territories.models import Collectivite, Contact, Scheme, Territory
+from territories.models import Collectivite, Contact, Scheme, Territory, TerritoryKind
 
 
 def _containers(*, territory_id: int):
@@ -16,8 +16,10 @@ def _children(*, territory_id: int, kind: str, size: int):
     return counted_rows(Territory.objects.children_of(Territory(pk=territory_id, kind=kind)), size)
 
 
-def _accessible_schemes(*, territory_ids: list[int], size: int):
-    places = [Territory(pk=territory_id) for territory_id in territory_ids]
+def _accessible_schemes(*, territory_ids: list[int], communes: bool, size: int):
+    # Their kind shapes the query (Scheme.accessible_in): whether they are communes.
+    kind = TerritoryKind.COMMUNE if communes else ""
+    places = [Territory(pk=territory_id, kind=kind) for territory_id in territory_ids]
     schemes = Scheme.objects.published().accessible_in(*places)
     return counted_rows(schemes.nearest_first(), size)
 

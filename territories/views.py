@@ -33,7 +33,11 @@ def services_for(territory: Territory) -> dict:
     """What a project holder of `territory` needs: contacts (for a commune) and the schemes
     accessible there (the same as the schemes list's `territoire`)."""
     schemes, scheme_count = with_total(
-        statements.accessible_schemes.rows(territory_ids=[territory.pk], size=settings.PAGE_SIZE)
+        statements.accessible_schemes.rows(
+            territory_ids=[territory.pk],
+            communes=territory.kind == TerritoryKind.COMMUNE,
+            size=settings.PAGE_SIZE,
+        )
     )
     context = {"schemes": schemes, "scheme_count": scheme_count}
     if territory.kind == TerritoryKind.COMMUNE:
@@ -139,7 +143,9 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
             # The schemes accessible in every one of them (the schemes list's `territoire`).
             schemes, scheme_count = with_total(
                 statements.accessible_schemes.rows(
-                    territory_ids=[commune.pk for commune in communes], size=settings.PAGE_SIZE
+                    territory_ids=[commune.pk for commune in communes],
+                    communes=True,
+                    size=settings.PAGE_SIZE,
                 )
             )
             context.update(answer=answer_for(communes), schemes=schemes, scheme_count=scheme_count)

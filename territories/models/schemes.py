@@ -18,7 +18,7 @@ from core.prefetches import KeptPrefetch
 from core.routing import cached_reverse
 from core.search import refresh_search_context, text_search
 from territories.models.collectivites import Collectivite
-from territories.models.geography import Territory, TerritoryInclusion
+from territories.models.geography import Territory, TerritoryInclusion, TerritoryKind
 from territories.models.records import (
     CollectiviteRecord,
     CollectiviteRecordQuerySet,
@@ -82,7 +82,27 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         links = TerritoryInclusion.objects
         covering = _common(links.filter(member__in=ids), "container_id", territories)
         inside = _common(links.filter(container__in=ids), "member_id", territories)
-        return self.filter(_area_in(covering) | _area_in(inside))
+        if any(territory.kind != TerritoryKind.COMMUNE for territory in territories):
+            # A larger territory holds hundreds or thousands of places: one pass over the
+            # schemes, testing each against them, costs less than reaching each by key.
+            return self.filter(_area_in(covering) | _area_in(inside))
+        schemes = self.model._default_manager.order_by()  # SQLite: no ORDER BY in a UNION
+        # Communes: by key, each way a scheme's area may be reached from its own index (its
+        # territory, else its carrier's), rather than one condition of four alternatives
+        # tested on every scheme (Metz: 9 -> 5 ms; a département's list: 12 -> 20 ms).
+        reached = [
+            schemes.filter(territory__in=covering).values("pk"),
+            schemes.filter(territory__in=inside).values("pk"),
+            schemes.filter(
+                territory__isnull=True,
+                collectivite__in=Collectivite.objects.filter(territory__in=covering).values("pk"),
+            ).values("pk"),
+            schemes.filter(
+                territory__isnull=True,
+                collectivite__in=Collectivite.objects.filter(territory__in=inside).values("pk"),
+            ).values("pk"),
+        ]
+        return self.filter(pk__in=reached[0].union(*reached[1:]))
 
     def around(self, territory: Territory):
         """Schemes found by territory in the site search: those accessible there."""
