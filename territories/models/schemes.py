@@ -41,9 +41,11 @@ class SchemeKind(models.TextChoices):
 def _area_in(territories) -> Q:
     """The scheme's area (its covered territory, else its carrier's) is one of
     `territories` (a subquery of territory ids)."""
-    return Q(territory__in=territories) | Q(
-        territory__isnull=True, collectivite__territory__in=territories
-    )
+    # The carriers by key (a hundred collectivités), not through a join: on a région's
+    # 5 000 places, testing each scheme's carrier's territory against them took half the
+    # query (11 of 23 ms).
+    carriers = Collectivite.objects.filter(territory__in=territories).values("pk")
+    return Q(territory__in=territories) | Q(territory__isnull=True, collectivite__in=carriers)
 
 
 def _common(links, column: str, territories: list[Territory]):
