@@ -96,7 +96,7 @@ class BoundedPaginator(Paginator):
     # From this row on, a page's keys are read first (see page()).
     deferred_from = 200
 
-    def __init__(self, *args, ranked=None, keys=None, **kwargs):
+    def __init__(self, *args, ranked=None, keys=None, by_key=None, **kwargs):
         super().__init__(*args, **kwargs)
         # A list ranked by relevance pages through the best candidates of its matches
         # (core.search.ranked_candidates): how many, and whether more rows matched.
@@ -105,6 +105,9 @@ class BoundedPaginator(Paginator):
         # (an index range of precomputed rows, such as a territory's public structures):
         # counted and sliced instead of the rows, which are then read by key.
         self.keys = keys
+        # Where those rows are read from by key: the list's own rows without its filters
+        # (what it selects and prefetches), since the keys already went through them.
+        self.by_key = by_key
 
     @cached_property
     def count(self) -> int:
@@ -146,6 +149,15 @@ class BoundedPaginator(Paginator):
         if self.keys is not None:
             # The page's keys from their own index, then those rows only, in their order.
             keys = list(self.keys[bottom:top])
-            return self._get_page(rows.filter(pk__in=keys), number, self)
+            return self._get_page(self._rows_of(keys), number, self)
         keys = rows.values("pk")[bottom:top]
         return self._get_page(rows.filter(pk__in=keys), number, self)
+
+    def _rows_of(self, keys: list) -> list:
+        """The rows of `keys`, in their order. Read from `by_key` when given: the filters
+        the keys went through (a territory's union of areas, a theme's join, a search) are
+        neither compiled nor run again for twenty rows."""
+        if self.by_key is None:
+            return self.object_list.filter(pk__in=keys)
+        found = {row.pk: row for row in self.by_key.filter(pk__in=keys).order_by()}
+        return [found[key] for key in keys if key in found]

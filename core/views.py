@@ -103,7 +103,10 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
         ranked = getattr(self.filterset, "ranked", None)
         listing_keys = getattr(self.filterset, "listing_keys", None)
         keys = listing_keys() if listing_keys is not None else None
-        return super().get_paginator(queryset, per_page, ranked=ranked, keys=keys, **kwargs)
+        by_key = self.get_queryset() if keys is not None else None
+        return super().get_paginator(
+            queryset, per_page, ranked=ranked, keys=keys, by_key=by_key, **kwargs
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
