@@ -104,8 +104,15 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
         listing_keys = getattr(self.filterset, "listing_keys", None)
         keys = listing_keys() if listing_keys is not None else None
         by_key = self.get_queryset() if keys is not None else None
+        counted = getattr(self.filterset, "keys_counted", False)
         return super().get_paginator(
-            queryset, per_page, ranked=ranked, keys=keys, by_key=by_key, **kwargs
+            queryset,
+            per_page,
+            ranked=ranked,
+            keys=keys,
+            by_key=by_key,
+            keys_counted=counted,
+            **kwargs,
         )
 
     def get_context_data(self, **kwargs):

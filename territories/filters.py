@@ -201,6 +201,9 @@ class SchemeFilterSet(BaseFilterSet):
         model = Scheme
         fields = ["q", "funder", "kind", "theme", "territoire", "ouvert"]
 
+    # A few thousand schemes at most: the page's keys count them all (core.pagination).
+    keys_counted = True
+
     def listing_keys(self):
         """The listed schemes' ids in the list's order (core.pagination.BoundedPaginator's
         `keys`): the current schemes first, by name, is an order no index holds, so the

@@ -1,4 +1,5 @@
 import pytest
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -54,3 +55,52 @@ def test_a_page_of_keys_reads_its_rows_by_key_in_the_keys_order(count):
     # The count, the page's keys, then its rows by key: no statement repeats the filter.
     assert len(queries.captured_queries) == 3
     assert not any("never" in str(q["sql"]) for q in queries.captured_queries)
+
+
+def counted_paginator(count: int, per_page: int = 2) -> BoundedPaginator:
+    for number in range(count):
+        SchemeFactory(name=f"Pagination {number}")
+    return BoundedPaginator(
+        schemes(),
+        per_page,
+        keys=schemes().values_list("pk", flat=True),
+        by_key=Scheme.objects.all(),
+        keys_counted=True,
+    )
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_counted_keys_give_the_page_and_the_count_of_all_in_one_statement(
+    count, django_assert_num_queries
+):
+    paginator = counted_paginator(count)
+
+    # The page's keys with the count of all, then the page's rows: no count of its own.
+    with django_assert_num_queries(2):
+        page = paginator.page(1)
+        assert paginator.count == count
+
+    assert [scheme.name for scheme in page] == [f"Pagination {n}" for n in range(min(count, 2))]
+    assert (paginator.num_pages, paginator.truncated) == ((count + 1) // 2, False)
+
+
+def test_counted_keys_last_page_and_pages_past_the_end():
+    assert [s.name for s in counted_paginator(3).page("2")] == ["Pagination 2"]
+    with pytest.raises(EmptyPage):
+        counted_paginator(0).page(3)  # past the end: no keys, counted the ordinary way
+
+
+@pytest.mark.parametrize("number", ["abc", "1.5", None])
+def test_counted_keys_refuse_what_is_no_page_number(number):
+    with pytest.raises(PageNotAnInteger):
+        counted_paginator(3).page(number)
+
+
+def test_counted_keys_stop_at_the_most_results_listed(monkeypatch):
+    monkeypatch.setattr(BoundedPaginator, "max_results", 2)
+    paginator = counted_paginator(3, per_page=1)
+
+    assert [s.name for s in paginator.page(2)] == ["Pagination 1"]
+    assert (paginator.count, paginator.truncated) == (2, True)
+    with pytest.raises(EmptyPage):
+        counted_paginator(0, per_page=1).page(3)
