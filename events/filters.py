@@ -82,10 +82,10 @@ class EventFilterSet(BaseFilterSet):
         return queryset.filter(mois_ess=True) if value else queryset
 
     def undated(self, queryset):
-        """`queryset` under the same criteria but any period (events with no full date)."""
-        data = self.data.copy()
-        data["periode"] = "tous"
-        return type(self)(data, queryset=queryset, request=self.request).qs
+        """`queryset` under the same criteria but any period (events with no full date),
+        once the filters are valid: the visitor's filters as validated, with neither a second
+        form nor its territory looked up again."""
+        return super().filter_queryset(queryset)
 
     @property
     def period(self) -> str:

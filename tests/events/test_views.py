@@ -86,6 +86,33 @@ def test_undated_events_are_listed_apart_and_never_guessed(client, now):
     assert "Dates à préciser" in response.content.decode()
 
 
+@pytest.mark.parametrize("count", [1, 3])
+def test_undated_events_follow_the_visitors_filters_looked_up_once(
+    client, django_assert_num_queries, settings, now, count
+):
+    for number in range(count):
+        for slug in ("commune-54528", "commune-57463"):
+            EventFactory(
+                title=f"Tous les ans {number} ({slug})",
+                start_date=None,
+                date_precision="unknown",
+                date_label="Tous les ans",
+                recurrence="yearly",
+                territory=territory(slug),
+            )
+    client.get("/evenements/", {"territoire": "commune-54528"})  # the page-cache tags
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+
+    # The territory (once: the undated events reuse the validated filters), the count of
+    # the dated events (none: no page to read), the undated events.
+    with django_assert_num_queries(3):
+        response = client.get("/evenements/", {"territoire": "commune-54528"})
+
+    assert [e.title for e in response.context["undated"]] == [
+        f"Tous les ans {number} (commune-54528)" for number in range(count)
+    ]
+
+
 def test_agenda_filters_by_territory_including_everything_inside(client, now):
     EventFactory(title="À Toul", territory=territory("commune-54528"))
     EventFactory(title="À Metz", territory=territory("commune-57463"))
