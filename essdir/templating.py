@@ -85,14 +85,31 @@ class Group:
     list: list
 
 
+# The format characters of Django's `date` filter that read only a date's month and year.
+_MONTH_AND_YEAR = frozenset("bEFLmMnNYy")
+
+
 def regroup_by_date(items, attribute: str, date_format: str) -> list[Group]:
     """`{% regroup items by attribute|date:format %}`: runs of consecutive items sharing the
-    formatted date (for the agenda's months, in the list's own order)."""
+    formatted date (for the agenda's months, in the list's own order).
+
+    Each label is formatted once: once a month where the format reads only the month and
+    the year (the agenda's "F Y"), rather than once an item."""
+    by_month = "\\" not in date_format and all(
+        character in _MONTH_AND_YEAR for character in date_format if character.isalpha()
+    )
+    labels: dict = {}
+
+    def label(item) -> str:
+        value = getattr(item, attribute)
+        key = value.replace(day=1) if by_month and type(value) is datetime.date else value
+        if key not in labels:
+            labels[key] = defaultfilters.date(value, date_format)
+        return labels[key]
+
     return [
         Group(grouper=grouper, list=list(run))
-        for grouper, run in itertools.groupby(
-            items, key=lambda item: defaultfilters.date(getattr(item, attribute), date_format)
-        )
+        for grouper, run in itertools.groupby(items, key=label)
     ]
 
 

@@ -4,6 +4,8 @@ import pytest
 from django.template import engines
 from django.utils import translation
 
+from essdir.templating import regroup_by_date
+
 
 @pytest.mark.parametrize(
     ("moment", "shown"),
@@ -19,3 +21,38 @@ def test_the_date_filter_dates_a_moment_in_the_site_time_zone(moment, shown):
     template = engines["jinja2"].from_string('{{ moment|date("j F Y") }}')
     with translation.override("fr"):
         assert template.render({"moment": moment}) == shown
+
+
+class Dated:
+    def __init__(self, day):
+        self.day = day
+
+
+DAYS = [
+    datetime.date(2026, 12, 3),
+    datetime.date(2026, 12, 20),
+    datetime.date(2027, 1, 5),
+    datetime.date(2027, 1, 5),
+    None,
+]
+
+
+@pytest.mark.parametrize(
+    ("date_format", "groups"),
+    [
+        # Formatted once a month: the days of a month share their label.
+        ("F Y", [("décembre 2026", 2), ("janvier 2027", 2), ("", 1)]),
+        # A format reading the day keeps each day apart.
+        (
+            "j F Y",
+            [("3 décembre 2026", 1), ("20 décembre 2026", 1), ("5 janvier 2027", 2), ("", 1)],
+        ),
+        # An escaped letter is written as it is, and the day read by "d" still counts.
+        ("\\L\\e d/m", [("Le 03/12", 1), ("Le 20/12", 1), ("Le 05/01", 2), ("", 1)]),
+    ],
+)
+def test_regroup_by_date_groups_runs_under_their_formatted_date(date_format, groups):
+    with translation.override("fr"):
+        found = regroup_by_date([Dated(day) for day in DAYS], "day", date_format)
+
+    assert [(group.grouper, len(group.list)) for group in found] == groups
