@@ -9,7 +9,7 @@ from django.views.generic import ListView, TemplateView, View
 
 from core.caching import PublicPageCacheMixin
 from core.exports import ExportView
-from core.pagination import BoundedPaginator, with_total
+from core.pagination import BoundedPaginator
 from core.views import FilteredListView, QueryFormMixin
 from territories import statements
 from territories.budgets import comparison_groups
@@ -32,12 +32,10 @@ BROWSED_LABELS = {
 def services_for(territory: Territory) -> dict:
     """What a project holder of `territory` needs: contacts (for a commune) and the schemes
     accessible there (the same as the schemes list's `territoire`)."""
-    schemes, scheme_count = with_total(
-        statements.accessible_schemes.rows(
-            territory_ids=[territory.pk],
-            communes=territory.kind == TerritoryKind.COMMUNE,
-            size=settings.PAGE_SIZE,
-        )
+    schemes, scheme_count = statements.accessible_schemes(
+        territory_ids=[territory.pk],
+        communes=territory.kind == TerritoryKind.COMMUNE,
+        size=settings.PAGE_SIZE,
     )
     context = {"schemes": schemes, "scheme_count": scheme_count}
     if territory.kind == TerritoryKind.COMMUNE:
@@ -141,12 +139,10 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
             )
         if communes and len(communes) <= self.max_communes:
             # The schemes accessible in every one of them (the schemes list's `territoire`).
-            schemes, scheme_count = with_total(
-                statements.accessible_schemes.rows(
-                    territory_ids=[commune.pk for commune in communes],
-                    communes=True,
-                    size=settings.PAGE_SIZE,
-                )
+            schemes, scheme_count = statements.accessible_schemes(
+                territory_ids=[commune.pk for commune in communes],
+                communes=True,
+                size=settings.PAGE_SIZE,
             )
             context.update(answer=answer_for(communes), schemes=schemes, scheme_count=scheme_count)
         if len(communes) == 1:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.prefetches import KeptPrefetch
+from core.publication import PublicationStatus
 from core.routing import cached_reverse
 from core.search import refresh_search_context, text_search
 from territories.models.collectivites import Collectivite
@@ -280,7 +281,19 @@ class Scheme(CollectiviteRecord):
         verbose_name = "dispositif"
         verbose_name_plural = "dispositifs"
         ordering = ["name"]
-        indexes = [models.Index(fields=["name", "id"], name="scheme_name_id")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="scheme_name_id"),
+            # What the lists of published schemes filter (who carries them, where) and sort
+            # on (current first, by name), so that a list's keys are read from the index
+            # alone: a scheme's row is wide (descriptions, eligibility), and a territory's
+            # list otherwise read every row of the table.
+            models.Index(
+                fields=["collectivite", "territory"],
+                include=["end_year", "closes_on", "name", "id"],
+                condition=Q(status=PublicationStatus.PUBLISHED),
+                name="scheme_public_listing",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(opens_on__isnull=True)

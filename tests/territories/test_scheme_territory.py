@@ -170,3 +170,38 @@ def test_scheme_list_filtered_by_territory_query_count_is_constant(
         response = client.get("/dispositifs/", {"territoire": BAS_RHIN})
 
     assert response.context["paginator"].count == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_departements_page_lists_its_schemes_nearest_first_keys_then_rows(
+    client, django_assert_num_queries, settings, count
+):
+    region = CollectiviteFactory(name="Région", kind="region", territory=territory("region-44"))
+    departement = CollectiviteFactory(
+        name="Département", kind="departement", territory=territory("departement-54")
+    )
+    for number in range(count):
+        SchemeFactory(name=f"Régional {number}", collectivite=region, territory=region.territory)
+        SchemeFactory(
+            name=f"Départemental {number}",
+            collectivite=departement,
+            territory=departement.territory,
+        )
+    SchemeFactory(name="Ailleurs", collectivite__territory=territory("departement-92"))
+    url = territory("departement-54").get_absolute_url()
+    client.get(url)  # the page-cache tags
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+
+    # The page's 11 reads (tests/territories/test_views.py), its schemes' being two: their
+    # keys, sorted and counted in one statement, then those schemes by key.
+    with django_assert_num_queries(13) as queries:
+        response = client.get(url)
+
+    assert [scheme.name for scheme in response.context["schemes"]] == [
+        *(f"Départemental {number}" for number in range(count)),
+        *(f"Régional {number}" for number in range(count)),
+    ]
+    assert response.context["scheme_count"] == 2 * count
+    scheme_statements = [q["sql"] for q in queries if '"territories_scheme"' in q["sql"]]
+    assert len(scheme_statements) == 2
+    assert "OVER ()" in scheme_statements[0]
