@@ -14,7 +14,7 @@ from actors.models import Actor
 from actors.services import RateLimited, submit_proposal
 from core.caching import PublicPageCacheMixin
 from core.clients import client_address
-from core.exports import ExportView
+from core.export_views import ExportView
 from core.geo import BBox
 from core.views import FilteredListView, query_string
 

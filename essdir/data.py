@@ -55,7 +55,7 @@ class Dataset:
 
     @property
     def view_class(self):
-        """The list's export view (core.exports.ExportView): its FilterSet and export."""
+        """The list's export view (core.export_views.ExportView): its FilterSet and export."""
         return _view_class(f"{self.export}_csv")
 
     @property

@@ -6,7 +6,7 @@ from django.views.generic import DetailView
 
 from actors.caching import FAMILY as ACTORS
 from core.caching import PublicPageCacheMixin
-from core.exports import ExportView
+from core.export_views import ExportView
 from core.statements import Statement
 from core.views import (
     FilteredListView,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.exports import ExportView
+from core.export_views import ExportView
 from core.views import FilteredListView
 from grants.exports import GRANTS
 from grants.filters import GrantFilterSet

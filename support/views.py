@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.exports import ExportView
+from core.export_views import ExportView
 from support.exports import SERVICES, STRUCTURES
 from support.filters import SupportServiceFilterSet, SupportStructureFilterSet
 from support.models import SupportService, SupportStructure

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView, TemplateView, View
 
 from core.caching import PublicPageCacheMixin
-from core.exports import ExportView
+from core.export_views import ExportView
 from core.pagination import BoundedPaginator
 from core.views import FilteredListView, QueryFormMixin
 from territories import statements

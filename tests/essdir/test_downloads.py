@@ -1,5 +1,5 @@
 """The national files (core/downloads.py, essdir/downloads.py) and the bound on streamed
-exports (core/exports.py): a national export is complete or fails visibly."""
+exports (core/export_views.py): a national export is complete or fails visibly."""
 
 import csv
 import dataclasses

@@ -114,7 +114,7 @@ def test_export_streams_in_constant_queries(client, django_assert_num_queries, c
     for n in range(count):
         SchemeFunderFactory(scheme=SchemeFactory(name=f"Dispositif {n}"))
 
-    # The bounded count (core.exports.bounded_count), then the rows and their relations.
+    # The bounded count (core.export_views.bounded_count), then the rows and their relations.
     with django_assert_num_queries(6):
         rows = json.loads(body(client.get("/dispositifs/export.json")))
 
