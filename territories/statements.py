@@ -36,10 +36,8 @@ def _accessible_scheme_keys(*, territory_ids: list[int], size: int):
     return counted.values_list("pk", "_listed_total")[:size]
 
 
-def _schemes_by_key(*, keys: list[int]):
-    return (
-        Scheme.objects.published().filter(pk__in=keys).select_related("collectivite", "territory")
-    )
+def _schemes(*, ids: list[int]):
+    return Scheme.objects.published().filter(pk__in=ids).select_related("collectivite", "territory")
 
 
 def _serving_links(*, commune_ids: list[int]):
@@ -90,7 +88,7 @@ children = Statement(_children, bound=("territory_id",))
 # larger territories, their keys, then those schemes by key (see accessible_schemes()).
 communes_schemes = Statement(_accessible_schemes, bound=("territory_ids",))
 accessible_scheme_keys = Statement(_accessible_scheme_keys, bound=("territory_ids",))
-schemes_by_key = Statement(_schemes_by_key, bound=("keys",))
+schemes = Statement(_schemes, bound=("ids",))
 
 # The contact finder's answer (territories.finder.answer_for): the contacts serving some
 # communes and through which territory (Contact.serving_links), the collectivités acting
@@ -132,5 +130,5 @@ def accessible_schemes(*, territory_ids: list[int], communes: bool, size: int) -
     keys = accessible_scheme_keys.rows(territory_ids=territory_ids, size=size)
     if not keys:
         return [], 0
-    found = {scheme.pk: scheme for scheme in schemes_by_key.rows(keys=[key for key, _ in keys])}
+    found = by_key(schemes, [key for key, _total in keys])
     return [found[key] for key, _total in keys if key in found], keys[0][1]
