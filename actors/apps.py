@@ -6,7 +6,7 @@ class ActorsConfig(AppConfig):
     verbose_name = "Acteurs de l'ESS"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save, pre_delete, pre_save
+        from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
         from actors import caching, services
         from actors.models import Actor
@@ -17,3 +17,7 @@ class ActorsConfig(AppConfig):
         pre_save.connect(services.remember_whether_public, sender=Actor, dispatch_uid="map_pre")
         post_save.connect(services.follow_publicity, sender=Actor, dispatch_uid="map_post")
         pre_delete.connect(services.forget_deleted, sender=Actor, dispatch_uid="map_delete")
+        # The lists of each theme follow the structures' themes, at once.
+        m2m_changed.connect(
+            services.follow_themes, sender=Actor.themes.through, dispatch_uid="theme_listings"
+        )

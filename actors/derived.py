@@ -18,6 +18,7 @@ from actors.models import (
     MAP_CELL_DEGREES,
     Actor,
     ActorPlace,
+    ActorThemeListing,
     Establishment,
     Family,
     MapCell,
@@ -35,20 +36,22 @@ ACTORS_PER_STATEMENT = 5000
 PLACES_FOLLOWED = 100
 
 # The derived tables, in the order they are rebuilt (places first: panoramas read them).
-DERIVED_STEPS = ("places", "panoramas", "map cells")
+DERIVED_STEPS = ("places", "themes", "panoramas", "map cells")
+
+
+# What the public lists sort and filter on rides along (see ActorPlace.public).
+PUBLIC = f"(a.status = '{PublicationStatus.PUBLISHED}' AND NOT a.hidden)"
 
 
 def _places_sql(actor_filter: str) -> str:
     place, actor = ActorPlace._meta.db_table, Actor._meta.db_table
     establishment, inclusion = Establishment._meta.db_table, TerritoryInclusion._meta.db_table
-    # What the public lists sort and filter on rides along (see ActorPlace.public).
-    public = f"(a.status = '{PublicationStatus.PUBLISHED}' AND NOT a.hidden)"
     return (
         f"INSERT INTO {place} (territory_id, actor_id, public, name) "
-        f"SELECT i.container_id, a.id, {public}, a.name FROM {actor} a "
+        f"SELECT i.container_id, a.id, {PUBLIC}, a.name FROM {actor} a "
         f"JOIN {inclusion} i ON i.member_id = a.territory_id WHERE {actor_filter.format('a.id')} "
         f"UNION "
-        f"SELECT i.container_id, a.id, {public}, a.name FROM {establishment} e "
+        f"SELECT i.container_id, a.id, {PUBLIC}, a.name FROM {establishment} e "
         f"JOIN {actor} a ON a.id = e.actor_id "
         f"JOIN {inclusion} i ON i.member_id = e.commune_id "
         f"WHERE e.is_active AND {actor_filter.format('e.actor_id')}"
@@ -92,6 +95,43 @@ def refresh_actor_places(*, actor_ids: Iterable[int] | None = None) -> int:
             bump_tags(places_tags(touched))
         elif ids:
             bump_content_version()
+        return total
+
+
+def _theme_listings_sql(actor_filter: str) -> str:
+    listing, actor = ActorThemeListing._meta.db_table, Actor._meta.db_table
+    themes = Actor.themes.through._meta.db_table
+    return (
+        f"INSERT INTO {listing} (theme_id, actor_id, public, name) "
+        f"SELECT t.theme_id, a.id, {PUBLIC}, a.name FROM {themes} t "
+        f"JOIN {actor} a ON a.id = t.actor_id WHERE {actor_filter.format('t.actor_id')}"
+    )
+
+
+@transaction.atomic
+def refresh_theme_listings(*, actor_ids: Iterable[int] | None = None) -> int:
+    """Rebuild the public lists of each theme (ActorThemeListing) from the actors' themes,
+    names and visibility: for `actor_ids`, or for every actor when None. Returns how many
+    listings the actors now have.
+
+    Called when an actor's themes change (actors.services.follow_themes, the signal of the
+    themes' table) and after an import, with the other derived data. The pages that show
+    the structures' themes follow the structures' own cache tags.
+    """
+    database = ActorThemeListing.objects.db
+    with connection.cursor() as cursor:
+        if actor_ids is None:
+            ActorThemeListing.objects.all()._raw_delete(database)
+            cursor.execute(_theme_listings_sql("1 = 1"))
+            return cursor.rowcount
+        ids = sorted(set(actor_ids))
+        total = 0
+        for start in range(0, len(ids), ACTORS_PER_STATEMENT):
+            chunk = ids[start : start + ACTORS_PER_STATEMENT]
+            ActorThemeListing.objects.filter(actor_id__in=chunk)._raw_delete(database)
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(_theme_listings_sql(f"{{}} IN ({marks})"), chunk)
+            total += cursor.rowcount
         return total
 
 
@@ -229,9 +269,9 @@ def refresh_derived_data(
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Rebuild everything computed from the directory as a whole: where actors act, the
-    panorama of every territory and the map's cells (or only those of `steps`). Run after
-    an import, by the seed, and nightly (`manage.py refresh_panoramas`); returns how many
-    rows of each.
+    public structures of each theme, the panorama of every territory and the map's cells
+    (or only those of `steps`). Run after an import, by the seed, and nightly (`manage.py
+    refresh_panoramas`); returns how many rows of each.
 
     Each table is rebuilt in its own transaction, then `on_step(name)` is called: the
     SIRENE runs record there how far they went, should the process die before the end.
@@ -239,6 +279,7 @@ def refresh_derived_data(
     # Looked up at call time, so that each one is the module's current function.
     refreshers = {
         "places": lambda: refresh_actor_places(),
+        "themes": lambda: refresh_theme_listings(),
         "panoramas": lambda: refresh_panoramas(),
         "map cells": lambda: refresh_map_cells(),
     }

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.caching import NETWORKS
 from actors.map import BBoxField
-from actors.models import Actor, ActorPlace, Family, Subtype
+from actors.models import Actor, ActorPlace, ActorThemeListing, Family, Subtype
 from core.geo import BBox
 from territories.caching import FAMILY as TERRITORIES
 from territories.filters import BaseFilterSet
@@ -102,21 +102,24 @@ class ActorFilterSet(BaseFilterSet):
         ]
 
     def listing_keys(self):
-        """The ids of the listed structures in the list's order, read from one range of
-        the places' index (ActorPlace.objects.listing_keys), when the list is a
-        territory's public structures by name and nothing else; else None (the paginator
-        then counts and pages the filtered structures themselves)."""
-        territory = self.territory
-        if territory is None:
+        """The ids of the listed structures in the list's order, read from one range of an
+        index: the places' (ActorPlace.objects.listing_keys) when the list is a territory's
+        public structures by name and nothing else, the themes' lists'
+        (ActorThemeListing.objects.listing_keys) when it is a theme's; else None (the
+        paginator then counts and pages the filtered structures themselves)."""
+        if not (self.is_bound and self.form.is_valid()):
             return None
         data = self.form.cleaned_data
-        narrowing = [name for name, value in data.items() if value not in (None, "", [])]
-        if set(narrowing) - {"territoire", "tri"}:
-            return None
+        narrowing = {name for name, value in data.items() if value not in (None, "", [])}
         order = list(data.get("tri") or [])
         if order not in ([], ["name"], ["-nom"]):
             return None
-        return ActorPlace.objects.listing_keys(territory, descending=order == ["-nom"])
+        descending = order == ["-nom"]
+        if narrowing - {"tri"} == {"territoire"}:
+            return ActorPlace.objects.listing_keys(data["territoire"], descending=descending)
+        if narrowing - {"tri"} == {"theme"}:
+            return ActorThemeListing.objects.listing_keys(data["theme"], descending=descending)
+        return None
 
     @property
     def map_zone(self) -> BBox | None:

@@ -16,12 +16,13 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.text import slugify
 
-from actors.derived import refresh_actor_places
+from actors.derived import refresh_actor_places, refresh_theme_listings
 from actors.models import (
     MAP_CELL_DEGREES,
     Actor,
     ActorPlace,
     ActorProposal,
+    ActorThemeListing,
     Establishment,
     MapCell,
     ProposalStatus,
@@ -208,7 +209,8 @@ def remember_whether_public(sender, instance: Actor, raw=False, update_fields=No
 def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs):
     """post_save: a structure the public starts or stops seeing enters or leaves the map's
     cells (a new one has no establishment yet, unless restored from the history), and its
-    places (ActorPlace) carry its new visibility and name, which the territory lists read."""
+    places (ActorPlace) and themes' listings (ActorThemeListing) carry its new visibility
+    and name, which the territory and theme lists read."""
     was_public = False if created else getattr(instance, "_was_public", None)
     was_named = getattr(instance, "_was_named", None)
     instance._was_public = instance._was_named = None
@@ -218,9 +220,28 @@ def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs
     if now_public != was_public:
         shift_map_cells([instance.pk], 1 if now_public else -1)
     if not created and (now_public != was_public or instance.name != was_named):
-        ActorPlace.objects.filter(actor_id=instance.pk).update(
-            public=now_public, name=instance.name
-        )
+        for listing in (ActorPlace, ActorThemeListing):
+            listing.objects.filter(actor_id=instance.pk).update(
+                public=now_public, name=instance.name
+            )
+
+
+def follow_themes(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    """m2m_changed of Actor.themes: the theme lists (ActorThemeListing) follow the themes
+    staff, the moderation or the seed give a structure, from either side of the relation
+    (`actor.themes.add(theme)`, `theme.actor_set.remove(actor)`), in the same transaction."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        actor_ids = [instance.pk]
+    elif action == "post_clear":
+        # A theme cleared of its structures: its listings go with the pairs.
+        ActorThemeListing.objects.filter(theme_id=instance.pk).delete()
+        return
+    else:
+        actor_ids = sorted(pk_set or ())
+    if actor_ids:
+        refresh_theme_listings(actor_ids=actor_ids)
 
 
 def forget_deleted(sender, instance: Actor, **kwargs):

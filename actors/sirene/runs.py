@@ -3,12 +3,13 @@ in the database), each recorded step by step (`ImportRun`), and what a run kille
 left undone finished by the next one.
 
 Why: an import writes for minutes in many transactions (a batch of establishments each,
-then the closures, the archives, the places, the panoramas, the map cells). A process
-killed between two of them leaves rows that are each right but a directory that is not as
-a whole: new structures without places (a département listing 5 structures out of 13 505),
-panoramas of last month. Each step is recorded once committed, so the next run knows what
-is missing: `import_sirene` finishes it (and, on the same files, only that), and so does
-`refresh_panoramas`, which rebuilds the derived data every night anyway.
+then the closures, the archives, the places, the themes' lists, the panoramas, the map
+cells). A process killed between two of them leaves rows that are each right but a
+directory that is not as a whole: new structures without places (a département listing 5
+structures out of 13 505), panoramas of last month. Each step is recorded once committed,
+so the next run knows what is missing: `import_sirene` finishes it (and, on the same files,
+only that), and so does `refresh_panoramas`, which rebuilds the derived data every night
+anyway.
 
 The lock: a session-level advisory lock on PostgreSQL (released by the server when the
 process dies, however it dies); elsewhere the unique `lock` column of the run's own row,
@@ -46,6 +47,7 @@ STEP_LABELS = {
     "closures": "fermeture des établissements disparus",
     "actors": "mise à jour et archivage des structures",
     "places": "lieux d'action",
+    "themes": "structures de chaque thème",
     "panoramas": "panoramas",
     "map cells": "cellules de la carte",
     "cache": "cache des pages",
@@ -289,8 +291,8 @@ class RefreshReport:
 
 
 def refresh_directory() -> RefreshReport:
-    """Rebuild the derived data (places, panoramas, map cells) under the SIRENE lock, and
-    finish the unfinished runs whose only missing steps are those.
+    """Rebuild the derived data (places, themes' lists, panoramas, map cells) under the
+    SIRENE lock, and finish the unfinished runs whose only missing steps are those.
 
     An import killed before it had written everything its files say stays unfinished (its
     closures and archives need the files): the report asks for `import_sirene` again.

@@ -42,6 +42,7 @@ KILLS = {
     "closures": ("actors.sirene.writer.SireneWriter.close", 1),
     "archives": ("actors.sirene.writer.SireneWriter.archive", 1),
     "places": ("actors.derived._places_sql", 1),
+    "themes": ("actors.derived._theme_listings_sql", 1),
     "panoramas": ("actors.derived.refresh_panoramas", 1),
     "map cells": ("actors.derived.refresh_map_cells", 1),
     "cache": ("actors.sirene.runs.bump_content_version", 1),

@@ -124,8 +124,9 @@ def test_edits_that_change_nothing_public_leave_the_cells(
     toul.name = "Recyclerie de Toul"
 
     # The save, its history, one read of whether the public saw it (no cell written), one of
-    # its former slug (its page's cache tag: core.caching), and its places' listing columns.
-    with django_assert_num_queries(5):
+    # its former slug (its page's cache tag: core.caching), and the listing columns of its
+    # places and of its themes' lists (the rename reaches both).
+    with django_assert_num_queries(6):
         toul.save()
 
     assert cells_total() == 401
