@@ -10,6 +10,7 @@ rows whose title holds the words come first.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -61,8 +62,11 @@ def _fold_or_none(value):
     return None if value is None else fold(str(value))
 
 
-def search_terms(query: str) -> list[str]:
-    """The words of `query` worth matching, folded, plural "s" and "x" dropped."""
+@functools.lru_cache(maxsize=256)
+def search_terms(query: str) -> tuple[str, ...]:
+    """The words of `query` worth matching, folded, plural "s" and "x" dropped.
+
+    Memoized: a search page asks again for every result it marks (a hundred times)."""
     terms = []
     for term in normalize(query).split():
         if len(term) < MIN_TERM_LENGTH:
@@ -70,7 +74,7 @@ def search_terms(query: str) -> list[str]:
         if len(term) > 4 and term[-1] in "sx":
             term = term[:-1]
         terms.append(term)
-    return terms[:MAX_TERMS]
+    return tuple(terms[:MAX_TERMS])
 
 
 # At most this many matches whose title holds the words, and as many others, are ranked
@@ -378,11 +382,12 @@ STOP_WORDS = frozenset(
 )
 
 
-def marked_terms(query: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def marked_terms(query: str) -> tuple[str, ...]:
     """The words of `query` that `highlight()` marks: its search terms but the common
-    French words, unless the query is nothing else."""
+    French words, unless the query is nothing else (memoized, as search_terms())."""
     terms = search_terms(query)
-    return [term for term in terms if term not in STOP_WORDS] or terms
+    return tuple(term for term in terms if term not in STOP_WORDS) or terms
 
 
 def highlight(text: str, query: str, *, width: int = 0) -> tuple[str, int]:
