@@ -84,6 +84,19 @@ def employees_band_label(code: str) -> str:
     return EMPLOYEES_BANDS.get(code, "")
 
 
+# The columns of a structure's card (ActorQuerySet.for_list), its key and slug included.
+CARD_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "family",
+    "subtype",
+    "is_network",
+    "short_description",
+    "territory",
+)
+
+
 class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def _related(self, relation: str) -> type[models.Model]:
         """The model at the other end of the actor's `relation` ("establishments", "places",
@@ -159,7 +172,14 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
         )
 
     def for_list(self):
-        return self.select_related("territory").prefetch_related("themes")
+        """What a card of the lists shows (templates/actors/_actor.html): its name, family,
+        type, short description, themes and territory's name. Only those columns: the
+        description, the official facts and the search text are most of a row."""
+        return (
+            self.select_related("territory")
+            .only(*CARD_FIELDS, "territory__name", "territory__slug", "territory__kind")
+            .prefetch_related("themes")
+        )
 
     def for_export(self):
         """What the open-data row needs: themes, networks, and the open establishments,

@@ -69,6 +69,25 @@ def over_condition(day: datetime.date) -> Q:
     return Q(end_year__lt=day.year) | Q(closes_on__lt=day)
 
 
+# The columns of a scheme's card (SchemeQuerySet.for_list), its key and slug included.
+CARD_FIELDS = (
+    "id",
+    "slug",
+    "status",
+    "name",
+    "kind",
+    "summary",
+    "period_label",
+    "start_year",
+    "end_year",
+    "end_year_inferred",
+    "opens_on",
+    "closes_on",
+    "collectivite",
+    "territory",
+)
+
+
 class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
     def accessible_in(self, *territories: Territory):
         """What "the schemes of this territory" means everywhere (the list's `territoire`,
@@ -170,10 +189,12 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         )
 
     def for_list(self):
-        """By name, the current schemes first (see current_first())."""
+        """By name, the current schemes first (see current_first()), with what a card of
+        the lists shows (templates/includes/_scheme.html) and only that: not their long
+        texts (description, eligibility), nor their themes, which no card shows."""
         return (
             self.select_related("collectivite", "territory")
-            .prefetch_related("themes")
+            .only(*CARD_FIELDS, "collectivite__name", "collectivite__slug", "territory__name")
             .current_first()
             .order_by("period_over", "name", "pk")
         )

@@ -97,8 +97,9 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
     # SIRENE imports (actors.coverage); who to contact first: the collectivités around its
     # territory and the contacts serving it (its containers, read once for the panorama
     # too); the events whose sources give no full date. Its schemes, those it co-funds and
-    # its partner structures, each with their count in one statement (counted_rows()).
-    with django_assert_num_queries(24):
+    # its partner structures, each with their count in one statement (counted_rows()); no
+    # themes of those schemes (no card shows them).
+    with django_assert_num_queries(23):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
@@ -162,11 +163,12 @@ def test_scheme_list_query_count_is_constant(client, django_assert_num_queries, 
 
     # The first view reads the funder and theme options (memoized by content version); the
     # page's keys are sorted apart from its rows (SchemeFilterSet.listing_keys), and carry
-    # the count of all (one window count, no count of its own).
-    with django_assert_num_queries(7):
+    # the count of all (one window count, no count of its own); a card shows no themes.
+    with django_assert_num_queries(6):
         response = client.get("/dispositifs/")
     settings.CACHE_MIDDLEWARE_SECONDS = 0  # rendered again, not served from the page cache
-    with django_assert_num_queries(4):
+    # The options' version, the page's keys with their count, its rows.
+    with django_assert_num_queries(3):
         again = client.get("/dispositifs/")
 
     assert response.context["paginator"].count == count
