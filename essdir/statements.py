@@ -25,12 +25,13 @@ def _collectivites_around(*, territory_id: int):
 
 def _upcoming_events(*, territory_id: int, today: datetime.date, size: int):
     events = Event.objects.published().in_territory(Territory(pk=territory_id))
-    return events.upcoming(today).for_list()[:size]
+    return events.upcoming(today).for_cards()[:size]
 
 
 def _partners(*, collectivite_id: int, size: int):
+    # Names and links only (the collectivité's page lists them so).
     partners = Actor.objects.published().partners_of([collectivite_id]).order_by("name")
-    return counted_rows(partners, size)
+    return counted_rows(partners.only("name", "slug"), size)
 
 
 def _schemes_of(*, collectivite_id: int, size: int):
@@ -48,17 +49,17 @@ def _contacts_of(*, collectivite_id: int):
 
 def _events_involving(*, collectivite_id: int, today: datetime.date, size: int):
     events = Event.objects.published().involving(collectivite=collectivite_id)
-    return events.upcoming(today).for_list()[:size]
+    return events.upcoming(today).for_cards()[:size]
 
 
 def _undated_events_involving(*, collectivite_id: int, size: int):
     events = Event.objects.published().involving(collectivite=collectivite_id)
-    return events.recurring_undated().for_list()[:size]
+    return events.recurring_undated().for_cards()[:size]
 
 
 def _past_events_involving(*, collectivite_id: int, today: datetime.date, size: int):
     events = Event.objects.published().involving(collectivite=collectivite_id)
-    return events.past(today).for_list()[:size]
+    return events.past(today).for_cards()[:size]
 
 
 def _collectivites(*, size: int):
@@ -66,7 +67,7 @@ def _collectivites(*, size: int):
 
 
 def _upcoming_everywhere(*, today: datetime.date, size: int):
-    return Event.objects.published().upcoming(today).for_list()[:size]
+    return Event.objects.published().upcoming(today).for_cards()[:size]
 
 
 def _national_panorama():
@@ -98,11 +99,11 @@ def _officers_of(*, collectivite_id: int):
 
 def _actor_events(*, actor_id: int, today: datetime.date, size: int):
     events = Event.objects.published().involving(actor=actor_id)
-    return events.upcoming(today).for_list()[:size]
+    return events.upcoming(today).for_cards()[:size]
 
 
 def _past_actor_events(*, actor_id: int, today: datetime.date, size: int):
-    return Event.objects.published().involving(actor=actor_id).past(today).for_list()[:size]
+    return Event.objects.published().involving(actor=actor_id).past(today).for_cards()[:size]
 
 
 def _budgets_of(*, collectivite_id: int):

@@ -80,6 +80,29 @@ def _public_participations(role: str):
     )
 
 
+# The columns of an event's card (EventQuerySet.for_cards): includes/_event.html and its
+# date (includes/_event_date.html, with Event.date_is_incomplete), its key and slug.
+CARD_FIELDS = (
+    "id",
+    "slug",
+    "status",
+    "title",
+    "kind",
+    "territory",
+    "online",
+    "schedule_status",
+    "date_precision",
+    "start_date",
+    "end_date",
+    "start_time",
+    "end_time",
+    "year_inferred",
+    "date_label",
+    "recurrence",
+    "recurrence_label",
+)
+
+
 class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def owned_by(self, collectivites):
         """Events one of `collectivites` keeps up to date or organises."""
@@ -162,6 +185,13 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
 
     def for_list(self):
         return self.select_related("territory")
+
+    def for_cards(self):
+        """for_list() with only what an event's card shows (templates/includes/_event.html):
+        the agenda and the events of the other pages. Its description, address and figures
+        are most of a row; the feeds, the calendar files and the exports read whole rows
+        (for_list())."""
+        return self.for_list().only(*CARD_FIELDS, "territory__name")
 
     def for_search(self):
         """What a search result shows: territory and organisers."""

@@ -48,7 +48,7 @@ class EventListView(FilteredListView):
         return tags
 
     def get_queryset(self):
-        return Event.objects.published().for_list()
+        return Event.objects.published().for_cards()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -56,7 +56,7 @@ class EventListView(FilteredListView):
         if self.filterset.period == "a-venir" and not self.filterset.errors:
             # Events whose source gives no full date but a rhythm (every year in November…)
             # are listed apart, never guessed; the others are past events, "date incomplète".
-            recurring = Event.objects.published().recurring_undated().for_list()
+            recurring = Event.objects.published().recurring_undated().for_cards()
             undated = self.filterset.undated(recurring)
             context["undated"] = undated.order_by("title")[: settings.PAGE_SIZE]
         return context
