@@ -56,3 +56,29 @@ def test_regroup_by_date_groups_runs_under_their_formatted_date(date_format, gro
         found = regroup_by_date([Dated(day) for day in DAYS], "day", date_format)
 
     assert [(group.grouper, len(group.list)) for group in found] == groups
+
+
+@pytest.mark.parametrize("with_language", [True, False])
+def test_a_message_kept_translated_follows_the_language_of_each_rendering(with_language):
+    # Pages carry LANGUAGE_CODE (the i18n context processor); e-mails rendered without a
+    # request do not: both follow the active language.
+    template = engines["jinja2"].from_string('{{ _("Filtrer") }}|{% trans %}Filtrer{% endtrans %}')
+    shown = []
+    for language in ["fr", "en", "fr", "en"]:
+        with translation.override(language):
+            context = {"LANGUAGE_CODE": language} if with_language else {}
+            shown.append(template.render(context))
+
+    assert shown == ["Filtrer|Filtrer", "Filter|Filter", "Filtrer|Filtrer", "Filter|Filter"]
+
+
+def test_a_message_with_variables_is_translated_with_each_rendering_values():
+    template = engines["jinja2"].from_string(
+        "{% trans name=name %}Structures que l'annuaire publie : {{ name }}{% endtrans %}"
+    )
+    with translation.override("en"):
+        first = template.render({"name": "Nord", "LANGUAGE_CODE": "en"})
+        second = template.render({"name": "<b>Metz</b>", "LANGUAGE_CODE": "en"})
+
+    assert first == "Structures the directory publishes: Nord"
+    assert second == "Structures the directory publishes: &lt;b&gt;Metz&lt;/b&gt;"
