@@ -80,6 +80,25 @@ def test_matching_place_finds_communes(query, expected):
     assert [c.name for c in Territory.objects.matching_place(query)] == expected
 
 
+def test_a_common_beginning_lists_each_commune_once_in_the_order_of_names():
+    # Hundreds of communes start with "Saint": the first five, by folded name then code,
+    # each once (no join can repeat one; the list's order is the index's).
+    expected = list(
+        Territory.objects.communes()
+        .filter(search_name__startswith="saint")
+        .order_by("search_name", "code")
+        .values_list("pk", flat=True)[:5]
+    )
+
+    found = [c.pk for c in Territory.objects.matching_place("Saint")[:5]]
+
+    assert len(expected) == 5
+    assert found == expected
+    assert len(set(Territory.objects.matching_place("54200").values_list("pk", flat=True))) == len(
+        Territory.objects.matching_place("54200")
+    )
+
+
 def test_matching_place_with_postal_code_lists_every_commune_of_it():
     names = [c.name for c in Territory.objects.matching_place("54200")]
 
