@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from core.text import fold, normalize
+from core.text import fold, normalize, normalize_folded
 
 MIN_TERM_LENGTH = 2
 MAX_TERMS = 8
@@ -390,16 +390,19 @@ def marked_terms(query: str) -> tuple[str, ...]:
     return tuple(term for term in terms if term not in STOP_WORDS) or terms
 
 
-def highlight(text: str, query: str, *, width: int = 0) -> tuple[str, int]:
+def highlight(
+    text: str, query: str, *, width: int = 0, folded: str | None = None
+) -> tuple[str, int]:
     """`text` as HTML with the words of `query` marked (<mark>), accents and case folded.
 
     With `width`, only an excerpt of about that many characters around the first match.
     Returns (html, how many of the query's words it holds). Words match by their
-    beginning, as search does ("coopérative" marks "coopératives").
+    beginning, as search does ("coopérative" marks "coopératives"). `folded`: fold(text),
+    when the caller has it already.
     """
     text = text or ""
     # Fold character by character, remembering where each folded character comes from.
-    folded_text = fold(text)
+    folded_text = fold(text) if folded is None else folded
     if len(folded_text) == len(text):
         # Accents folded one character for one (the usual case): positions are the same.
         origin = range(len(text))
@@ -479,20 +482,21 @@ def snippet(texts: list[str], query: str, *, width: int, avoid: list[str] = ()) 
     avoided = {normalize(text) for text in avoid if text}
     terms = marked_terms(query)
 
-    def may_hold(text: str) -> bool:
+    def may_hold(folded: str) -> bool:
         # A cheap first look (a word marked is at least a substring of the folded text):
         # only the sentences that pass it are marked, most of a long text is not.
-        folded = fold(text)
         return any(term in folded for term in terms)
 
     best: tuple[str, int] = ("", 0)
     for text in texts:
-        if not text or not may_hold(text):
+        if not text or not may_hold(fold(text)):
             continue
         for sentence in sentences(text):
-            if not may_hold(sentence) or normalize(sentence) in avoided:
+            # Folded once: for the first look, the title's test and the marking.
+            folded = fold(sentence)
+            if not may_hold(folded) or normalize_folded(folded) in avoided:
                 continue
-            html, found = highlight(sentence, query, width=width)
+            html, found = highlight(sentence, query, width=width, folded=folded)
             if found > best[1]:
                 best = (html, found)
     return best

@@ -35,7 +35,12 @@ def fold(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Fold `text` and turn separators into single spaces ("Saint-Dié" -> "saint die")."""
-    return _SEPARATORS.sub(" ", fold(text)).strip()
+    return normalize_folded(fold(text))
+
+
+def normalize_folded(folded: str) -> str:
+    """normalize() of a text already folded (fold()): a caller holding both folds once."""
+    return _SEPARATORS.sub(" ", folded).strip()
 
 
 def collation_key(text: str) -> tuple[str, str, str]:
