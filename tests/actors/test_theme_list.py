@@ -3,7 +3,10 @@ the theme, the structure's `public` and `name`): it must list, count and page ex
 the structures and their themes say, and follow what staff change at once, from either
 side of the relation."""
 
+import importlib
+
 import pytest
+from django.db import connection
 
 from actors import services
 from actors.derived import refresh_derived_data, refresh_theme_listings
@@ -171,3 +174,26 @@ def test_a_second_page_of_a_theme_reads_its_keys_then_its_rows(
     names = [actor.name for actor in response.context["object_list"]]
     assert names == [f"Structure {index:03d}" for index in range(20, 20 + count)]
     assert response.context["paginator"].count == 20 + count
+
+
+def test_the_migration_fills_the_lists_as_the_refresh_builds_them(reemploi):
+    with_theme(reemploi, name="Abeille")
+    with_theme(reemploi, name="Brouillon", status=PublicationStatus.DRAFT)
+    with_theme(reemploi, name="Masqué", hidden=True)
+    both = with_theme(ThemeFactory(name="Autre"), name="Colibri")
+    both.themes.add(reemploi)
+    built = sorted(ActorThemeListing.objects.values_list("theme_id", "actor_id", "public", "name"))
+    ActorThemeListing.objects.all().delete()
+    migration = importlib.import_module("actors.migrations.0015_theme_listing")
+
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FILL)
+
+    filled = sorted(ActorThemeListing.objects.values_list("theme_id", "actor_id", "public", "name"))
+    assert filled == built
+    assert [(name, public) for _t, _a, public, name in filled if _t == reemploi.pk] == [
+        ("Abeille", True),
+        ("Brouillon", False),
+        ("Masqué", False),
+        ("Colibri", True),
+    ]
