@@ -67,35 +67,51 @@ def refresh_actor_places(*, actor_ids: Iterable[int] | None = None) -> int:
     Called wherever an actor's territory or establishments change (the admin, the proposal
     moderation, the SIRENE import, the seed), and after the geography is reloaded.
     """
-    # One DELETE statement, whatever the rows: delete() would first fetch the million
-    # places of a national refresh to send their signals.
-    database = ActorPlace.objects.db
-    with connection.cursor() as cursor:
-        if actor_ids is None:
-            ActorPlace.objects.all()._raw_delete(database)
-            cursor.execute(_places_sql("1 = 1"))
-            return cursor.rowcount
-        ids = sorted(set(actor_ids))
-        total = 0
-        # The pages of the territories the actors leave and enter go stale (on commit).
-        follow = len(ids) <= PLACES_FOLLOWED
-        touched: set[int] = set()
-        for start in range(0, len(ids), ACTORS_PER_STATEMENT):
-            chunk = ids[start : start + ACTORS_PER_STATEMENT]
-            places = ActorPlace.objects.filter(actor_id__in=chunk)
-            if follow:
-                touched.update(places.values_list("territory_id", flat=True))
-            places._raw_delete(database)
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(_places_sql(f"{{}} IN ({marks})"), [*chunk, *chunk])
-            total += cursor.rowcount
-            if follow:
-                touched.update(places.values_list("territory_id", flat=True))
+    if actor_ids is None:
+        return _rebuild(ActorPlace, _places_sql)
+    ids = sorted(set(actor_ids))
+    total = 0
+    # The pages of the territories the actors leave and enter go stale (on commit).
+    follow = len(ids) <= PLACES_FOLLOWED
+    touched: set[int] = set()
+    for chunk in _chunks(ids):
+        places = ActorPlace.objects.filter(actor_id__in=chunk)
         if follow:
-            bump_tags(places_tags(touched))
-        elif ids:
-            bump_content_version()
-        return total
+            touched.update(places.values_list("territory_id", flat=True))
+        # The statement names the chunk's ids twice (territory, then establishments).
+        total += _replace(ActorPlace, _places_sql, chunk, times=2)
+        if follow:
+            touched.update(places.values_list("territory_id", flat=True))
+    if follow:
+        bump_tags(places_tags(touched))
+    elif ids:
+        bump_content_version()
+    return total
+
+
+def _chunks(ids: list[int]):
+    for start in range(0, len(ids), ACTORS_PER_STATEMENT):
+        yield ids[start : start + ACTORS_PER_STATEMENT]
+
+
+def _rebuild(model, sql_for: Callable[[str], str]) -> int:
+    """Every row of a derived table (ActorPlace, ActorThemeListing) again: one DELETE
+    statement, whatever the rows (delete() would first fetch the million rows of a national
+    refresh to send their signals), then `sql_for`'s INSERT … SELECT for every actor."""
+    model.objects.all()._raw_delete(model.objects.db)
+    with connection.cursor() as cursor:
+        cursor.execute(sql_for("1 = 1"))
+        return cursor.rowcount
+
+
+def _replace(model, sql_for: Callable[[str], str], chunk: list[int], *, times: int = 1) -> int:
+    """The rows of `model` of the actors of `chunk` again (`sql_for`'s statement names the
+    chunk's ids `times` times); returns how many were written."""
+    model.objects.filter(actor_id__in=chunk)._raw_delete(model.objects.db)
+    marks = ", ".join(["%s"] * len(chunk))
+    with connection.cursor() as cursor:
+        cursor.execute(sql_for(f"{{}} IN ({marks})"), chunk * times)
+        return cursor.rowcount
 
 
 def _theme_listings_sql(actor_filter: str) -> str:
@@ -118,21 +134,10 @@ def refresh_theme_listings(*, actor_ids: Iterable[int] | None = None) -> int:
     themes' table) and after an import, with the other derived data. The pages that show
     the structures' themes follow the structures' own cache tags.
     """
-    database = ActorThemeListing.objects.db
-    with connection.cursor() as cursor:
-        if actor_ids is None:
-            ActorThemeListing.objects.all()._raw_delete(database)
-            cursor.execute(_theme_listings_sql("1 = 1"))
-            return cursor.rowcount
-        ids = sorted(set(actor_ids))
-        total = 0
-        for start in range(0, len(ids), ACTORS_PER_STATEMENT):
-            chunk = ids[start : start + ACTORS_PER_STATEMENT]
-            ActorThemeListing.objects.filter(actor_id__in=chunk)._raw_delete(database)
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(_theme_listings_sql(f"{{}} IN ({marks})"), chunk)
-            total += cursor.rowcount
-        return total
+    if actor_ids is None:
+        return _rebuild(ActorThemeListing, _theme_listings_sql)
+    chunks = _chunks(sorted(set(actor_ids)))
+    return sum(_replace(ActorThemeListing, _theme_listings_sql, chunk) for chunk in chunks)
 
 
 def _fold_counts(rows, key_of) -> dict[int | None, Counter]:

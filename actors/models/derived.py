@@ -23,20 +23,39 @@ from core.pagination import bounded_count, bounded_label
 from territories.models import Territory, Theme
 
 
-class ActorPlaceQuerySet(models.QuerySet):
-    def public_in(self, territory: Territory):
-        """The places of the structures the public sees inside `territory`."""
-        return self.filter(territory=territory, public=True)
+class ListingQuerySet(models.QuerySet):
+    def public_keys(self, *, descending: bool = False, **where):
+        """The ids of the public structures of the rows narrowed by `where`, in a list's
+        order (by name, then id; `descending`: Z → A): one range of the listing's index,
+        for the list's count and its pages (core.pagination.BoundedPaginator's `keys`)."""
+        order = ["-name", "-actor_id"] if descending else ["name", "actor_id"]
+        return self.filter(public=True, **where).order_by(*order).values_list("actor_id", flat=True)
 
+
+class PublicListing(models.Model):
+    """What the public list of structures filters and sorts on, copied from the structure
+    (by the refreshes of actors.derived, and by actors.services.follow_publicity when staff
+    save one): a list, its count and its deep pages are then one range of an index
+    (…, name, actor) where public, whatever their size, never a join with the 1 million
+    actors."""
+
+    public = models.BooleanField("visible du public", default=False)
+    name = models.CharField("nom", max_length=300, default="")
+
+    objects = ListingQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class ActorPlaceQuerySet(ListingQuerySet):
     def listing_keys(self, territory: Territory, *, descending: bool = False):
         """The ids of the public structures acting inside `territory`, in the list's order
-        (by name, then id; `descending`: Z → A): one range of the index, for the list's
-        count and its pages (core.pagination.BoundedPaginator's `keys`)."""
-        order = ["-name", "-actor_id"] if descending else ["name", "actor_id"]
-        return self.public_in(territory).order_by(*order).values_list("actor_id", flat=True)
+        (see public_keys())."""
+        return self.public_keys(territory=territory, descending=descending)
 
 
-class ActorPlace(models.Model):
+class ActorPlace(PublicListing):
     """`actor` acts inside `territory`: its territory of action, or one of its active
     establishments' communes, lies inside it (TerritoryInclusion).
 
@@ -47,12 +66,6 @@ class ActorPlace(models.Model):
 
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="places")
-    # What the public list of a territory filters and sorts on, copied from the actor (by
-    # the refresh, and by actors.services.follow_publicity when staff save one): the list
-    # of any territory, its count and its deep pages are then one range of the index
-    # below, whatever the territory's size, never a join with the 1 million actors.
-    public = models.BooleanField("visible du public", default=False)
-    name = models.CharField("nom", max_length=300, default="")
 
     objects = ActorPlaceQuerySet.as_manager()
 
@@ -75,20 +88,14 @@ class ActorPlace(models.Model):
         return f"{self.actor_id} ⊂ {self.territory_id}"
 
 
-class ActorThemeListingQuerySet(models.QuerySet):
+class ActorThemeListingQuerySet(ListingQuerySet):
     def listing_keys(self, theme: Theme, *, descending: bool = False):
-        """The ids of the public structures holding `theme`, in the list's order (by name,
-        then id; `descending`: Z → A): one range of the index, for the list's count and
-        its pages (core.pagination.BoundedPaginator's `keys`)."""
-        order = ["-name", "-actor_id"] if descending else ["name", "actor_id"]
-        return (
-            self.filter(theme=theme, public=True)
-            .order_by(*order)
-            .values_list("actor_id", flat=True)
-        )
+        """The ids of the public structures holding `theme`, in the list's order (see
+        public_keys())."""
+        return self.public_keys(theme=theme, descending=descending)
 
 
-class ActorThemeListing(models.Model):
+class ActorThemeListing(PublicListing):
     """`actor` holds `theme`, with what the public list of a theme filters and sorts on.
 
     Derived data, as ActorPlace is for territories: the themes' own table holds only the
@@ -102,8 +109,6 @@ class ActorThemeListing(models.Model):
     # Found by theme through the unique constraint's index, which starts with it.
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+", db_index=False)
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="theme_listings")
-    public = models.BooleanField("visible du public", default=False)
-    name = models.CharField("nom", max_length=300, default="")
 
     objects = ActorThemeListingQuerySet.as_manager()
 
