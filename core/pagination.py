@@ -56,22 +56,24 @@ def with_total(rows: list) -> tuple[list, int]:
     return rows, (rows[0]._listed_total if rows else 0)
 
 
-def bounded_keys(queryset, bound: int):
-    """The keys of `queryset` a bounded count counts: `bound` + 1 at most, in no order."""
-    return queryset.order_by().values("pk")[: bound + 1]
-
-
-def count_statements(statements: list[tuple[str, tuple]], using: str = "default") -> list[int]:
-    """How many rows each of `statements` (SQL and parameters) gives, in one statement: a
-    page that counts several kinds of rows (the search counts five, each bounded by
-    bounded_keys()) waits for the database once."""
+def rows_of_statements(
+    statements: list[tuple[str, tuple]], using: str = "default"
+) -> list[list[tuple]]:
+    """The rows of each of `statements` (SQL and parameters), read in one statement: a page
+    that reads several small sets of keys (the search, five kinds' candidates) waits for
+    the database once. Each statement's rows, in the order the database gives them."""
     parts, params = [], []
-    for sql, values in statements:
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded)")
+    for index, (sql, values) in enumerate(statements):
+        parts.append(f"SELECT {index} AS essdir_part, part_rows.* FROM ({sql}) AS part_rows")
         params.extend(values)
+    found: list[list[tuple]] = [[] for _statement in statements]
+    if not statements:
+        return found
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        return [int(count) for count in cursor.fetchone()]
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for part, *row in cursor.fetchall():
+            found[part].append(tuple(row))
+    return found
 
 
 def bounded_label(count: int, bound: int | None = None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
@@ -78,7 +79,7 @@ def search_terms(query: str) -> tuple[str, ...]:
 
 
 # At most this many matches whose title holds the words, and as many others, are ranked
-# (see best_candidates()): 30 pages of a list, best first. With 1 000, "insertion" on
+# (see ranked_candidates()): 30 pages of a list, best first. With 1 000, "insertion" on
 # 200 000 structures cost 37 ms a page; with 300, 28.
 SEARCH_CANDIDATES = 300
 
@@ -136,29 +137,28 @@ class Candidates:
 
 
 def ranked_candidates(queryset: QuerySet, limit: int | None = None) -> Candidates | None:
-    """best_candidates() for a list, read in one statement: the candidates' keys (up to
-    `limit` title matches, and as many others) and whether more rows matched, then the
-    candidates ranked by key. None when best_candidates() would change nothing.
+    """A list ranked by relevance restricted, once every other filter is applied, to the
+    rows worth ranking: up to `limit` (SEARCH_CANDIDATES) matches whose title holds the
+    words, and as many of the others, read in one statement (candidate_keys()) with
+    whether more rows matched; then the candidates ranked by key. None when the queryset
+    was not searched, or is listed in another order (by date, by name): every match
+    counts.
 
-    The list's count, its "plus de" and its page then read the same candidates: the
-    subqueries of best_candidates(), unordered, ran once for the count, once for the page
-    and once more to count the other matches (a common word's whole bitmap each time: 57
-    of the 64 ms of "saint" on 200 000 structures), and two runs could pick different
-    candidates among equals.
+    Ranking reads every match's search vector, so its cost grows with the number of
+    matches ("insertion" matches tens of thousands of structures); this bounds it while
+    keeping the title matches, which rank first. Beyond, a visitor refines the search.
+    The list's count, its "plus de" and its page read the same candidates: read as
+    subqueries of the page, they ran once for the count, once for the page and once more
+    to count the other matches (a common word's whole bitmap each time: 57 of the 64 ms of
+    "saint" on 200 000 structures), and two runs could pick different ones among equals.
     """
     if not _ranked_by_relevance(queryset):
         return None
     limit = SEARCH_CANDIDATES if limit is None else limit
-    titled, keys = _candidate_keys(queryset)
     # As many other matches as the candidates can hold, and one more: fewer than that is
     # every match, which says whether any was left out.
     every = 2 * limit + 1
-    rows = (
-        titled[:limit]
-        .annotate(_titled=Value(True))
-        .values_list("pk", "_titled")
-        .union(keys[:every].annotate(_titled=Value(False)).values_list("pk", "_titled"), all=True)
-    )
+    rows = candidate_keys(queryset, titles=limit, others=every)
     title_keys, match_keys = [], []
     for key, is_title in rows:
         (title_keys if is_title else match_keys).append(key)
@@ -170,28 +170,42 @@ def ranked_candidates(queryset: QuerySet, limit: int | None = None) -> Candidate
     return Candidates(_without_whole_text(queryset).filter(chosen_only), len(chosen), more)
 
 
-def best_candidates(queryset: QuerySet, limit: int | None = None) -> QuerySet:
-    """Restrict a `text_search()` result, once every other filter is applied, to the rows
-    worth ranking: up to `limit` (SEARCH_CANDIDATES) matches whose title holds the words,
-    and as many of the others.
-
-    Ranking reads every match's search vector, so its cost grows with the number of
-    matches ("insertion" matches tens of thousands of structures); this bounds it while
-    keeping the title matches, which rank first. Beyond, a visitor refines the search. No
-    change on SQLite, for a queryset that was not searched, or one that is not listed by
-    relevance.
-    """
+def candidate_keys(queryset: QuerySet, *, titles: int, others: int) -> QuerySet:
+    """(key, whether its title matches) of up to `titles` matches of a `text_search()`
+    result whose title holds the words, and of up to `others` of its matches, in no order:
+    one statement, which tells how many matched (up to `others`) and which to rank
+    (among_candidates()). Not ranked by relevance (SQLite, or another order): no title
+    matches, the others only."""
+    keys = queryset.order_by().values("pk")
+    others_keys = keys[:others].annotate(_titled=Value(False)).values_list("pk", "_titled")
     if not _ranked_by_relevance(queryset):
-        # Not searched, or listed in another order (by date, by name): every match counts.
+        return others_keys
+    titled, _keys = _candidate_keys(queryset)
+    return (
+        titled[:titles]
+        .annotate(_titled=Value(True))
+        .values_list("pk", "_titled")
+        .union(others_keys, all=True)
+    )
+
+
+def among_candidates(queryset: QuerySet, keys: str) -> QuerySet:
+    """A `text_search()` result ranked among the rows of `keys` alone (comma-separated, as
+    chosen from candidate_keys()): what ranked_candidates() ranks, without reading the
+    matches again. Not ranked by relevance (SQLite, or another order): every match."""
+    if not _ranked_by_relevance(queryset):
         return queryset
-    limit = SEARCH_CANDIDATES if limit is None else limit
-    titled, keys = _candidate_keys(queryset)
-    return _without_whole_text(queryset).filter(pk__in=titled[:limit].union(keys[:limit]))
+    # One text parameter (a kept statement binds it, core.statements), not an IN list.
+    column = connection.ops.quote_name(queryset.model._meta.pk.column)
+    chosen_only = TableSQL(
+        f"{{table}}.{column} = ANY(string_to_array(%s, ',')::bigint[])", (keys,), BooleanField()
+    )
+    return _without_whole_text(queryset).filter(chosen_only)
 
 
 def title_vector_sql(column: str) -> str:
     """The title's own text vector: the expression of the index `title_index_operation`
-    creates, which the title matches of best_candidates() read."""
+    creates, which the title matches of candidate_keys() read."""
     return f"to_tsvector('{CONFIG}'::regconfig, coalesce({column}, ''))"
 
 
@@ -200,7 +214,7 @@ def title_vector_operation(table: str, column: str):
     column with its GIN index, in place of the expression index of `title_index_operation`
     (or, backwards, the other way round); PostgreSQL only, and idempotent.
 
-    The title matches ranked first (best_candidates) read it: with the vector stored, a
+    The title matches ranked first (candidate_keys) read it: with the vector stored, a
     common word ("solidaire", a quarter of the structures) costs a column test per row
     whichever plan PostgreSQL picks, where the expression computed the vector of each
     name it walked (15 ms for 300 matches)."""
@@ -254,7 +268,7 @@ def title_index_operation(table: str, column: str):
 
 class TableSQL(Expression):
     """SQL over the query's own table, named `{table}` in `sql`: unlike RawSQL, it follows
-    the alias the table gets inside a subquery (U0…), as best_candidates() needs."""
+    the alias the table gets inside a subquery (U0…), as candidate_keys() needs."""
 
     def __init__(self, sql: str, params: tuple, output_field):
         super().__init__(output_field=output_field)
@@ -266,7 +280,7 @@ class TableSQL(Expression):
 
 
 class WholeTextMatch(TableSQL):
-    """The condition "the search vector matches", which best_candidates() leaves out where
+    """The condition "the search vector matches", which candidate_keys() leaves out where
     the title's, which implies it, is there."""
 
 
@@ -463,14 +477,13 @@ _BULLET_START = re.compile(r"^[-•*▸►]\s+")
 _SPACES = re.compile(r"\s+")
 
 
-def sentences(text: str) -> list[str]:
-    """The sentences of `text`, whitespace collapsed, list bullets dropped."""
-    found = []
+def sentences(text: str) -> Iterator[str]:
+    """The sentences of `text`, whitespace collapsed, list bullets dropped, one at a time
+    (snippet() stops at the first that holds every word)."""
     for piece in _SENTENCE_END.split(text or ""):
         piece = _SPACES.sub(" ", _BULLET_START.sub("", piece.strip())).strip()
         if piece:
-            found.append(piece)
-    return found
+            yield piece
 
 
 def snippet(texts: list[str], query: str, *, width: int, avoid: list[str] = ()) -> tuple[str, int]:
@@ -499,6 +512,9 @@ def snippet(texts: list[str], query: str, *, width: int, avoid: list[str] = ()) 
             html, found = highlight(sentence, query, width=width, folded=folded)
             if found > best[1]:
                 best = (html, found)
+                if found == len(terms):
+                    # Every word: no later sentence can hold more, and the earliest wins.
+                    return best
     return best
 
 

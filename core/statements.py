@@ -145,7 +145,7 @@ class Statement:
 
     def sql(self, **arguments) -> tuple[str, tuple]:
         """The SQL and parameters of `build(**arguments)`, to run within another statement
-        (as the search's counts do, core.pagination.count_statements())."""
+        (as the search's candidates are, core.pagination.rows_of_statements())."""
         compiled, params = self._kept_for(arguments)
         if compiled is None:
             sql, params = self.build(**arguments).query.sql_with_params()

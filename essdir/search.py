@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from actors.models import Actor
 from core.caching import bump_content_version
 from core.exports import is_public
-from core.pagination import bounded_keys, bounded_label, count_statements
+from core.pagination import bounded_label, rows_of_statements
 from core.search import (
-    best_candidates,
+    among_candidates,
+    candidate_keys,
     highlight,
     marked_terms,
     readable_line,
@@ -213,13 +214,14 @@ def _matches(*, kind: int, query: str, territory_ids: list[int]):
     return matches.search(query)
 
 
-def _count_keys(*, kind: int, query: str, territory_ids: list[int], up_to: int):
-    return bounded_keys(_matches(kind=kind, query=query, territory_ids=territory_ids), up_to)
-
-
-def _best(*, kind: int, query: str, territory_ids: list[int], candidates: int, size: int):
+def _candidates(*, kind: int, query: str, territory_ids: list[int], titles: int, others: int):
     matches = _matches(kind=kind, query=query, territory_ids=territory_ids)
-    return best_candidates(matches, limit=candidates)[:size]  # last: it orders by relevance
+    return candidate_keys(matches, titles=titles, others=others)
+
+
+def _best(*, kind: int, query: str, territory_ids: list[int], keys: str, size: int):
+    matches = _matches(kind=kind, query=query, territory_ids=territory_ids)
+    return among_candidates(matches, keys)[:size]  # last: it orders by relevance
 
 
 def _worded(*, query: str, **arguments) -> bool:
@@ -230,25 +232,31 @@ def _worded(*, query: str, **arguments) -> bool:
 
 # Kept compiled (core.statements): the same SQL for every word, on PostgreSQL (SQLite's
 # search wraps the words in LIKE patterns, which core.statements never keeps).
-_counted = Statement(_count_keys, bound=("query", "territory_ids"), kept_when=_worded)
-_best_of = Statement(_best, bound=("query", "territory_ids"), kept_when=_worded)
+_candidates_of = Statement(_candidates, bound=("query", "territory_ids"), kept_when=_worded)
+_best_of = Statement(_best, bound=("query", "territory_ids", "keys"), kept_when=_worded)
 
 
 def search_everything(query: str, territory: Territory | None = None) -> dict:
     """{"groups": [{title, count, results, list_url}…], "total": n, "places": [communes]}."""
     where = {"query": query, "territory_ids": [territory.pk] if territory else []}
-    # Every kind counted at once (one statement), then each kind's best few ranked.
-    counts = count_statements(
-        [_counted.sql(kind=index, up_to=COUNT_UP_TO, **where) for index in range(len(KINDS))]
+    # Every kind's candidates read at once (one statement): up to CANDIDATES title
+    # matches, and the keys of up to COUNT_UP_TO + 1 matches, which count them too. Each
+    # kind's best few are then ranked among its candidates alone, by key.
+    others = max(COUNT_UP_TO + 1, CANDIDATES)
+    candidates = rows_of_statements(
+        [
+            _candidates_of.sql(kind=index, titles=CANDIDATES, others=others, **where)
+            for index in range(len(KINDS))
+        ]
     )
     params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
     groups = []
-    for index, (kind, count) in enumerate(zip(KINDS, counts, strict=True)):
-        best = (
-            _best_of.rows(kind=index, candidates=CANDIDATES, size=PER_GROUP, **where)
-            if count
-            else []
-        )
+    for index, (kind, keys) in enumerate(zip(KINDS, candidates, strict=True)):
+        title_keys = [key for key, titled in keys if titled]
+        match_keys = [key for key, titled in keys if not titled]
+        count = min(len(match_keys), COUNT_UP_TO + 1)
+        chosen = ",".join(map(str, dict.fromkeys([*title_keys, *match_keys[:CANDIDATES]])))
+        best = _best_of.rows(kind=index, keys=chosen, size=PER_GROUP, **where) if count else []
         groups.append(
             {
                 "title": kind.title,

@@ -1,5 +1,5 @@
 # The title's own full-text index, for the title matches that search ranks first
-# (core.search.best_candidates).
+# (core.search.candidate_keys).
 
 from django.db import migrations
 

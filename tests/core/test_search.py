@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 
 from actors.models import Actor
-from core.search import ranked_candidates
+from core.search import among_candidates, candidate_keys, ranked_candidates
 from tests.factories import ActorFactory
 
 pytestmark = [
@@ -47,3 +47,30 @@ def test_a_list_in_another_order_is_not_bounded():
     ActorFactory(name="Recyclerie solidaire")
 
     assert ranked_candidates(searched("solidaire").order_by("name")) is None
+
+
+def test_candidate_keys_flag_title_matches_and_bound_the_others():
+    title = ActorFactory(name="Recyclerie solidaire")
+    others = [
+        ActorFactory(name=f"Atelier {number}", description="Une épicerie solidaire.")
+        for number in range(4)
+    ]
+    ActorFactory(name="Sans rapport", description="Rien à voir.")
+
+    rows = list(candidate_keys(searched("solidaire"), titles=5, others=3))
+
+    assert [key for key, titled in rows if titled] == [title.pk]
+    others_found = [key for key, titled in rows if not titled]
+    assert len(others_found) == 3
+    assert set(others_found) <= {title.pk, *(actor.pk for actor in others)}
+
+
+def test_among_candidates_ranks_the_chosen_keys_alone_title_first():
+    left_out = ActorFactory(name="Épicerie solidaire")
+    plain = ActorFactory(name="Atelier", description="Une épicerie solidaire.")
+    title = ActorFactory(name="Recyclerie solidaire")
+
+    ranked = among_candidates(searched("solidaire"), f"{plain.pk},{title.pk}")
+
+    assert [actor.name for actor in ranked] == ["Recyclerie solidaire", "Atelier"]
+    assert left_out not in ranked

@@ -48,6 +48,18 @@ def test_the_snippet_prefers_the_sentence_holding_most_words():
     )
 
 
+def test_the_snippet_is_the_earliest_sentence_holding_every_word():
+    texts = [
+        "Rien ici. Un chantier d'insertion pour l'emploi.",
+        "Insertion et emploi des jeunes.",
+    ]
+
+    assert snippet(texts, "insertion emploi", width=220) == (
+        "Un chantier d&#x27;<mark>insertion</mark> pour l&#x27;<mark>emploi</mark>.",
+        2,
+    )
+
+
 def test_the_snippet_never_repeats_the_title():
     assert snippet(["Terres de Lorraine"], "lorraine", width=220, avoid=["Terres de Lorraine"]) == (
         "",
