@@ -25,7 +25,7 @@ from core.search import (
     search_terms,
     snippet,
 )
-from core.statements import Statement
+from core.statements import Statement, rows_together
 from core.text import normalize
 from essdir.languages import of
 from events.models import Event
@@ -249,14 +249,20 @@ def search_everything(query: str, territory: Territory | None = None) -> dict:
             for index in range(len(KINDS))
         ]
     )
-    params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
-    groups = []
-    for index, (kind, keys) in enumerate(zip(KINDS, candidates, strict=True)):
+    counts, ranked = [], []
+    for index, keys in enumerate(candidates):
         title_keys = [key for key, titled in keys if titled]
         match_keys = [key for key, titled in keys if not titled]
-        count = min(len(match_keys), COUNT_UP_TO + 1)
-        chosen = ",".join(map(str, dict.fromkeys([*title_keys, *match_keys[:CANDIDATES]])))
-        best = _best_of.rows(kind=index, keys=chosen, size=PER_GROUP, **where) if count else []
+        counts.append(min(len(match_keys), COUNT_UP_TO + 1))
+        if match_keys:
+            chosen = ",".join(map(str, dict.fromkeys([*title_keys, *match_keys[:CANDIDATES]])))
+            ranked.append((_best_of, dict(kind=index, keys=chosen, size=PER_GROUP, **where)))
+    # Every kind's best ranked at once (one round trip on PostgreSQL).
+    bests = iter(rows_together(*ranked))
+    params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
+    groups = []
+    for kind, count in zip(KINDS, counts, strict=True):
+        best = next(bests) if count else []
         groups.append(
             {
                 "title": kind.title,
