@@ -16,6 +16,7 @@ from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
 from core.pagination import with_total
 from core.prefetches import KeptPrefetch
+from core.statements import rows_together
 from core.views import KeptObjectMixin, QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir import statements
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
@@ -89,24 +90,47 @@ class CollectiviteDetailView(
     def get_context_data(self, **kwargs):
         collectivite, today = self.object, timezone.localdate()
         key, size = collectivite.pk, settings.PAGE_SIZE
-        partners, partner_count = with_total(
-            statements.partners.rows(collectivite_id=key, size=size)
-        )
-        # The first of each list (a région carries hundreds), and how many in all: the
-        # schemes list, filtered on the collectivité, shows them all.
-        schemes, scheme_count = with_total(
-            statements.schemes_of.rows(collectivite_id=key, size=size)
-        )
-        co_funded, co_funded_count = with_total(
-            statements.co_funded_by.rows(collectivite_id=key, size=size)
-        )
         territory = collectivite.territory
-        containers = territory_statements.containers.rows(territory_id=territory.pk)
+        # The page's lists, independent of one another, read in one round trip. Of each,
+        # the first (a région carries hundreds) and how many in all: the schemes list,
+        # filtered on the collectivité, shows them all. Events that come back without a
+        # date (a rhythm) apart, as the agenda lists them; those without a full date nor
+        # rhythm are among the past ones, "date incomplète".
+        (
+            partners,
+            schemes,
+            co_funded,
+            containers,
+            contacts,
+            budgets,
+            upcoming,
+            undated,
+            past,
+        ) = rows_together(
+            (statements.partners, {"collectivite_id": key, "size": size}),
+            (statements.schemes_of, {"collectivite_id": key, "size": size}),
+            (statements.co_funded_by, {"collectivite_id": key, "size": size}),
+            (territory_statements.containers, {"territory_id": territory.pk}),
+            (statements.contacts_of, {"collectivite_id": key}),
+            (statements.budgets_of, {"collectivite_id": key}),
+            (
+                statements.events_involving,
+                {"collectivite_id": key, "today": today, "size": UPCOMING},
+            ),
+            (statements.undated_events_involving, {"collectivite_id": key, "size": 10}),
+            (
+                statements.past_events_involving,
+                {"collectivite_id": key, "today": today, "size": 10},
+            ),
+        )
+        partners, partner_count = with_total(partners)
+        schemes, scheme_count = with_total(schemes)
+        co_funded, co_funded_count = with_total(co_funded)
         return super().get_context_data(
             # Who to contact first: the finder's card for its territory, then its contacts.
             **contact_here(territory, containers, None),
-            contacts=statements.contacts_of.rows(collectivite_id=key),
-            budgets=statements.budgets_of.rows(collectivite_id=key),
+            contacts=contacts,
+            budgets=budgets,
             budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
             grants=grants.of_collectivite(collectivite),
             schemes=schemes,
@@ -115,15 +139,9 @@ class CollectiviteDetailView(
             funded_scheme_count=co_funded_count,
             partner_actors=partners,
             partner_actor_count=partner_count,
-            upcoming_events=statements.events_involving.rows(
-                collectivite_id=key, today=today, size=UPCOMING
-            ),
-            # Events that come back without a date (a rhythm), as the agenda lists them;
-            # those without a full date nor rhythm are among the past ones, "date incomplète".
-            undated_events=statements.undated_events_involving.rows(collectivite_id=key, size=10),
-            past_events=statements.past_events_involving.rows(
-                collectivite_id=key, today=today, size=10
-            ),
+            upcoming_events=upcoming,
+            undated_events=undated,
+            past_events=past,
             computed_panorama=PanoramaPresenter(
                 TerritoryPanorama.objects.compared_with(territory, containers)
             ),
