@@ -199,14 +199,23 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         territory, key = self.object, self.object.pk
-        children, children_count = with_total(
-            territory_statements.children.rows(
-                territory_id=key, kind=territory.kind, size=self.max_children
-            )
+        # The page's independent lists in one round trip; of its structures, names and
+        # links only: the first ten of the territory's list.
+        children, containers, collectivites, actors, upcoming = rows_together(
+            (
+                territory_statements.children,
+                {"territory_id": key, "kind": territory.kind, "size": self.max_children},
+            ),
+            (territory_statements.containers, {"territory_id": key}),
+            (statements.collectivites_around, {"territory_id": key}),
+            (statements.first_actors, {"territory_id": key, "size": 10}),
+            (
+                statements.upcoming_events,
+                {"territory_id": key, "today": timezone.localdate(), "size": UPCOMING},
+            ),
         )
-        containers = territory_statements.containers.rows(territory_id=key)
+        children, children_count = with_total(children)
         panorama = PanoramaPresenter(TerritoryPanorama.objects.compared_with(territory, containers))
-        collectivites = statements.collectivites_around.rows(territory_id=key)
         services = services_for(territory)
         return super().get_context_data(
             containers=containers,
@@ -214,13 +223,10 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
             children_count=children_count,
             collectivites=collectivites,
             **contact_here(territory, containers, collectivites, services.get("answer")),
-            # Names and links only: the first ten of the territory's list.
-            actors=statements.first_actors.rows(territory_id=key, size=10),
+            actors=actors,
             counts=directory_counts(territory, panorama.here),
             panorama=panorama,
-            upcoming_events=statements.upcoming_events.rows(
-                territory_id=key, today=timezone.localdate(), size=UPCOMING
-            ),
+            upcoming_events=upcoming,
             **services,
             # "Qui peut vous accompagner" (templates/support/_services.html).
             support_services=support_partials.serving(territory),
@@ -272,11 +278,15 @@ class ActorDetailView(KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixin
     def get_context_data(self, **kwargs):
         actor_id, today = self.object.pk, timezone.localdate()
         received, more = grants.received_by(self.object, GRANTS_SHOWN)
+        events = {"actor_id": actor_id, "today": today, "size": 10}
+        upcoming, past = rows_together(
+            (statements.actor_events, events), (statements.past_actor_events, events)
+        )
         return super().get_context_data(
             grants_received=received,
             grants_received_more=more,
-            upcoming_events=statements.actor_events.rows(actor_id=actor_id, today=today, size=10),
-            past_events=statements.past_actor_events.rows(actor_id=actor_id, today=today, size=10),
+            upcoming_events=upcoming,
+            past_events=past,
             **kwargs,
         )
 
