@@ -22,6 +22,7 @@ from functools import cached_property
 from django.db import connection
 from django.db.models import F
 
+from core.statements import rows_together
 from core.text import normalize
 from territories import statements
 from territories.models import CODE_RE, Collectivite, Contact, ContactRole, Territory
@@ -237,22 +238,28 @@ class Answer:
 def answer_for(communes: list[Territory]) -> Answer:
     """Who serves `communes`: in a constant number of queries, whatever their number."""
     ids = [commune.pk for commune in communes]
-    links = statements.serving_links.rows(commune_ids=ids)
+    # What serves them and who acts there, read together (core.statements.rows_together).
+    links, acting_links = rows_together(
+        (statements.serving_links, {"commune_ids": ids}),
+        (statements.acting_links, {"commune_ids": ids}),
+    )
     # commune → contact → (rank, commune count, territory) of the closest serving territory
     best: dict[int, dict[int, tuple]] = defaultdict(dict)
     for contact_id, commune_id, territory_id, rank, size in links:
         current = best[commune_id].get(contact_id)
         if current is None or (rank, size) < current[:2]:
             best[commune_id][contact_id] = (rank, size, territory_id)
-    contacts = statements.by_key(
-        statements.contacts,
-        {contact_id for per_commune in best.values() for contact_id in per_commune},
+    contacts, territories = statements.by_keys(
+        (
+            statements.contacts,
+            {contact_id for per_commune in best.values() for contact_id in per_commune},
+        ),
+        (
+            statements.territories,
+            {link[2] for per_commune in best.values() for link in per_commune.values()},
+        ),
     )
-    territories = statements.by_key(
-        statements.territories,
-        {link[2] for per_commune in best.values() for link in per_commune.values()},
-    )
-    acting = acting_by_commune(statements.acting_links.rows(commune_ids=ids))
+    acting = acting_by_commune(acting_links)
     named = {commune: {contacts[c].collectivite_id for c in best[commune]} for commune in ids}
     points = {commune: acting.get(commune, set()) - named[commune] for commune in ids}
     collectivites = statements.by_key(statements.collectivites, set().union(*points.values()))

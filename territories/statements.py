@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Window
 
 from core.pagination import counted_rows, with_total
-from core.statements import Statement
+from core.statements import Statement, rows_together
 from territories.models import Collectivite, Contact, Scheme, Territory, TerritoryKind
 
 
@@ -104,9 +104,16 @@ collectivites = Statement(_collectivites, bound=("ids",))
 def by_key(statement: Statement, ids) -> dict:
     """{key: record} of `statement`'s records of `ids` (as QuerySet.in_bulk(), no query
     when there are none)."""
-    if not ids:
-        return {}
-    return {record.pk: record for record in statement.rows(ids=sorted(ids))}
+    return by_keys((statement, ids))[0]
+
+
+def by_keys(*reads: tuple[Statement, set | list]) -> list[dict]:
+    """by_key() of each (statement, ids) of `reads`, read together (rows_together())."""
+    wanted = [(statement, {"ids": sorted(ids)}) for statement, ids in reads if ids]
+    found = iter(rows_together(*wanted))
+    return [
+        {record.pk: record for record in next(found)} if ids else {} for _statement, ids in reads
+    ]
 
 
 # Who serves a whole territory (territories.finder.serving_territory): the published

@@ -3,6 +3,7 @@
 import html
 
 import pytest
+from django.db import connection
 
 from territories.finder import answer_for
 from territories.models import Territory
@@ -96,9 +97,11 @@ def test_answer_takes_the_same_queries_for_one_or_many_communes(seed, django_ass
     one = list(Territory.objects.filter(short_slug="commune-54528"))
     many = list(Territory.objects.communes().filter(postal_codes__code="54200"))
 
-    with django_assert_num_queries(4):
+    # PostgreSQL receives the links and the records they name two by two (rows_together).
+    expected = 2 if connection.vendor == "postgresql" else 4
+    with django_assert_num_queries(expected):
         answer_for(one)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(expected):
         answer_for(many)
 
 
