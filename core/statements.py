@@ -21,6 +21,8 @@ Safe by construction, not by convention:
   rebuilt when they change;
 - `settings.STATEMENTS_CHECKED` (on in the test suite) builds the ordinary queryset on every
   call as well and fails loudly when its SQL or parameters differ from the kept ones.
+
+`rows_together()` sends several kept statements of a page to PostgreSQL in one round trip.
 """
 
 from __future__ import annotations
