@@ -223,3 +223,26 @@ def test_rows_together_of_nothing_or_one_statement():
     assert rows_together() == []
     statement = Statement(names_of, bound=("collectivite_id",))
     assert rows_together((statement, {"collectivite_id": 1_000_000})) == [[]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs them one by one")
+def test_rows_together_with_server_side_binding(two_collectivites, monkeypatch):
+    # An operator may turn on psycopg's server-side binding (OPTIONS): a query string
+    # without parameters still runs its statements in one round trip.
+    import psycopg
+
+    first, second = two_collectivites
+    names = Statement(names_of, bound=("collectivite_id",))
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "cursor_factory", psycopg.Cursor)
+
+    with CaptureQueriesContext(connection) as queries:
+        together = rows_together(
+            (names, {"collectivite_id": first.pk}), (names, {"collectivite_id": second.pk})
+        )
+
+    assert together == [
+        [{"name": "Statement A"}, {"name": "Statement B"}, {"name": "Statement C"}],
+        [{"name": "Statement D"}],
+    ]
+    assert len(queries.captured_queries) == 1
