@@ -158,16 +158,22 @@ def ranked_candidates(queryset: QuerySet, limit: int | None = None) -> Candidate
     # As many other matches as the candidates can hold, and one more: fewer than that is
     # every match, which says whether any was left out.
     every = 2 * limit + 1
-    rows = candidate_keys(queryset, titles=limit, others=every)
+    chosen, match_keys = chosen_keys(
+        candidate_keys(queryset, titles=limit, others=every), limit=limit
+    )
+    more = len(match_keys) == every or len(set(match_keys)) > len(chosen)
+    keys = ",".join(map(str, chosen))
+    return Candidates(among_candidates(queryset, keys), len(chosen), more)
+
+
+def chosen_keys(rows, *, limit: int) -> tuple[list[int], list[int]]:
+    """From the (key, whether its title matches) `rows` of candidate_keys(): the keys to
+    rank (every title match, then up to `limit` of the other matches, each once), and the
+    keys of the matches, whose number says how many matched."""
     title_keys, match_keys = [], []
     for key, is_title in rows:
         (title_keys if is_title else match_keys).append(key)
-    chosen = list(dict.fromkeys([*title_keys, *match_keys[:limit]]))
-    more = len(match_keys) == every or len(set(match_keys)) > len(chosen)
-    # One array parameter, not an IN list of hundreds (each a parameter Django prepares).
-    column = connection.ops.quote_name(queryset.model._meta.pk.column)
-    chosen_only = TableSQL(f"{{table}}.{column} = ANY(%s)", (chosen,), BooleanField())
-    return Candidates(_without_whole_text(queryset).filter(chosen_only), len(chosen), more)
+    return list(dict.fromkeys([*title_keys, *match_keys[:limit]])), match_keys
 
 
 def candidate_keys(queryset: QuerySet, *, titles: int, others: int) -> QuerySet:
@@ -195,7 +201,8 @@ def among_candidates(queryset: QuerySet, keys: str) -> QuerySet:
     matches again. Not ranked by relevance (SQLite, or another order): every match."""
     if not _ranked_by_relevance(queryset):
         return queryset
-    # One text parameter (a kept statement binds it, core.statements), not an IN list.
+    # One text parameter (a kept statement binds it, core.statements), not an IN list of
+    # hundreds (each a parameter Django prepares).
     column = connection.ops.quote_name(queryset.model._meta.pk.column)
     chosen_only = TableSQL(
         f"{{table}}.{column} = ANY(string_to_array(%s, ',')::bigint[])", (keys,), BooleanField()

@@ -19,6 +19,7 @@ from core.pagination import bounded_label, rows_of_statements
 from core.search import (
     among_candidates,
     candidate_keys,
+    chosen_keys,
     highlight,
     marked_terms,
     readable_line,
@@ -250,13 +251,12 @@ def search_everything(query: str, territory: Territory | None = None) -> dict:
         ]
     )
     counts, ranked = [], []
-    for index, keys in enumerate(candidates):
-        title_keys = [key for key, titled in keys if titled]
-        match_keys = [key for key, titled in keys if not titled]
+    for index, rows in enumerate(candidates):
+        chosen, match_keys = chosen_keys(rows, limit=CANDIDATES)
         counts.append(min(len(match_keys), COUNT_UP_TO + 1))
         if match_keys:
-            chosen = ",".join(map(str, dict.fromkeys([*title_keys, *match_keys[:CANDIDATES]])))
-            ranked.append((_best_of, dict(kind=index, keys=chosen, size=PER_GROUP, **where)))
+            keys = ",".join(map(str, chosen))
+            ranked.append((_best_of, dict(kind=index, keys=keys, size=PER_GROUP, **where)))
     # Every kind's best ranked at once (one round trip on PostgreSQL).
     bests = iter(rows_together(*ranked))
     params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
