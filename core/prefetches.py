@@ -15,6 +15,11 @@ filtered on the instances' keys:
 
 Any other lookup (a `Prefetch` with a queryset of its own, a forward foreign key, a path
 through one), and every lookup sharing its first relation with it, is left to Django.
+
+The kept ones are read level by level, the statements of one level together (one round
+trip on PostgreSQL, core.statements.querysets_together()): a collectivité's sources, key
+figures, axes and actions at once, then the actions' themes. core.together.rows_together()
+does the same across a page's lists.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from django.db.models.fields.related_descriptors import (
     ReverseManyToOneDescriptor,
 )
 
-from core.statements import STAND_IN_KEYS, Statement
+from core.statements import STAND_IN_KEYS, Statement, querysets_together
 
 
 class KeptPrefetch(Prefetch):
@@ -44,24 +49,47 @@ class KeptPrefetch(Prefetch):
 
 
 class KeptPrefetchQuerySet(QuerySet):
-    """A QuerySet whose prefetches of plain relations run kept compiled (see the module's
-    docstring); Django runs the others."""
+    """A QuerySet whose prefetches of plain relations run kept compiled, level by level,
+    each level's statements together (see the module's docstring); Django runs the
+    others."""
 
     def _prefetch_related_objects(self):
-        kept, others = _split_prefetches(self)
-        if others:
-            prefetch_related_objects(self._result_cache, *others)
-        for path in kept:
-            _fill_path(self._result_cache, path)
-        self._prefetch_done = True
+        prefetch_together([self])
 
 
-def _fill_path(rows: list, path: dict) -> None:
-    # path: {level: {deeper level: {…}}}, each level filled on the records of the one above.
-    for level, deeper in path.items():
-        records = level.fill(rows)
-        if deeper and records:
-            _fill_path(records, deeper)
+def prefetch_together(querysets: list[QuerySet]) -> None:
+    """Run the prefetches of `querysets`, whose rows are read: the lookups Django runs, each
+    on its own, then the kept ones of every queryset, level by level, the statements of
+    one level together."""
+    pending: list[tuple[list, dict]] = []
+    for queryset in querysets:
+        rows = queryset._result_cache
+        if queryset._prefetch_related_lookups and not queryset._prefetch_done and rows:
+            if isinstance(queryset, KeptPrefetchQuerySet):
+                kept, others = split_prefetches(queryset)
+            else:
+                kept, others = [], queryset._prefetch_related_lookups
+            if others:
+                prefetch_related_objects(rows, *others)
+            pending.extend((rows, tree) for tree in kept)
+        queryset._prefetch_done = True
+    while pending:
+        # Each (rows, level) of this depth with the keys its records are read by.
+        work = [
+            (rows, level, deeper, level.keys(rows))
+            for rows, tree in pending
+            for level, deeper in tree.items()
+        ]
+        work = [item for item in work if item[3]]
+        read = querysets_together(
+            *((level.statement, {"ids": ids}) for _rows, level, _deeper, ids in work)
+        )
+        pending = []
+        for (rows, level, deeper, _ids), queryset in zip(work, read, strict=True):
+            records = queryset._result_cache
+            level.give(rows, records)
+            if deeper and records:
+                pending.append((records, deeper))
 
 
 _LEVELS: dict[tuple, ManyToManyPrefetch | ReverseForeignKeyPrefetch | None] = {}
@@ -103,7 +131,7 @@ def _path(model: type, lookup) -> list | None:
     return levels
 
 
-def _split_prefetches(queryset: QuerySet) -> tuple[list[dict], tuple]:
+def split_prefetches(queryset: QuerySet) -> tuple[list[dict], tuple]:
     """The prefetches of `queryset` kept compiled, as trees of levels (one per first
     relation), and the lookups Django runs."""
     lookups = queryset._prefetch_related_lookups
@@ -173,6 +201,12 @@ class _Level:
     def _build(self, *, ids: list[int]) -> QuerySet:
         raise NotImplementedError
 
+    def keys(self, rows: list) -> list[int]:
+        raise NotImplementedError
+
+    def give(self, rows: list, records: list) -> None:
+        raise NotImplementedError
+
 
 class ManyToManyPrefetch(_Level):
     """`prefetch_related(name)` of a many-to-many relation, its query kept compiled: the
@@ -195,20 +229,19 @@ class ManyToManyPrefetch(_Level):
     def _build(self, *, ids: list[int]) -> QuerySet:
         return self._querysets([self.model(pk=pk) for pk in ids])[0]
 
-    def fill(self, rows: list) -> list:
-        """Give each of `rows` its related records, as prefetch_related() does; returns
-        them all."""
-        ids = list(dict.fromkeys(row.pk for row in rows))
-        if not ids:
-            return []
-        records = self.statement.rows(ids=ids)
+    def keys(self, rows: list) -> list[int]:
+        """The keys `rows`' related records are read by."""
+        return list(dict.fromkeys(row.pk for row in rows))
+
+    def give(self, rows: list, records: list) -> None:
+        """Give each of `rows` its related records among `records`, as prefetch_related()
+        does."""
         related: dict = {}
         for record in records:
             related.setdefault(self.related_key(record), []).append(record)
         base = None if self.to_attr else self._base()
         for row in rows:
             _cache_on(row, self, related.get(self.instance_key(row), []), base)
-        return records
 
 
 class ReverseForeignKeyPrefetch(_Level):
@@ -239,13 +272,14 @@ class ReverseForeignKeyPrefetch(_Level):
         queryset = base[0] if base else self.related_model._default_manager.get_queryset()
         return queryset.filter(**{f"{self.field.name}__in": ids})
 
-    def fill(self, rows: list) -> list:
-        """Give each of `rows` its related records, each pointing back to its row, as
-        prefetch_related() does; returns them all."""
+    def keys(self, rows: list) -> list[int]:
+        """The keys `rows`' related records are read by."""
+        return list(dict.fromkeys(row.pk for row in rows))
+
+    def give(self, rows: list, records: list) -> None:
+        """Give each of `rows` its related records among `records`, each pointing back to
+        its row, as prefetch_related() does."""
         by_key = {row.pk: row for row in rows}
-        if not by_key:
-            return []
-        records = self.statement.rows(ids=list(by_key))
         related: dict = {}
         for record in records:
             key = getattr(record, self.field.attname)
@@ -254,4 +288,3 @@ class ReverseForeignKeyPrefetch(_Level):
         base = None if self.to_attr else self._base()
         for row in rows:
             _cache_on(row, self, related.get(row.pk, []), base)
-        return records

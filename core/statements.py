@@ -22,7 +22,8 @@ Safe by construction, not by convention:
 - `settings.STATEMENTS_CHECKED` (on in the test suite) builds the ordinary queryset on every
   call as well and fails loudly when its SQL or parameters differ from the kept ones.
 
-`rows_together()` sends several kept statements of a page to PostgreSQL in one round trip.
+`querysets_together()` sends several kept statements of a page to PostgreSQL in one round trip
+(core.together.rows_together() adds their prefetches, read together too).
 """
 
 from __future__ import annotations
@@ -231,7 +232,13 @@ class Statement:
             )
 
     @staticmethod
-    def _run(compiled: _Compiled, params: tuple, rows: list | None = None) -> list:
+    def _run(compiled: _Compiled, params: tuple) -> list:
+        return list(Statement._queryset(compiled, params))
+
+    @staticmethod
+    def _queryset(compiled: _Compiled, params: tuple, rows: list | None = None) -> QuerySet:
+        # The kept queryset, answering this call's SQL and parameters (and rows, when they
+        # were fetched already), its results not read yet.
         template = compiled.queryset
         compiler = _bound(compiled.compiler, compiled.sql, params, rows)
         compiler.connection = connections[template.db]
@@ -240,16 +247,16 @@ class Statement:
         queryset._result_cache = None
         queryset._prefetch_done = False
         queryset._query = _PreparedQuery(template.query, compiler)
-        return list(queryset)
+        return queryset
 
 
-def rows_together(*calls: tuple[Statement, dict]) -> list[list]:
-    """The rows of each (statement, arguments) of `calls`, as `statement.rows(**arguments)`
-    gives them, the kept ones sent to PostgreSQL together: one round trip for a page's
-    independent lists, where each statement waited for the database on its own (half a
-    millisecond each before any work, on the benchmark's machine). Their prefetches, which
-    need their rows, follow one by one. Elsewhere (SQLite), or for a statement not kept,
-    each runs on its own, as rows() runs it."""
+def querysets_together(*calls: tuple[Statement, dict]) -> list[QuerySet]:
+    """The queryset of each (statement, arguments) of `calls`, its rows read, the kept ones
+    sent to PostgreSQL together: one round trip for a page's independent lists, where each
+    statement waited for the database on its own (half a millisecond each before any work,
+    on the benchmark's machine). Elsewhere (SQLite), or for a statement not kept, each runs
+    on its own. Their prefetches are not run yet: `list()` of a queryset runs its own, and
+    core.together.rows_together() runs them all, level by level, together."""
     kept = [statement._kept_for(arguments) for statement, arguments in calls]
     together = [index for index, (compiled, _params) in enumerate(kept) if compiled is not None]
     fetched: dict[int, list] = {}
@@ -263,9 +270,12 @@ def rows_together(*calls: tuple[Statement, dict]) -> list[list]:
     for index, (statement, arguments) in enumerate(calls):
         compiled, params = kept[index]
         if compiled is None:
-            found.append(list(statement.build(**arguments)))
+            queryset = statement.build(**arguments)
         else:
-            found.append(Statement._run(compiled, params, fetched.get(index)))
+            queryset = Statement._queryset(compiled, params, fetched.get(index))
+        # What QuerySet._fetch_all() does, but the prefetches.
+        queryset._result_cache = list(queryset._iterable_class(queryset))
+        found.append(queryset)
     return found
 
 
@@ -303,7 +313,7 @@ _BOUND_CLASSES: dict[type, type] = {}
 
 def _bound(compiler, sql: str, params: tuple, rows: list | None = None):
     """A copy of the kept compiler answering this call's SQL and parameters, and its rows
-    when they were fetched already (rows_together()): what the query iterables read of a
+    when they were fetched already (querysets_together()): what the query iterables read of a
     compiler (select, klass_info, converters…) comes from the kept one."""
     kind = type(compiler)
     bound_class = _BOUND_CLASSES.get(kind)

@@ -26,8 +26,9 @@ from core.search import (
     search_terms,
     snippet,
 )
-from core.statements import Statement, rows_together
+from core.statements import Statement
 from core.text import normalize
+from core.together import rows_together
 from essdir.languages import of
 from events.models import Event
 from territories.models import Collectivite, Contact, Scheme, Territory

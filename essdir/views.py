@@ -16,7 +16,7 @@ from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
 from core.pagination import with_total
 from core.prefetches import KeptPrefetch
-from core.statements import rows_together
+from core.together import rows_together
 from core.views import KeptObjectMixin, QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir import statements
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue

@@ -22,8 +22,8 @@ from functools import cached_property
 from django.db import connection
 from django.db.models import F
 
-from core.statements import rows_together
 from core.text import normalize
+from core.together import rows_together
 from territories import statements
 from territories.models import CODE_RE, Collectivite, Contact, ContactRole, Territory
 from territories.models.collectivites import acting_by_commune

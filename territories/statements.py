@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.db.models import Count, Window
 
 from core.pagination import counted_rows, with_total
-from core.statements import Statement, rows_together
+from core.statements import Statement
+from core.together import rows_together
 from territories.models import Collectivite, Contact, Scheme, Territory, TerritoryKind
 
 

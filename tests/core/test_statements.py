@@ -1,12 +1,10 @@
 import datetime
 
 import pytest
-from django.db import connection
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from core.statements import Statement, StatementMismatch, rows_together
+from core.statements import Statement, StatementMismatch
 from territories.models import Scheme
 from tests.factories import CollectiviteFactory, SchemeFactory
 
@@ -182,67 +180,3 @@ def test_a_list_binds_each_value_and_its_length_keys_the_statement(two_collectiv
     # Django writes a repeated value once: the ordinary way, whatever was kept.
     assert statement.rows(collectivite_ids=[second.pk, second.pk]) == ["Statement D"]
     assert build.calls == 3
-
-
-def names_of(*, collectivite_id: int):
-    return Scheme.objects.filter(collectivite_id=collectivite_id).order_by("name").values("name")
-
-
-def test_rows_together_give_each_statement_s_rows_in_one_round_trip(two_collectivites):
-    first, second = two_collectivites
-    schemes = Statement(of_collectivite, bound=("collectivite_id",))
-    names = Statement(names_of, bound=("collectivite_id",))
-    calls = [
-        (schemes, {"collectivite_id": first.pk, "limit": 2}),
-        (names, {"collectivite_id": second.pk}),
-        (schemes, {"collectivite_id": 1_000_000, "limit": 2}),  # none
-        # None is never bound: this one is built the ordinary way, on its own.
-        (schemes, {"collectivite_id": None, "limit": 2}),
-    ]
-    alone = [statement.rows(**arguments) for statement, arguments in calls]
-
-    with CaptureQueriesContext(connection) as queries:
-        together = rows_together(*calls)
-
-    assert together == alone
-    assert [scheme.name for scheme in together[0]] == ["Statement A", "Statement B"]
-    assert together[0][0].collectivite.name == first.name  # select_related, read together
-    assert together[1] == [{"name": "Statement D"}]
-    assert together[2] == together[3] == []
-    # The three kept statements in one round trip, then the themes of the first (its
-    # prefetch), then the one not kept; SQLite runs each on its own (3 + 1 + 1).
-    sent = [query["sql"] for query in queries.captured_queries]
-    if connection.vendor == "postgresql":
-        assert len(sent) == 3
-        assert sent[0].count("SELECT") == 3
-    else:
-        assert len(sent) == 5
-
-
-def test_rows_together_of_nothing_or_one_statement():
-    assert rows_together() == []
-    statement = Statement(names_of, bound=("collectivite_id",))
-    assert rows_together((statement, {"collectivite_id": 1_000_000})) == [[]]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs them one by one")
-def test_rows_together_with_server_side_binding(two_collectivites, monkeypatch):
-    # An operator may turn on psycopg's server-side binding (OPTIONS): a query string
-    # without parameters still runs its statements in one round trip.
-    import psycopg
-
-    first, second = two_collectivites
-    names = Statement(names_of, bound=("collectivite_id",))
-    connection.ensure_connection()
-    monkeypatch.setattr(connection.connection, "cursor_factory", psycopg.Cursor)
-
-    with CaptureQueriesContext(connection) as queries:
-        together = rows_together(
-            (names, {"collectivite_id": first.pk}), (names, {"collectivite_id": second.pk})
-        )
-
-    assert together == [
-        [{"name": "Statement A"}, {"name": "Statement B"}, {"name": "Statement C"}],
-        [{"name": "Statement D"}],
-    ]
-    assert len(queries.captured_queries) == 1

@@ -157,7 +157,7 @@ def test_departement_page_query_count_is_constant(client, django_assert_num_quer
     # containers and the collectivités around it are the page's own). Its schemes and its
     # sub-territories each with their count, in one statement (core.pagination.counted_rows()).
     # PostgreSQL receives its sub-territories, containers, the collectivités around it, its
-    # first structures and its events together (core.statements.rows_together): 7.
+    # first structures and its events together (core.together.rows_together): 7.
     with django_assert_num_queries(7 if connection.vendor == "postgresql" else 11):
         response = client.get("/territoires/departement-54-meurthe-et-moselle/")
 

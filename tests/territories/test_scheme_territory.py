@@ -195,7 +195,7 @@ def test_a_departements_page_lists_its_schemes_nearest_first_keys_then_rows(
 
     # The page's 11 reads (tests/territories/test_views.py), its schemes' being two: their
     # keys, sorted and counted in one statement, then those schemes by key (9 on PostgreSQL,
-    # which receives the page's independent lists together, core.statements.rows_together).
+    # which receives the page's independent lists together, core.together.rows_together).
     with django_assert_num_queries(9 if connection.vendor == "postgresql" else 13) as queries:
         response = client.get(url)
 

@@ -101,8 +101,10 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
     # its partner structures, each with their count in one statement (counted_rows()); no
     # themes of those schemes (no card shows them). PostgreSQL receives the page's nine
     # independent lists (partners, schemes, co-funded, containers, contacts, budgets, three
-    # lists of events) in one round trip (core.statements.rows_together): 15.
-    with django_assert_num_queries(15 if connection.vendor == "postgresql" else 23):
+    # lists of events) in one round trip (core.together.rows_together), and the
+    # collectivité's own sources, key figures, axes and actions in another
+    # (core.prefetches, one level together): 12.
+    with django_assert_num_queries(12 if connection.vendor == "postgresql" else 23):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
@@ -198,8 +200,10 @@ def test_scheme_detail_query_count_is_constant(client, django_assert_num_queries
     SchemeFunderFactory.create_batch(count, scheme=scheme)
     ContactFactory.create_batch(count, collectivite=scheme.collectivite)
 
-    # How to act on it: its carrier's officers, one query.
-    with django_assert_num_queries(9):
+    # How to act on it: its carrier's officers, one query. PostgreSQL receives the
+    # scheme's themes, sources, budget lines and the structures' roles together
+    # (core.prefetches, one level together): 6.
+    with django_assert_num_queries(6 if connection.vendor == "postgresql" else 9):
         response = client.get(scheme.get_absolute_url())
 
     assert response.status_code == 200
