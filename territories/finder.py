@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import connection
 from django.db.models import F
 
+from core.statements import Statement
 from core.text import normalize
 from core.together import rows_together
 from territories import statements
@@ -200,6 +202,8 @@ class Answer:
     # [{"communes": [...], "serving": Serving}], for communes that others do not share.
     # Each difference's serving has the card of its communes (common contacts included).
     differences: list[dict]
+    # The rows of the reads answer_for() was given `along` its own.
+    along: list[list] = field(default_factory=list)
 
     @property
     def card(self) -> Card | None:
@@ -235,21 +239,34 @@ class Answer:
         )
 
 
-def answer_for(communes: list[Territory]) -> Answer:
-    """Who serves `communes`: in a constant number of queries, whatever their number."""
+def answer_for(
+    communes: list[Territory], *, along: Sequence[tuple[Statement, dict]] = ()
+) -> Answer:
+    """Who serves `communes`: in a constant number of queries, whatever their number
+    (two round trips on PostgreSQL). `along`: the page's other reads that need only the
+    communes (their schemes, their containers), sent with the answer's first ones; their
+    rows in `Answer.along`, in order."""
     ids = [commune.pk for commune in communes]
-    # What serves them and who acts there, read together (core.statements.rows_together).
-    links, acting_links = rows_together(
+    # What serves them, who acts there, and what the page reads along, read together
+    # (core.together.rows_together).
+    links, acting_links, *along_rows = rows_together(
         (statements.serving_links, {"commune_ids": ids}),
         (statements.acting_links, {"commune_ids": ids}),
+        *along,
     )
     # commune → contact → (rank, commune count, territory) of the closest serving territory
     best: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for contact_id, commune_id, territory_id, rank, size in links:
+    collectivite_of: dict[int, int] = {}
+    for contact_id, commune_id, territory_id, rank, size, collectivite_id in links:
+        collectivite_of[contact_id] = collectivite_id
         current = best[commune_id].get(contact_id)
         if current is None or (rank, size) < current[:2]:
             best[commune_id][contact_id] = (rank, size, territory_id)
-    contacts, territories = statements.by_keys(
+    acting = acting_by_commune(acting_links)
+    named = {commune: {collectivite_of[c] for c in best[commune]} for commune in ids}
+    points = {commune: acting.get(commune, set()) - named[commune] for commune in ids}
+    # The contacts, their territories and the collectivités acting without one, together.
+    contacts, territories, collectivites = statements.by_keys(
         (
             statements.contacts,
             {contact_id for per_commune in best.values() for contact_id in per_commune},
@@ -258,11 +275,8 @@ def answer_for(communes: list[Territory]) -> Answer:
             statements.territories,
             {link[2] for per_commune in best.values() for link in per_commune.values()},
         ),
+        (statements.collectivites, set().union(*points.values())),
     )
-    acting = acting_by_commune(acting_links)
-    named = {commune: {contacts[c].collectivite_id for c in best[commune]} for commune in ids}
-    points = {commune: acting.get(commune, set()) - named[commune] for commune in ids}
-    collectivites = statements.by_key(statements.collectivites, set().union(*points.values()))
 
     def serving(contact_ids: set[int], collectivite_ids: set[int], where: list[int]) -> Serving:
         closest = {c: min(best[commune][c] for commune in where) for c in contact_ids}
@@ -299,7 +313,7 @@ def answer_for(communes: list[Territory]) -> Answer:
         shared = serving(common_contacts, common_points, where)
         own.card = with_card(Serving(), own, shared).card
         differences.append({"communes": members, "serving": own})
-    return Answer(communes=communes, common=common, differences=differences)
+    return Answer(communes=communes, common=common, differences=differences, along=along_rows)
 
 
 def with_card(served: Serving, *also: Serving) -> Serving:

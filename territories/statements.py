@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Window
 
-from core.pagination import counted_rows, with_total
+from core.pagination import counted_rows
 from core.statements import Statement
 from core.together import rows_together
 from territories.models import Collectivite, Contact, Scheme, Territory, TerritoryKind
@@ -85,8 +85,9 @@ children = Statement(_children, bound=("territory_id",))
 
 # The schemes a project holder of each of some territories (the communes of a postal code)
 # may turn to, the current and most local first (Scheme.objects.accessible_in,
-# nearest_first), the first `size` carrying the count of all: for communes, the rows; for
-# larger territories, their keys, then those schemes by key (see accessible_schemes()).
+# nearest_first), the first `size` carrying the count of all: for communes, the rows (see
+# core.pagination.with_total()); for larger territories, their keys, then those schemes by key (see
+# accessible_schemes()).
 communes_schemes = Statement(_accessible_schemes, bound=("territory_ids",))
 accessible_scheme_keys = Statement(_accessible_scheme_keys, bound=("territory_ids",))
 schemes = Statement(_schemes, bound=("ids",))
@@ -124,17 +125,17 @@ collectivites_of = Statement(_collectivites_of, bound=("territory_ids",))
 contact_links = Statement(_contact_links, bound=("territory_ids",))
 
 
-def accessible_schemes(*, territory_ids: list[int], communes: bool, size: int) -> tuple[list, int]:
-    """The first `size` schemes accessible in each of `territory_ids` (all communes when
-    `communes`), in the order of nearest_first(), and how many there are in all.
+def accessible_schemes(*, territory_ids: list[int], size: int) -> tuple[list, int]:
+    """The first `size` schemes accessible in each of `territory_ids`, territories larger
+    than a commune, in the order of nearest_first(), and how many there are in all.
 
-    A commune's few schemes are reached by key (Scheme.accessible_in) and read whole in
-    one statement. A larger territory's keys come first, from the schemes' covering index
-    (scheme_public_listing: what they are filtered and sorted on), sorted and counted in
-    one statement, then those schemes by key: sorting the whole rows of a région's 900
-    schemes read every column of them (Grand Est: 7.9 -> 3.5 ms)."""
-    if communes:
-        return with_total(communes_schemes.rows(territory_ids=territory_ids, size=size))
+    Their keys come first, from the schemes' covering index (scheme_public_listing: what
+    they are filtered and sorted on), sorted and counted in one statement, then those
+    schemes by key: sorting the whole rows of a région's 900 schemes read every column of
+    them (Grand Est: 7.9 -> 3.5 ms). Communes' few schemes are reached by key
+    (Scheme.accessible_in) and read whole in one statement, `communes_schemes`, which the
+    contact finder and a commune's page send along the answer's first statements
+    (territories.finder.answer_for); with_total() of its rows gives the same."""
     keys = accessible_scheme_keys.rows(territory_ids=territory_ids, size=size)
     if not keys:
         return [], 0

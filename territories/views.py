@@ -9,7 +9,7 @@ from django.views.generic import ListView, TemplateView, View
 
 from core.caching import PublicPageCacheMixin
 from core.export_views import ExportView
-from core.pagination import BoundedPaginator
+from core.pagination import BoundedPaginator, with_total
 from core.views import FilteredListView, QueryFormMixin
 from territories import statements
 from territories.budgets import comparison_groups
@@ -32,15 +32,16 @@ BROWSED_LABELS = {
 def services_for(territory: Territory) -> dict:
     """What a project holder of `territory` needs: contacts (for a commune) and the schemes
     accessible there (the same as the schemes list's `territoire`)."""
-    schemes, scheme_count = statements.accessible_schemes(
-        territory_ids=[territory.pk],
-        communes=territory.kind == TerritoryKind.COMMUNE,
-        size=settings.PAGE_SIZE,
-    )
-    context = {"schemes": schemes, "scheme_count": scheme_count}
-    if territory.kind == TerritoryKind.COMMUNE:
-        context["answer"] = answer_for([territory])
-    return context
+    if territory.kind != TerritoryKind.COMMUNE:
+        schemes, scheme_count = statements.accessible_schemes(
+            territory_ids=[territory.pk], size=settings.PAGE_SIZE
+        )
+        return {"schemes": schemes, "scheme_count": scheme_count}
+    # A commune's schemes read with its answer's first statements (one round trip).
+    schemes_read = {"territory_ids": [territory.pk], "size": settings.PAGE_SIZE}
+    answer = answer_for([territory], along=[(statements.communes_schemes, schemes_read)])
+    schemes, scheme_count = with_total(answer.along[0])
+    return {"schemes": schemes, "scheme_count": scheme_count, "answer": answer}
 
 
 class CollectiviteListView(FilteredListView):
@@ -138,19 +139,21 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
                 alternative=Territory.objects.insee_alternative(query),
             )
         if communes and len(communes) <= self.max_communes:
-            # The schemes accessible in every one of them (the schemes list's `territoire`).
-            schemes, scheme_count = statements.accessible_schemes(
-                territory_ids=[commune.pk for commune in communes],
-                communes=True,
-                size=settings.PAGE_SIZE,
-            )
-            context.update(answer=answer_for(communes), schemes=schemes, scheme_count=scheme_count)
-        if len(communes) == 1:
-            context.update(
-                commune=communes[0],
-                # Fetched whether or not the page lists other contacts: as many queries.
-                containers=statements.containers.rows(territory_id=communes[0].pk),
-            )
+            # With the answer's first statements (one round trip): the schemes accessible
+            # in every one of them (the schemes list's `territoire`) and, for one commune,
+            # the territories containing it (read whether or not the page lists other
+            # contacts: as many queries).
+            ids = [commune.pk for commune in communes]
+            along = [
+                (statements.communes_schemes, {"territory_ids": ids, "size": settings.PAGE_SIZE})
+            ]
+            if len(communes) == 1:
+                along.append((statements.containers, {"territory_id": communes[0].pk}))
+            answer = answer_for(communes, along=along)
+            schemes, scheme_count = with_total(answer.along[0])
+            context.update(answer=answer, schemes=schemes, scheme_count=scheme_count)
+            if len(communes) == 1:
+                context.update(commune=communes[0], containers=answer.along[1])
         return context
 
 

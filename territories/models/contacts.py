@@ -31,14 +31,15 @@ class ContactQuerySet(CollectiviteRecordQuerySet):
         return self.filter(pk__in=served.values("contact_id"))
 
     def serving_links(self, commune_ids: list[int]):
-        """(contact, commune, territory, its rank, its size) for every territory through
-        which one of these contacts serves one of `commune_ids`."""
+        """(contact, commune, territory, its rank, its size, the contact's collectivité) for
+        every territory through which one of these contacts serves one of `commune_ids`."""
         return self.filter(territories__member_links__member__in=commune_ids).values_list(
             "pk",
             "territories__member_links__member",
             "territories",
             "territories__rank",
             "territories__commune_count",
+            "collectivite",
         )
 
     def by_importance(self):

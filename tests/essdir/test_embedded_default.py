@@ -106,8 +106,8 @@ def test_territory_page_reads_the_coverage_once(client, django_assert_num_querie
     # of its 7 page-cache tags (core.caching) and of the one its territory's id is kept
     # under, in the database's cache table here (add(): 4 queries each, two reads).
     # PostgreSQL receives the page's independent lists together, and the links serving the
-    # commune with those acting there (rows_together): 4 fewer.
-    with django_assert_num_queries((10 if connection.vendor == "postgresql" else 14) + 34):
+    # commune with those acting there and its schemes (rows_together): 5 fewer.
+    with django_assert_num_queries((9 if connection.vendor == "postgresql" else 14) + 34):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert response.context["counts"]["structures"].value == count

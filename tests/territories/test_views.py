@@ -276,9 +276,9 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
     # (add(): 4 queries each, two reads).
     # PostgreSQL receives its containers, the collectivités around it, its first structures
     # and its events together (rows_together; a commune has no sub-territories), and the
-    # links serving it and acting there, then the contacts and territories they name, two
-    # by two: 10.
-    with django_assert_num_queries((10 if connection.vendor == "postgresql" else 15) + 34):
+    # links serving it and acting there with its schemes, then the contacts and
+    # territories they name: 9.
+    with django_assert_num_queries((9 if connection.vendor == "postgresql" else 15) + 34):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
@@ -343,8 +343,9 @@ def test_contact_finder_query_count_is_constant(client, django_assert_num_querie
 
     # And the support services serving the commune (templates/support/_services.html); the
     # schemes and their count in one statement. PostgreSQL receives the links serving the
-    # commune and acting there together, as the contacts and territories they name: 7.
-    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 9):
+    # commune and acting there together with its schemes and containers, then the
+    # contacts, territories and collectivités they name together: 5.
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 9):
         response = client.get("/contacts/", {"commune": "commune-54528"})
 
     assert len(response.context["answer"].common.groups[0]["contacts"]) == count
