@@ -202,7 +202,8 @@ class _Level:
         raise NotImplementedError
 
     def keys(self, rows: list) -> list[int]:
-        raise NotImplementedError
+        """The keys `rows`' related records are read by: theirs, each once."""
+        return list(dict.fromkeys(row.pk for row in rows))
 
     def give(self, rows: list, records: list) -> None:
         raise NotImplementedError
@@ -228,10 +229,6 @@ class ManyToManyPrefetch(_Level):
 
     def _build(self, *, ids: list[int]) -> QuerySet:
         return self._querysets([self.model(pk=pk) for pk in ids])[0]
-
-    def keys(self, rows: list) -> list[int]:
-        """The keys `rows`' related records are read by."""
-        return list(dict.fromkeys(row.pk for row in rows))
 
     def give(self, rows: list, records: list) -> None:
         """Give each of `rows` its related records among `records`, as prefetch_related()
@@ -271,10 +268,6 @@ class ReverseForeignKeyPrefetch(_Level):
         base = self._base()
         queryset = base[0] if base else self.related_model._default_manager.get_queryset()
         return queryset.filter(**{f"{self.field.name}__in": ids})
-
-    def keys(self, rows: list) -> list[int]:
-        """The keys `rows`' related records are read by."""
-        return list(dict.fromkeys(row.pk for row in rows))
 
     def give(self, rows: list, records: list) -> None:
         """Give each of `rows` its related records among `records`, each pointing back to

@@ -85,9 +85,9 @@ children = Statement(_children, bound=("territory_id",))
 
 # The schemes a project holder of each of some territories (the communes of a postal code)
 # may turn to, the current and most local first (Scheme.objects.accessible_in,
-# nearest_first), the first `size` carrying the count of all: for communes, the rows (see
-# core.pagination.with_total()); for larger territories, their keys, then those schemes by key (see
-# accessible_schemes()).
+# nearest_first), the first `size` carrying the count of all: for communes, the rows
+# (core.pagination.with_total() splits them); for larger territories, their keys, then
+# those schemes by key (see accessible_schemes()).
 communes_schemes = Statement(_accessible_schemes, bound=("territory_ids",))
 accessible_scheme_keys = Statement(_accessible_scheme_keys, bound=("territory_ids",))
 schemes = Statement(_schemes, bound=("ids",))

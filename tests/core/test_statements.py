@@ -6,7 +6,7 @@ from django.utils import translation
 
 from core.statements import Statement, StatementMismatch
 from territories.models import Scheme
-from tests.factories import CollectiviteFactory, SchemeFactory
+from tests.core.statement_builds import of_collectivite
 
 pytestmark = pytest.mark.django_db
 
@@ -21,24 +21,6 @@ class Counting:
     def __call__(self, **arguments):
         self.calls += 1
         return self.build(**arguments)
-
-
-def of_collectivite(*, collectivite_id: int, limit: int):
-    return (
-        Scheme.objects.filter(collectivite_id=collectivite_id)
-        .select_related("collectivite")
-        .prefetch_related("themes")
-        .order_by("name")[:limit]
-    )
-
-
-@pytest.fixture
-def two_collectivites():
-    first, second = CollectiviteFactory(), CollectiviteFactory()
-    for name in ["Statement B", "Statement A", "Statement C"]:
-        SchemeFactory(name=name, collectivite=first)
-    SchemeFactory(name="Statement D", collectivite=second)
-    return first, second
 
 
 @override_settings(STATEMENTS_CHECKED=False)

@@ -5,18 +5,10 @@ from django.test.utils import CaptureQueriesContext
 from core.statements import Statement
 from core.together import rows_together
 from territories.models import Action, Collectivite, KeyFigure, Scheme
+from tests.core.statement_builds import of_collectivite
 from tests.factories import CollectiviteFactory, SchemeFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def of_collectivite(*, collectivite_id: int, limit: int):
-    return (
-        Scheme.objects.filter(collectivite_id=collectivite_id)
-        .select_related("collectivite")
-        .prefetch_related("themes")
-        .order_by("name")[:limit]
-    )
 
 
 def names_of(*, collectivite_id: int):
@@ -31,15 +23,6 @@ def collectivites_of(*, ids: list[int]):
         .prefetch_related("actions__themes", "key_figures", "schemes__collectivite")
         .order_by("name")
     )
-
-
-@pytest.fixture
-def two_collectivites():
-    first, second = CollectiviteFactory(), CollectiviteFactory()
-    for name in ["Statement B", "Statement A", "Statement C"]:
-        SchemeFactory(name=name, collectivite=first)
-    SchemeFactory(name="Statement D", collectivite=second)
-    return first, second
 
 
 def test_rows_together_give_each_statement_s_rows_in_one_round_trip(two_collectivites):
