@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from core.bulk import update_column
 from core.text import fold, normalize, normalize_folded
 
 MIN_TERM_LENGTH = 2
@@ -365,21 +366,36 @@ def search_vector_operation(table: str, columns: list[tuple[str, str]]):
     )
 
 
+# Rows read, and their changes written, at a time by refresh_search_context().
+REFRESH_BATCH = 2000
+
+
 def refresh_search_context(queryset, context_of) -> int:
     """Recompute the `search_context` column of `queryset`'s rows as `context_of(row)`.
 
     The column holds what a row is found by besides its own fields (its themes, territory,
     carrying collectivité…), which a generated column cannot read from other tables. Only
     changed rows are written; returns how many.
+
+    Read by key, a batch at a time, each batch's changes written before the next is read:
+    the memory held is a batch's whatever the table's size (the whole table's changed rows
+    were kept, 10 GB for a million structures), and no cursor stays open on the table
+    being written (SQLite would not isolate it).
     """
-    changed = []
-    for row in queryset.iterator(chunk_size=2000):
-        text = " ".join(part for part in context_of(row) if part)[:4000]
-        if text != row.search_context:
-            row.search_context = text
-            changed.append(row)
-    queryset.model._default_manager.bulk_update(changed, ["search_context"], batch_size=1000)
-    return len(changed)
+    written, after = 0, None
+    ordered = queryset.order_by("pk")
+    while True:
+        batch = ordered if after is None else ordered.filter(pk__gt=after)
+        rows = list(batch[:REFRESH_BATCH])
+        if not rows:
+            return written
+        changed = {}
+        for row in rows:
+            text = " ".join(part for part in context_of(row) if part)[:4000]
+            if text != row.search_context:
+                changed[row.pk] = text
+        written += update_column(queryset.model, field="search_context", values=changed)
+        after = rows[-1].pk
 
 
 def replace_search_vector_operation(table: str, columns: list[tuple[str, str]]):
