@@ -1,5 +1,6 @@
 """Text folding shared by search and the contact finder, and amounts as people read them."""
 
+import functools
 import re
 import unicodedata
 
@@ -35,6 +36,17 @@ def fold(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Fold `text` and turn separators into single spaces ("Saint-Dié" -> "saint die")."""
+    if type(text) is str:
+        return _normalized(text)
+    # Lazy text (a translation) is read in the active language, and not remembered: its
+    # words change with the language.
+    return normalize_folded(fold(str(text or "")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(text: str) -> str:
+    # A search page compares each result's title with its carriers, territory and excerpt
+    # (normalize() of the same title five times a result); names repeat across pages.
     return normalize_folded(fold(text))
 
 

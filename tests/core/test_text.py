@@ -4,6 +4,8 @@ path for Latin text must give exactly what the general rule gives, character for
 import unicodedata
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from core.text import fold, normalize
 
@@ -48,3 +50,15 @@ def test_mixed_texts_fold_as_the_general_rule_says():
 
 def test_normalize_turns_separators_into_spaces():
     assert normalize("  Saint-Dié-des-Vosges (88) ") == "saint die des vosges 88"
+
+
+def test_normalize_of_a_translated_text_follows_the_active_language():
+    # normalize() remembers the texts it saw; a lazy translation is one object whose words
+    # change with the language, so it must never answer from another language's entry.
+    label = gettext_lazy("Collectivités")
+    with translation.override("fr"):
+        assert normalize(label) == "collectivites"
+    with translation.override("en"):
+        assert normalize(label) == "local authorities"
+    with translation.override("fr"):
+        assert normalize(label) == "collectivites"
