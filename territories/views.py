@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
 from django.conf import settings
@@ -37,11 +38,18 @@ def services_for(territory: Territory) -> dict:
             territory_ids=[territory.pk], size=settings.PAGE_SIZE
         )
         return {"schemes": schemes, "scheme_count": scheme_count}
-    # A commune's schemes read with its answer's first statements (one round trip).
-    schemes_read = {"territory_ids": [territory.pk], "size": settings.PAGE_SIZE}
-    answer = answer_for([territory], along=[(statements.communes_schemes, schemes_read)])
+    return communes_services([territory])
+
+
+def communes_services(communes: list[Territory], *, along: Sequence[tuple] = ()) -> dict:
+    """Who serves `communes` (`answer`) and the schemes accessible in every one of them
+    (`schemes`, `scheme_count`), the schemes read with the answer's first statements (one
+    round trip), as are the page's reads `along` (their rows in `answer.along`, after the
+    schemes')."""
+    schemes_read = {"territory_ids": [c.pk for c in communes], "size": settings.PAGE_SIZE}
+    answer = answer_for(communes, along=[(statements.communes_schemes, schemes_read), *along])
     schemes, scheme_count = with_total(answer.along[0])
-    return {"schemes": schemes, "scheme_count": scheme_count, "answer": answer}
+    return {"answer": answer, "schemes": schemes, "scheme_count": scheme_count}
 
 
 class CollectiviteListView(FilteredListView):
@@ -139,21 +147,13 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
                 alternative=Territory.objects.insee_alternative(query),
             )
         if communes and len(communes) <= self.max_communes:
-            # With the answer's first statements (one round trip): the schemes accessible
-            # in every one of them (the schemes list's `territoire`) and, for one commune,
-            # the territories containing it (read whether or not the page lists other
-            # contacts: as many queries).
-            ids = [commune.pk for commune in communes]
-            along = [
-                (statements.communes_schemes, {"territory_ids": ids, "size": settings.PAGE_SIZE})
-            ]
-            if len(communes) == 1:
-                along.append((statements.containers, {"territory_id": communes[0].pk}))
-            answer = answer_for(communes, along=along)
-            schemes, scheme_count = with_total(answer.along[0])
-            context.update(answer=answer, schemes=schemes, scheme_count=scheme_count)
-            if len(communes) == 1:
-                context.update(commune=communes[0], containers=answer.along[1])
+            # For one commune, the territories containing it, read with the answer (whether
+            # or not the page lists other contacts: as many queries).
+            one = len(communes) == 1
+            along = [(statements.containers, {"territory_id": communes[0].pk})] if one else []
+            context.update(communes_services(communes, along=along))
+            if one:
+                context.update(commune=communes[0], containers=context["answer"].along[1])
         return context
 
 
