@@ -27,7 +27,8 @@ def _accessible(*, territory_ids: list[int], communes: bool):
 
 
 def _accessible_schemes(*, territory_ids: list[int], size: int):
-    return counted_rows(_accessible(territory_ids=territory_ids, communes=True), size)
+    # A card's columns only (Scheme.objects.cards()): no page shows these as more.
+    return counted_rows(_accessible(territory_ids=territory_ids, communes=True).cards(), size)
 
 
 def _accessible_scheme_keys(*, territory_ids: list[int], size: int):
@@ -38,7 +39,7 @@ def _accessible_scheme_keys(*, territory_ids: list[int], size: int):
 
 
 def _schemes(*, ids: list[int]):
-    return Scheme.objects.published().filter(pk__in=ids).select_related("collectivite", "territory")
+    return Scheme.objects.published().filter(pk__in=ids).cards()
 
 
 def _serving_links(*, commune_ids: list[int]):

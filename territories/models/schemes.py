@@ -192,11 +192,14 @@ class SchemeQuerySet(TerritorialQuerySet, CollectiviteRecordQuerySet):
         """By name, the current schemes first (see current_first()), with what a card of
         the lists shows (templates/includes/_scheme.html) and only that: not their long
         texts (description, eligibility), nor their themes, which no card shows."""
-        return (
-            self.select_related("collectivite", "territory")
-            .only(*CARD_FIELDS, "collectivite__name", "collectivite__slug", "territory__name")
-            .current_first()
-            .order_by("period_over", "name", "pk")
+        return self.cards().current_first().order_by("period_over", "name", "pk")
+
+    def cards(self):
+        """With what a card shows (templates/includes/_scheme.html) and only that: not
+        their long texts (description, eligibility), which no card shows, read, sent and
+        loaded for nothing, nor their themes."""
+        return self.select_related("collectivite", "territory").only(
+            *CARD_FIELDS, "collectivite__name", "collectivite__slug", "territory__name"
         )
 
     def for_search(self):

@@ -340,6 +340,7 @@ def test_contact_finder_orders_contacts_most_local_first(client):
 def test_contact_finder_query_count_is_constant(client, django_assert_num_queries, count):
     collectivite = CollectiviteFactory(territory=territory("departement-54"))
     ContactFactory.create_batch(count, collectivite=collectivite)
+    SchemeFactory.create_batch(count, collectivite=collectivite, summary="En bref.")
 
     # And the support services serving the commune (templates/support/_services.html); the
     # schemes and their count in one statement. PostgreSQL receives the links serving the
@@ -349,6 +350,31 @@ def test_contact_finder_query_count_is_constant(client, django_assert_num_querie
         response = client.get("/contacts/", {"commune": "commune-54528"})
 
     assert len(response.context["answer"].common.groups[0]["contacts"]) == count
+    schemes = response.context["schemes"]
+    assert len(schemes) == count
+    # A card's columns only (Scheme.objects.cards()): its long texts are never read.
+    assert {"description", "eligibility"} <= schemes[0].get_deferred_fields()
+    assert response.content.decode().count("<p>En bref.</p>") == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_territory_page_reads_only_the_cards_of_its_schemes(
+    client, django_assert_num_queries, settings, count
+):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0  # each request renders the page
+    collectivite = CollectiviteFactory(territory=territory("departement-54"))
+    SchemeFactory.create_batch(count, collectivite=collectivite, summary="En bref.")
+    client.get("/territoires/departement-54-meurthe-et-moselle/")  # versions initialised
+
+    # A département's schemes: their keys in their order and their count, then those
+    # schemes by key, with a card's columns only: rendering them reads nothing more.
+    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 13):
+        response = client.get("/territoires/departement-54-meurthe-et-moselle/")
+
+    schemes = response.context["schemes"]
+    assert len(schemes) == count
+    assert {"description", "eligibility"} <= schemes[0].get_deferred_fields()
+    assert response.content.decode().count("<p>En bref.</p>") == count
 
 
 def test_contact_finder_lists_communes_when_ambiguous(client):
