@@ -427,6 +427,19 @@ def marked_terms(query: str) -> tuple[str, ...]:
     return tuple(term for term in terms if term not in STOP_WORDS) or terms
 
 
+@functools.lru_cache(maxsize=256)
+def _term_pattern(term: str) -> re.Pattern:
+    # A marked word where a word begins (compiled once per word, not per text marked).
+    return re.compile(rf"(?<!\w){re.escape(term)}")
+
+
+def _held_terms(folded: str, query: str) -> int:
+    """How many of the words `highlight()` marks for `query` the folded text holds."""
+    return sum(
+        1 for term in marked_terms(query) if term in folded and _term_pattern(term).search(folded)
+    )
+
+
 def highlight(
     text: str, query: str, *, width: int = 0, folded: str | None = None
 ) -> tuple[str, int]:
@@ -453,7 +466,9 @@ def highlight(
         folded_text = "".join(folded)
     spans, found = [], 0
     for term in marked_terms(query):
-        matches = list(re.finditer(rf"(?<!\w){re.escape(term)}", folded_text))
+        if term not in folded_text:  # the usual case for most pieces: no regex run
+            continue
+        matches = list(_term_pattern(term).finditer(folded_text))
         found += bool(matches)
         for match in matches:
             end = _WORD_REST.match(folded_text, match.end()).end()
@@ -565,5 +580,6 @@ def readable_line(
     head, others = kept[0], kept[1:]
     matching = [item for item in others if item[2]][:details] or others[:1]
     line = [head, *matching]
-    found = highlight(" ".join(text for text, _html, _found in line), query)[1]
+    # The words the whole line holds (one may be in two parts): counted, not marked again.
+    found = _held_terms(fold(" ".join(text for text, _html, _found in line)), query)
     return mark_safe(" · ".join(html for _text, html, _found in line)), found

@@ -77,6 +77,21 @@ def test_the_readable_line_keeps_what_it_is_and_what_matched_each_once():
     assert line == ("Dispositif du Département · <mark>Insertion</mark> et emploi", 1)
 
 
+def test_the_readable_line_counts_each_word_once_wherever_it_is():
+    # "insertion" in a theme, "nancy" in the place, "coopérative" in no part; "Œuvre"
+    # folds to two letters ("oe") yet is found.
+    line = readable_line(
+        ["Œuvre d'insertion", "Insertion et emploi", "Nancy"],
+        "insertion nancy coopérative oeuvre",
+    )
+
+    assert line == (
+        "<mark>Œuvre</mark> d&#x27;<mark>insertion</mark> · <mark>Insertion</mark> et emploi"
+        " · <mark>Nancy</mark>",
+        3,
+    )
+
+
 def test_common_words_are_not_marked():
     marked, count = highlight("Le Pays Terres de Lorraine a développé", "terres de lorraine")
 
