@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import transaction
+from django.db.models import Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,7 @@ from core.text import normalize
 from core.together import rows_together
 from essdir.languages import of
 from events.models import Event
+from territories import statements as territory_statements
 from territories.models import Collectivite, Contact, Scheme, Territory
 
 PER_GROUP = 5
@@ -238,28 +240,49 @@ _candidates_of = Statement(_candidates, bound=("query", "territory_ids"), kept_w
 _best_of = Statement(_best, bound=("query", "territory_ids", "keys"), kept_when=_worded)
 
 
+def _place_keys(query: str) -> list[tuple[str, tuple]]:
+    """The statement of the keys of the communes `query` names (Territory.objects.
+    matching_place), shaped as a kind's candidates (key, flag), to be read with them; none
+    when the query names no place."""
+    places = Territory.objects.matching_place(query)
+    if places.query.is_empty():
+        return []
+    keys = places.annotate(_titled=Value(False)).values_list("pk", "_titled")[:PLACES]
+    return [keys.query.sql_with_params()]
+
+
 def search_everything(query: str, territory: Territory | None = None) -> dict:
     """{"groups": [{title, count, results, list_url}…], "total": n, "places": [communes]}."""
     where = {"query": query, "territory_ids": [territory.pk] if territory else []}
     # Every kind's candidates read at once (one statement): up to CANDIDATES title
     # matches, and the keys of up to COUNT_UP_TO + 1 matches, which count them too. Each
-    # kind's best few are then ranked among its candidates alone, by key.
+    # kind's best few are then ranked among its candidates alone, by key. The keys of the
+    # communes the query names come with them, those communes with the bests.
     others = max(COUNT_UP_TO + 1, CANDIDATES)
-    candidates = rows_of_statements(
+    places_named = _place_keys(query)
+    read = rows_of_statements(
         [
-            _candidates_of.sql(kind=index, titles=CANDIDATES, others=others, **where)
-            for index in range(len(KINDS))
+            *(
+                _candidates_of.sql(kind=index, titles=CANDIDATES, others=others, **where)
+                for index in range(len(KINDS))
+            ),
+            *places_named,
         ]
     )
+    place_keys = [key for key, _flag in read[len(KINDS)]] if places_named else []
     counts, ranked = [], []
-    for index, rows in enumerate(candidates):
+    for index, rows in enumerate(read[: len(KINDS)]):
         chosen, match_keys = chosen_keys(rows, limit=CANDIDATES)
         counts.append(min(len(match_keys), COUNT_UP_TO + 1))
         if match_keys:
             keys = ",".join(map(str, chosen))
             ranked.append((_best_of, dict(kind=index, keys=keys, size=PER_GROUP, **where)))
-    # Every kind's best ranked at once (one round trip on PostgreSQL).
-    bests = iter(rows_together(*ranked))
+    places_read = [(territory_statements.territories, {"ids": place_keys})] if place_keys else []
+    # Every kind's best ranked at once, and the communes named (one round trip on
+    # PostgreSQL).
+    read = rows_together(*ranked, *places_read)
+    bests = iter(read[: len(ranked)])
+    places = read[len(ranked)] if places_read else []
     params = {"q": query} | ({"territoire": territory.short_slug} if territory else {})
     groups = []
     for kind, count in zip(KINDS, counts, strict=True):
@@ -283,7 +306,8 @@ def search_everything(query: str, territory: Territory | None = None) -> dict:
         "total_label": _("plus de %(count)s") % {"count": intcomma(total)}
         if more
         else intcomma(total),
-        "places": list(Territory.objects.matching_place(query)[:PLACES]),
+        # In the order matching_place() gives them.
+        "places": sorted(places, key=lambda place: (place.search_name, place.code)),
     }
 
 

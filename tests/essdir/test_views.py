@@ -10,6 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from actors.derived import refresh_panoramas
+from territories.models import Territory
 from tests.factories import (
     ActorFactory,
     CollectiviteFactory,
@@ -88,6 +89,26 @@ def test_home_counts_live_before_the_panoramas_are_computed(client):
     assert (str(counts["structures"]), str(counts["establishments"])) == ("2", "0")
 
 
+@pytest.mark.parametrize("query", ["toul", "saint-d", "54200"])
+def test_search_names_the_communes_of_the_query_without_a_query_more(
+    client, django_assert_num_queries, query
+):
+    ActorFactory(name=f"{query} acteur")
+    # The first five communes the query names, in their order (by name, then code).
+    places = [t.name for t in Territory.objects.matching_place(query)[:5]]
+    assert places  # the communes of the test geography so named
+
+    # The page cache's version, then the communes' keys read with the candidates, those
+    # communes with the best results (the one acteur found), then its partners and themes:
+    # PostgreSQL 4 (the communes in the bests' round trip), SQLite 6.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 6):
+        response = client.get(reverse("site:search"), {"q": query})
+
+    assert [place.name for place in response.context["places"]] == places
+    links = {url for url, _text in Page(response).links}
+    assert f"/contacts/?commune={response.context['places'][0].short_slug}" in links
+
+
 @pytest.mark.parametrize("count", [1, 3])
 def test_search_query_count_is_constant(client, django_assert_num_queries, count):
     owner = CollectiviteFactory(name="Conseil départemental")
@@ -101,13 +122,12 @@ def test_search_query_count_is_constant(client, django_assert_num_queries, count
         ContactFactory(name=f"Zorglub contact {n}", collectivite=owner) for n in range(count)
     ]
 
-    # 14: every kind's candidates read in one statement, then each kind's best results; the
-    # themes of the schemes, actors and events found (their readable line) fetched once per
-    # kind; the communes of that name, exact ones else those starting so, in one statement.
-    # PostgreSQL receives the five kinds' best in one round trip, then what they prefetch
-    # (themes, partners, organisers, territories) in another (core.together.
-    # rows_together): 5.
-    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 14):
+    # 13: every kind's candidates read in one statement, with the keys of the communes of
+    # that name (none here), then each kind's best results; the themes of the schemes,
+    # actors and events found (their readable line) fetched once per kind. PostgreSQL
+    # receives the five kinds' best in one round trip, then what they prefetch (themes,
+    # partners, organisers, territories) in another (core.together.rows_together): 4.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 13):
         response = client.get(reverse("site:search"), {"q": "zorglub"})
 
     counts = {group["title"]: group["count"] for group in response.context["groups"]}
