@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from urllib.parse import urlencode
 
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -34,6 +35,7 @@ from essdir.languages import of
 from events.models import Event
 from territories import statements as territory_statements
 from territories.models import Collectivite, Contact, Scheme, Territory
+from territories.models.geography import PLACE_ORDER
 
 PER_GROUP = 5
 PLACES = 5
@@ -306,8 +308,8 @@ def search_everything(query: str, territory: Territory | None = None) -> dict:
         "total_label": _("plus de %(count)s") % {"count": intcomma(total)}
         if more
         else intcomma(total),
-        # In the order matching_place() gives them.
-        "places": sorted(places, key=lambda place: (place.search_name, place.code)),
+        # Read by key: put back in the order matching_place() gives them.
+        "places": sorted(places, key=attrgetter(*PLACE_ORDER)),
     }
 
 

@@ -38,6 +38,9 @@ class GroupingType(models.TextChoices):
 CODE_RE = re.compile(r"^(?:\d{5}|2[AaBb]\d{3})$")
 DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The order of the communes a query names (matching_place()), by name then code: the
+# site search, which reads them by key, puts them back in it.
+PLACE_ORDER = ("search_name", "code")
 SIREN_RE = re.compile(r"^\d{9}$")
 
 # How local a territory is: the contact finder lists the most local contacts first.
@@ -235,7 +238,7 @@ class TerritoryQuerySet(models.QuerySet):
             return self.none()
         # No join above (the codes are subqueries): each commune comes once, without a
         # DISTINCT, which sorted every column of the 3 900 communes starting with "saint".
-        return communes.order_by("search_name", "code")
+        return communes.order_by(*PLACE_ORDER)
 
 
 class Territory(ChoiceLabelsMixin, models.Model):
