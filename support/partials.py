@@ -19,8 +19,14 @@ def _serving(*, territory_id: int, size: int):
     return SupportService.objects.serving(Territory(pk=territory_id))[:size]
 
 
-# Kept compiled (core.statements): every territory page and the finder's answer run it.
+def _serving_any(*, territory_ids: list[int], size: int):
+    return SupportService.objects.serving([Territory(pk=key) for key in territory_ids])[:size]
+
+
+# Kept compiled (core.statements): every territory page and the finder's answer run them,
+# the second for the communes of a postal code.
 _serving_statement = Statement(_serving, bound=("territory_id",))
+_serving_any_statement = Statement(_serving_any, bound=("territory_ids",))
 
 
 def serving(territory: Territory | list[Territory] | None) -> list[SupportService]:
@@ -30,4 +36,5 @@ def serving(territory: Territory | list[Territory] | None) -> list[SupportServic
         return []
     if isinstance(territory, Territory):
         return _serving_statement.rows(territory_id=territory.pk, size=MAX_SERVICES)
-    return list(SupportService.objects.serving(territory)[:MAX_SERVICES])
+    keys = [place.pk for place in territory]
+    return _serving_any_statement.rows(territory_ids=keys, size=MAX_SERVICES)

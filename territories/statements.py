@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.db.models import Count, Window
 
 from core.pagination import counted_rows
-from core.statements import Statement
+from core.statements import Statement, querysets_together
 from core.together import rows_together
 from territories.models import Collectivite, Contact, Scheme, Territory, TerritoryKind
+from territories.models.geography import place_terms
 
 
 def _containers(*, territory_id: int):
@@ -68,6 +69,14 @@ def _collectivites_of(*, territory_ids: list[int]):
         .filter(territory__in=territory_ids)
         .select_related("territory")
     )
+
+
+def _places_by_code(*, codes: list[str], size: int):
+    return Territory.objects.communes_named(codes=codes, folded="")[:size]
+
+
+def _insee_alternative(*, code: str):
+    return Territory.objects.insee_alternative(code=code)[:1]
 
 
 def _contact_links(*, territory_ids: list[int]):
@@ -142,3 +151,28 @@ def accessible_schemes(*, territory_ids: list[int], size: int) -> tuple[list, in
         return [], 0
     found = by_key(schemes, [key for key, _total in keys])
     return [found[key] for key, _total in keys if key in found], keys[0][1]
+
+
+# The communes a postal or INSEE code names, and the commune whose INSEE code a postal code
+# is (the contact finder's first reads). A name is matched by its first letters, a LIKE
+# pattern built from the words, which a kept statement cannot bind: those are built anew.
+places_by_code = Statement(_places_by_code, bound=("codes",))
+insee_alternative = Statement(_insee_alternative, bound=("code",))
+
+
+def places(query: str, *, size: int) -> tuple[list[Territory], Territory | None]:
+    """The first `size` communes `query` names (Territory.objects.matching_place()) and,
+    when it holds one code, the commune whose INSEE code that postal code is
+    (Territory.objects.insee_alternative()): read in one round trip, compiled once, for a
+    query of codes alone (a postal code, the contact finder's most common query); in two
+    statements when it holds words."""
+    codes, folded = place_terms(query)
+    alternative = [(insee_alternative, {"code": codes[0]})] if len(codes) == 1 else []
+    if codes and not folded:
+        found = querysets_together((places_by_code, {"codes": codes, "size": size}), *alternative)
+        communes, others = list(found[0]), found[1:]
+    else:
+        named = Territory.objects.communes_named(codes=codes, folded=folded)
+        communes = list(named[:size])
+        others = [statement.rows(**arguments) for statement, arguments in alternative]
+    return communes, next((rows[0] for rows in others if rows), None)

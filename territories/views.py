@@ -136,7 +136,7 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
         commune = form.cleaned_data["commune"] if form.is_valid() else None
         communes = [commune] if commune else []
         if commune is None and query:
-            communes = list(Territory.objects.matching_place(query)[: self.max_communes + 1])
+            communes, alternative = statements.places(query, size=self.max_communes + 1)
             if not communes and (close := close_communes(query)):
                 # A typo ("Nancyy"): the closest commune answers, the others are offered.
                 communes = close[:1]
@@ -144,7 +144,7 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
             context.update(
                 query=query,
                 too_many=len(communes) > self.max_communes,
-                alternative=Territory.objects.insee_alternative(query),
+                alternative=alternative,
             )
         if communes and len(communes) <= self.max_communes:
             # For one commune, the territories containing it, read with the answer (whether

@@ -75,6 +75,15 @@ CHILD_KINDS = {
 }
 
 
+def place_terms(query: str) -> tuple[list[str], str]:
+    """The codes (postal or INSEE, upper-cased: "2a004" is "2A004") and the other words,
+    folded (core.text.normalize), of a visitor's place query: what matching_place() looks
+    for."""
+    words = query.split()
+    codes = [word.upper() for word in words if CODE_RE.match(word)]
+    return codes, normalize(" ".join(word for word in words if not CODE_RE.match(word)))
+
+
 class TerritoryQuerySet(models.QuerySet):
     def communes(self):
         """Current communes, the base unit of the geography."""
@@ -115,18 +124,16 @@ class TerritoryQuerySet(models.QuerySet):
         communes: the search field finds them."""
         return self.filter(kind__in=BROWSED_KINDS).order_by("-rank", "search_name", "code")
 
-    def insee_alternative(self, query: str) -> Territory | None:
-        """The commune whose INSEE code is the postal code typed, when that postal code is
-        not its own ("54200" is Toul's postal code and Flirey's INSEE code)."""
-        codes = [word.upper() for word in query.split() if CODE_RE.match(word)]
-        if len(codes) != 1:
-            return None
-        postal = PostalCode.objects.filter(code=codes[0])
+    def insee_alternative(self, *, code: str):
+        """The commune whose INSEE code is `code` (upper-cased), a postal code that is not
+        its own ("54200" is Toul's postal code and Flirey's INSEE code); empty when the code
+        is no postal code, or its commune's own."""
+        postal = PostalCode.objects.filter(code=code)
         return (
             self.communes()
-            .filter(Exists(postal), code=codes[0])
+            .filter(Exists(postal), code=code)
             .exclude(Exists(postal.filter(commune=OuterRef("pk"))))
-            .first()
+            .order_by("pk")
         )
 
     def matching_text(self, text: str, limit: int = 10) -> list[Territory]:
@@ -208,11 +215,15 @@ class TerritoryQuerySet(models.QuerySet):
         read as an INSEE code: "54528" is Toul); "Toul" the communes named exactly so, else
         those whose name starts so; "54200 Toul" both conditions.
         """
-        codes = [word for word in query.split() if CODE_RE.match(word)]
-        words = " ".join(word for word in query.split() if not CODE_RE.match(word))
+        codes, folded = place_terms(query)
+        return self.communes_named(codes=codes, folded=folded)
+
+    def communes_named(self, *, codes: list[str], folded: str):
+        """The communes of each of `codes` (upper-cased postal or INSEE codes) and named
+        `folded` (normalize()d words), as matching_place() reads a query; none without
+        either. Kept compiled by territories.statements for the contact finder."""
         communes = self.communes()
         for code in codes:
-            code = code.upper()
             # A postal code first; an INSEE code only when no postal code is written so. In
             # the one statement (no query beforehand to tell which the code is).
             postal = PostalCode.objects.filter(code=code)
@@ -223,7 +234,6 @@ class TerritoryQuerySet(models.QuerySet):
                 .values("commune_id")
                 .union(by_insee_code.order_by().values("pk"), all=True)
             )
-        folded = normalize(words)
         if folded:
             # Those named exactly so, else those whose name starts so: one statement, the
             # absence of an exact name an uncorrelated subquery (evaluated once).

@@ -178,14 +178,16 @@ def test_the_page_takes_no_more_queries_for_twenty_communes_than_for_one(
     # schemes and how many there are in one statement (core.pagination.counted_rows); the
     # communes of a postal code, or of an INSEE code, without asking first which it is. A
     # single commune's answer also lists the territories containing it (one query).
-    # PostgreSQL receives the links serving the communes and those of the collectivités
-    # acting there together, with the schemes and (one commune) its containers, then the
-    # contacts, territories and collectivités they name together (rows_together).
+    # PostgreSQL receives the communes with the commune whose INSEE code the code is
+    # (territories.statements.places), then the links serving the communes and those of
+    # the collectivités acting there together, with the schemes and (one commune) its
+    # containers, then the contacts, territories and collectivités they name together
+    # (rows_together).
     postgresql = connection.vendor == "postgresql"
-    with django_assert_num_queries(5 if postgresql else 9):
+    with django_assert_num_queries(4 if postgresql else 9):
         one = client.get("/contacts/", {"q": "54528"})
     # Twenty communes: no containers (SQLite one fewer; PostgreSQL reads them along).
-    with django_assert_num_queries(5 if postgresql else 8):
+    with django_assert_num_queries(4 if postgresql else 8):
         many = client.get("/contacts/", {"q": "54200"})
 
     assert (len(one.context["answer"].communes), len(many.context["answer"].communes)) == (1, 20)

@@ -5,6 +5,7 @@ import html
 import pytest
 from django.db import connection
 
+from territories import statements
 from territories.finder import answer_for
 from territories.models import Territory
 
@@ -124,3 +125,37 @@ def test_every_postal_code_of_the_covered_departements_answers_directly(seed):
 
     assert len(codes) == 430
     assert silent == []
+
+
+@pytest.mark.parametrize(
+    ("query", "communes", "alternative"),
+    [
+        ("54200", ["Andilly", "Bicqueley", "Boucq"], "Flirey"),
+        ("54200 Toul", ["Toul"], "Flirey"),
+        ("toul 54200", ["Toul"], "Flirey"),
+        ("54528", ["Toul"], None),
+        ("Toul", ["Toul"], None),
+        ("54200 54528", ["Toul"], None),
+        ("51100", ["Reims"], "La Caure"),
+    ],
+)
+def test_places_reads_the_communes_of_a_query_and_the_commune_of_its_insee_code(
+    seed, query, communes, alternative
+):
+    found, other = statements.places(query, size=3)
+
+    assert [commune.name for commune in found] == communes
+    assert [commune.pk for commune in found] == list(
+        Territory.objects.matching_place(query).values_list("pk", flat=True)[:3]
+    )
+    assert (other.name if other else None) == alternative
+
+
+def test_places_of_a_postal_code_take_one_statement_on_postgresql(seed, django_assert_num_queries):
+    statements.places("54200", size=61)  # compiled once, then kept
+
+    # The communes and the commune whose INSEE code it is, together (SQLite: one each).
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        found, other = statements.places("57000", size=61)
+
+    assert ([commune.name for commune in found], other) == (["Metz"], None)
