@@ -104,8 +104,9 @@ class BoundedPaginator(Paginator):
         # (core.search.ranked_candidates): how many, and whether more rows matched.
         self.ranked = ranked
         # The rows' primary keys in the list's order, from a narrower source than the rows
-        # (an index range of precomputed rows, such as a territory's public structures):
-        # counted and sliced instead of the rows, which are then read by key.
+        # (an index range of precomputed rows, such as a territory's public structures, or
+        # a search's candidates ranked as their keys were read): counted and sliced instead
+        # of the rows, which are then read by key.
         self.keys = keys
         # Where those rows are read from by key: the list's own rows without its filters
         # (what it selects and prefetches), since the keys already went through them.
@@ -118,14 +119,14 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        object_list = self.object_list if self.keys is None else self.keys
-        if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
-            return len(object_list)
         if self.ranked is not None:
             # Every candidate is listed (a few hundred); "plus de" when more matched than
             # were ranked.
             self.truncated = self.ranked.more
             return self.ranked.count
+        object_list = self.object_list if self.keys is None else self.keys
+        if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
+            return len(object_list)
         found = bounded_count(object_list)
         if found <= settings.EXACT_COUNT_UP_TO:
             return found

@@ -103,6 +103,10 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
         ranked = getattr(self.filterset, "ranked", None)
         listing_keys = getattr(self.filterset, "listing_keys", None)
         keys = listing_keys() if listing_keys is not None else None
+        if ranked is not None:
+            # A search ranked by relevance: its candidates' keys come ranked, a page's rows
+            # are read by key (core.search.best_first).
+            keys = ranked.keys
         by_key = self.get_queryset() if keys is not None else None
         counted = getattr(self.filterset, "keys_counted", False)
         return super().get_paginator(

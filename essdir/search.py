@@ -20,6 +20,7 @@ from core.exports import is_public
 from core.pagination import bounded_label, rows_of_statements
 from core.search import (
     among_candidates,
+    best_first,
     candidate_keys,
     chosen_keys,
     highlight,
@@ -244,12 +245,13 @@ _best_of = Statement(_best, bound=("query", "territory_ids", "keys"), kept_when=
 
 def _place_keys(query: str) -> list[tuple[str, tuple]]:
     """The statement of the keys of the communes `query` names (Territory.objects.
-    matching_place), shaped as a kind's candidates (key, flag), to be read with them; none
-    when the query names no place."""
+    matching_place), shaped as a kind's candidates (key, flag, rank), to be read with
+    them; none when the query names no place."""
     places = Territory.objects.matching_place(query)
     if places.query.is_empty():
         return []
-    keys = places.annotate(_titled=Value(False)).values_list("pk", "_titled")[:PLACES]
+    keys = places.annotate(_titled=Value(False), _rank=Value(0.0))
+    keys = keys.values_list("pk", "_titled", "_rank")[:PLACES]
     return [keys.query.sql_with_params()]
 
 
@@ -271,13 +273,14 @@ def search_everything(query: str, territory: Territory | None = None) -> dict:
             *places_named,
         ]
     )
-    place_keys = [key for key, _flag in read[len(KINDS)]] if places_named else []
+    place_keys = [row[0] for row in read[len(KINDS)]] if places_named else []
     counts, ranked = [], []
     for index, rows in enumerate(read[: len(KINDS)]):
         chosen, match_keys = chosen_keys(rows, limit=CANDIDATES)
         counts.append(min(len(match_keys), COUNT_UP_TO + 1))
         if match_keys:
-            keys = ",".join(map(str, chosen))
+            # The best few by the ranks the candidates carry: only their rows are read.
+            keys = ",".join(map(str, best_first(rows, chosen)[:PER_GROUP]))
             ranked.append((_best_of, dict(kind=index, keys=keys, size=PER_GROUP, **where)))
     places_read = [(territory_statements.territories, {"ids": place_keys})] if place_keys else []
     # Every kind's best ranked at once, and the communes named (one round trip on

@@ -1,8 +1,15 @@
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from actors.models import Actor
-from core.search import among_candidates, candidate_keys, ranked_candidates
+from core.search import (
+    among_candidates,
+    best_first,
+    candidate_keys,
+    chosen_keys,
+    ranked_candidates,
+)
 from tests.factories import ActorFactory
 
 pytestmark = [
@@ -59,8 +66,8 @@ def test_candidate_keys_flag_title_matches_and_bound_the_others():
 
     rows = list(candidate_keys(searched("solidaire"), titles=5, others=3))
 
-    assert [key for key, titled in rows if titled] == [title.pk]
-    others_found = [key for key, titled in rows if not titled]
+    assert [key for key, titled, _rank in rows if titled] == [title.pk]
+    others_found = [key for key, titled, _rank in rows if not titled]
     assert len(others_found) == 3
     assert set(others_found) <= {title.pk, *(actor.pk for actor in others)}
 
@@ -74,3 +81,42 @@ def test_among_candidates_ranks_the_chosen_keys_alone_title_first():
 
     assert [actor.name for actor in ranked] == ["Recyclerie solidaire", "Atelier"]
     assert left_out not in ranked
+
+
+def test_best_first_orders_the_candidates_as_among_candidates_ranks_them():
+    ActorFactory(name="Recyclerie solidaire")
+    ActorFactory(name="Solidaire", description="Une épicerie solidaire, solidaire.")
+    # Three of the same rank: the key decides between them, as in SQL.
+    twins = [
+        ActorFactory(name=f"Atelier {number}", description="Une épicerie solidaire.")
+        for number in range(3)
+    ]
+    rows = list(candidate_keys(searched("solidaire"), titles=5, others=11))
+    chosen, _matches = chosen_keys(rows, limit=5)
+
+    ordered = best_first(rows, chosen)
+
+    ranked = among_candidates(searched("solidaire"), ",".join(map(str, chosen)))
+    assert ordered == [actor.pk for actor in ranked]
+    assert [key for key in ordered if key in {twin.pk for twin in twins}] == [
+        twin.pk for twin in twins
+    ]
+
+
+def test_a_searched_list_reads_its_page_by_key_without_ranking_again(client, settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    ActorFactory(name="Recyclerie solidaire")
+    for number in range(3):
+        ActorFactory(name=f"Atelier {number}", description="Une épicerie solidaire.")
+    expected = [actor.name for actor in ranked_candidates(searched("solidaire")).queryset]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/acteurs/", {"q": "solidaire"})
+
+    # The candidates are ranked once, as their keys are read; the page's rows by key.
+    rows = [
+        query["sql"] for query in queries if '"actors_actor"."short_description"' in query["sql"]
+    ]
+    assert len(rows) == 1
+    assert "ts_rank" not in rows[0]
+    assert [actor.name for actor in response.context["object_list"]] == expected
