@@ -104,8 +104,8 @@ class ActorFilterSet(BaseFilterSet):
     def listing_keys(self):
         """The ids of the listed structures in the list's order, read from one range of an
         index: the places' (ActorPlace.objects.listing_keys) when the list is a territory's
-        public structures by name and nothing else, the themes' lists'
-        (ActorThemeListing.objects.listing_keys) when it is a theme's; else None (the
+        public structures by name, of one family or all, and nothing else, the themes'
+        lists' (ActorThemeListing.objects.listing_keys) when it is a theme's; else None (the
         paginator then counts and pages the filtered structures themselves)."""
         if not (self.is_bound and self.form.is_valid()):
             return None
@@ -114,11 +114,12 @@ class ActorFilterSet(BaseFilterSet):
         order = list(data.get("tri") or [])
         if order not in ([], ["name"], ["-nom"]):
             return None
-        descending = order == ["-nom"]
-        if narrowing - {"tri"} == {"territoire"}:
-            return ActorPlace.objects.listing_keys(data["territoire"], descending=descending)
-        if narrowing - {"tri"} == {"theme"}:
-            return ActorThemeListing.objects.listing_keys(data["theme"], descending=descending)
+        kept = {"descending": order == ["-nom"], "family": data.get("famille") or ""}
+        narrowing -= {"tri", "famille"}
+        if narrowing == {"territoire"}:
+            return ActorPlace.objects.listing_keys(data["territoire"], **kept)
+        if narrowing == {"theme"}:
+            return ActorThemeListing.objects.listing_keys(data["theme"], **kept)
         return None
 
     @property

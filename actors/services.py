@@ -31,6 +31,9 @@ from territories.models import PublicationStatus
 
 PROPOSALS_PER_ADDRESS = 3
 PROPOSAL_WINDOW = timedelta(hours=1)
+# What the public lists of a territory or a theme read of a structure, copied into its
+# listings (actors.models.derived.PublicListing): its visibility, then its name and family.
+LISTED = ("status", "hidden", "name", "family")
 
 
 class RateLimited(Exception):
@@ -194,35 +197,35 @@ def shift_map_cells(actor_ids, sign: int) -> int:
 
 
 def remember_whether_public(sender, instance: Actor, raw=False, update_fields=None, **kwargs):
-    """pre_save: whether the public saw the structure before this write, and its name (one
-    query, only when the write may change them)."""
-    instance._was_public = instance._was_named = None
+    """pre_save: whether the public saw the structure before this write, its name and its
+    family (one query, only when the write may change them)."""
+    instance._was_public = instance._was_listed = None
     if raw or instance.pk is None:
         return
-    if update_fields is not None and not {"status", "hidden", "name"} & set(update_fields):
+    if update_fields is not None and not set(LISTED) & set(update_fields):
         return
-    before = Actor.objects.filter(pk=instance.pk).values_list("status", "hidden", "name").first()
+    before = Actor.objects.filter(pk=instance.pk).values_list(*LISTED).first()
     instance._was_public = before is not None and is_public(*before[:2])
-    instance._was_named = before[2] if before is not None else None
+    instance._was_listed = before[2:] if before is not None else None
 
 
 def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs):
     """post_save: a structure the public starts or stops seeing enters or leaves the map's
     cells (a new one has no establishment yet, unless restored from the history), and its
-    places (ActorPlace) and themes' listings (ActorThemeListing) carry its new visibility
-    and name, which the territory and theme lists read."""
+    places (ActorPlace) and themes' listings (ActorThemeListing) carry its new visibility,
+    name and family, which the territory and theme lists read."""
     was_public = False if created else getattr(instance, "_was_public", None)
-    was_named = getattr(instance, "_was_named", None)
-    instance._was_public = instance._was_named = None
+    was_listed = getattr(instance, "_was_listed", None)
+    instance._was_public = instance._was_listed = None
     if raw or was_public is None:
         return
     now_public = is_public(instance.status, instance.hidden)
     if now_public != was_public:
         shift_map_cells([instance.pk], 1 if now_public else -1)
-    if not created and (now_public != was_public or instance.name != was_named):
+    if not created and (now_public != was_public or (instance.name, instance.family) != was_listed):
         for listing in (ActorPlace, ActorThemeListing):
             listing.objects.filter(actor_id=instance.pk).update(
-                public=now_public, name=instance.name
+                public=now_public, name=instance.name, family=instance.family
             )
 
 

@@ -1,6 +1,6 @@
 """A territory's list of structures reads its keys from the places' index (ActorPlace's
-`public` and `name`): it must list, count and page exactly what the structures say, and
-follow what staff change at once."""
+`public`, `family` and `name`): it must list, count and page exactly what the structures
+say, and follow what staff change at once."""
 
 import pytest
 
@@ -45,7 +45,7 @@ def test_a_territory_lists_its_public_structures_by_name_and_counts_them(client)
     assert listed(client, f"territoire={DEPARTEMENT}&tri=-nom") == ["Colibri", "Bourdon", "Abeille"]
 
 
-def test_the_keys_come_from_the_places_only_when_the_territory_alone_narrows(rf):
+def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family_narrows(rf):
     from actors.filters import ActorFilterSet
     from actors.models import Actor
 
@@ -60,7 +60,11 @@ def test_the_keys_come_from_the_places_only_when_the_territory_alone_narrows(rf)
         Actor.objects.filter(name="Abeille").values_list("pk", flat=True)
     )
     assert keys({}) is None
-    assert keys({"territoire": DEPARTEMENT, "famille": "association"}) is None
+    assert list(keys({"territoire": DEPARTEMENT, "famille": "association"})) == list(
+        Actor.objects.filter(name="Abeille").values_list("pk", flat=True)
+    )
+    assert list(keys({"territoire": DEPARTEMENT, "famille": "cooperative"})) == []
+    assert keys({"famille": "association"}) is None
     assert keys({"territoire": DEPARTEMENT, "q": "abeille"}) is None
     assert keys({"territoire": DEPARTEMENT, "tri": "recent"}) is None
 
@@ -68,9 +72,40 @@ def test_the_keys_come_from_the_places_only_when_the_territory_alone_narrows(rf)
 def test_other_filters_with_a_territory_still_list_exactly(client):
     ActorFactory(name="Abeille", family="association")
     ActorFactory(name="Bourdon", family="cooperative")
+    ActorFactory(name="Cigale", family="cooperative", hidden=True)
+    ActorFactory(name="Dahlia", family="cooperative", territory=territory("commune-57463"))
 
     assert listed(client, f"territoire={DEPARTEMENT}&famille=cooperative") == ["Bourdon"]
+    assert listed(client, f"territoire={DEPARTEMENT}&famille=association&tri=-nom") == ["Abeille"]
     assert listed(client, f"territoire={DEPARTEMENT}&tri=recent") == ["Abeille", "Bourdon"]
+
+
+def test_a_family_staff_change_shows_at_once_in_the_territory_list(client):
+    abeille = ActorFactory(name="Abeille", family="association")
+    ActorFactory(name="Bourdon", family="cooperative")
+
+    abeille.family = "cooperative"
+    abeille.save()
+
+    assert listed(client, f"territoire={DEPARTEMENT}&famille=cooperative") == ["Abeille", "Bourdon"]
+    assert listed(client, f"territoire={DEPARTEMENT}&famille=association") == []
+    places = ActorPlace.objects.filter(actor=abeille).values_list("family", flat=True)
+    assert set(places) == {"cooperative"}
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_family_of_a_territory_takes_the_queries_of_the_territory_alone(
+    client, django_assert_num_queries, count
+):
+    for number in range(count):
+        ActorFactory(name=f"Abeille {number}", family="association")
+    ActorFactory(name="Bourdon", family="cooperative")
+    client.get(f"/acteurs/?territoire={DEPARTEMENT}&famille=association")  # warm the caches
+
+    with django_assert_num_queries(QUERIES):
+        response = client.get(f"/acteurs/?territoire={DEPARTEMENT}&famille=association")
+
+    assert len(response.context["object_list"]) == response.context["paginator"].count == count
 
 
 def test_staff_hiding_archiving_and_renaming_show_at_once_in_the_territory_list(client):
@@ -97,7 +132,7 @@ def test_a_structure_listed_through_an_establishment_carries_its_name_and_visibi
     refresh_actor_places(actor_ids=[actor.pk])
 
     places = ActorPlace.objects.filter(actor=actor, territory=territory("departement-57"))
-    assert list(places.values_list("public", "name")) == [(True, "Zèbre")]
+    assert list(places.values_list("public", "name", "family")) == [(True, "Zèbre", actor.family)]
 
 
 @pytest.mark.parametrize("count", [1, 3])

@@ -11,7 +11,7 @@ from django.db import connection
 from actors import services
 from actors.derived import refresh_derived_data, refresh_theme_listings
 from actors.filters import ActorFilterSet
-from actors.models import Actor, ActorThemeListing
+from actors.models import Actor, ActorPlace, ActorThemeListing
 from core.publication import PublicationStatus
 from tests.factories import ActorFactory, ThemeFactory
 
@@ -60,7 +60,9 @@ def test_a_theme_lists_its_public_structures_by_name_and_counts_them(client, ree
     assert listed(client, "theme=reemploi&tri=-nom") == ["Colibri", "Bourdon", "Abeille"]
 
 
-def test_the_keys_come_from_the_themes_lists_only_when_the_theme_alone_narrows(rf, reemploi):
+def test_the_keys_come_from_the_themes_lists_only_when_the_theme_alone_or_a_family_narrows(
+    rf, reemploi
+):
     def keys(query):
         request = rf.get("/acteurs/", query)
         filterset = ActorFilterSet(request.GET, queryset=Actor.objects.published(), request=request)
@@ -71,7 +73,8 @@ def test_the_keys_come_from_the_themes_lists_only_when_the_theme_alone_narrows(r
 
     assert list(keys({"theme": "reemploi"})) == [abeille.pk]
     assert list(keys({"theme": "reemploi", "tri": "-nom"})) == [abeille.pk]
-    assert keys({"theme": "reemploi", "famille": "association"}) is None
+    assert list(keys({"theme": "reemploi", "famille": "association"})) == [abeille.pk]
+    assert list(keys({"theme": "reemploi", "famille": "cooperative"})) == []
     assert keys({"theme": "reemploi", "territoire": "departement-54"}) is None
     assert keys({"theme": "reemploi", "q": "abeille"}) is None
     assert keys({"theme": "reemploi", "tri": "recent"}) is None
@@ -82,6 +85,7 @@ def test_other_filters_with_a_theme_still_list_exactly(client, reemploi):
     with_theme(reemploi, name="Bourdon", family="cooperative")
 
     assert listed(client, "theme=reemploi&famille=cooperative") == ["Bourdon"]
+    assert listed(client, "theme=reemploi&famille=association&tri=-nom") == ["Abeille"]
     assert listed(client, "theme=reemploi&territoire=departement-54") == ["Abeille", "Bourdon"]
     assert listed(client, "theme=reemploi&tri=recent") == ["Abeille", "Bourdon"]
 
@@ -139,7 +143,7 @@ def test_the_refresh_after_an_import_rebuilds_what_bulk_writes_left_behind(clien
     abeille = with_theme(reemploi, name="Abeille")
     bourdon = with_theme(reemploi, name="Bourdon")
     # As the SIRENE import writes: in bulk, without signals.
-    Actor.objects.filter(pk=abeille.pk).update(name="Zèbre")
+    Actor.objects.filter(pk=abeille.pk).update(name="Zèbre", family="cooperative")
     Actor.objects.filter(pk=bourdon.pk).update(status=PublicationStatus.ARCHIVED)
     # Not yet in the lists; the page still shows only what is public, as the structures'
     # rows say (its rows are read by key from the published structures).
@@ -158,6 +162,7 @@ def test_the_refresh_after_an_import_rebuilds_what_bulk_writes_left_behind(clien
         ("Bourdon", False),
         ("Zèbre", True),
     ]
+    assert listed(client, "theme=reemploi&famille=cooperative") == ["Zèbre"]
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -197,3 +202,23 @@ def test_the_migration_fills_the_lists_as_the_refresh_builds_them(reemploi):
         ("Masqué", False),
         ("Colibri", True),
     ]
+
+
+def test_the_family_migration_fills_the_lists_as_the_refresh_builds_them(reemploi):
+    with_theme(reemploi, name="Abeille", family="association")
+    with_theme(reemploi, name="Bourdon", family="cooperative", hidden=True)
+    with_theme(ThemeFactory(name="Autre"), name="Colibri", family="mutuelle")
+    listings = ActorThemeListing.objects.order_by("theme_id", "actor_id")
+    places = ActorPlace.objects.order_by("territory_id", "actor_id")
+    built = [list(rows.values_list("actor_id", "family")) for rows in (listings, places)]
+    listings.update(family="")
+    places.update(family="")
+    migration = importlib.import_module("actors.migrations.0016_listing_family")
+
+    with connection.cursor() as cursor:
+        for table in ("actors_actorthemelisting", "actors_actorplace"):
+            cursor.execute(migration.FILL.format(table=table))
+
+    filled = [list(rows.values_list("actor_id", "family")) for rows in (listings, places)]
+    assert filled == built
+    assert {family for _actor, family in filled[0]} == {"association", "cooperative", "mutuelle"}
