@@ -3,9 +3,10 @@ list, so that the benchmark cannot be tuned to its list (issue 24).
 
 - **Computed** pages, the same for a given database: the largest département and the
   largest région (by population) on their page, on every list filtered by them and at a deep
-  page of the actors list; the largest commune's page, its actors and its contact finder; a
-  common word of the published actors (the most frequent of at least 5 letters that is not a
-  stopword) on the search page and the actors list, in French and in English.
+  page of the actors list, the largest département's actors of its most frequent family;
+  the largest commune's page, its actors and its contact finder; a common word of the
+  published actors (the most frequent of at least 5 letters that is not a stopword) on the
+  search page and the actors list, in French and in English.
 - **The sample**, drawn at each run from a seed (bench/run: the date, YYYYMMDD): 20
   territories of every kind, half drawn by population (large ones), half uniformly (most
   territories are small), each on one page type in turn (its page, the actors, events or
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import translation
@@ -147,6 +148,21 @@ def deepest_actor_page(territory: Territory) -> int:
     return max(1, math.ceil(found / settings.PAGE_SIZE))
 
 
+def most_frequent_family(territory: Territory) -> str | None:
+    """The ESS family of most of the published structures acting in `territory` (the
+    longest list of a family there), counted from the structures themselves; None when
+    none acts there."""
+    found = (
+        Actor.objects.published()
+        .filter(places__territory=territory)
+        .values("family")
+        .annotate(structures=Count("pk"))
+        .order_by("-structures", "family")
+        .first()
+    )
+    return found["family"] if found else None
+
+
 def computed_urls(words: Counter | None = None) -> list[Url]:
     urls: list[Url] = []
     departement = largest(TerritoryKind.DEPARTEMENT)
@@ -164,6 +180,14 @@ def computed_urls(words: Counter | None = None) -> list[Url]:
                     "largest departement: acteurs deep page",
                     list_path("acteurs", territoire=short, page=page),
                     f"{note}, the last page ({page})",
+                )
+            )
+        if family := most_frequent_family(departement):
+            urls.append(
+                Url(
+                    "largest departement: acteurs of a family",
+                    list_path("acteurs", territoire=short, famille=family),
+                    f"{note}, its most frequent family ({family})",
                 )
             )
     region = largest(TerritoryKind.REGION)

@@ -9,6 +9,7 @@ from django.db.models import F
 from bench.management.commands.bench_sample import Command as BenchSample
 from bench.sample import SAMPLE_PREFIX, TERRITORIES, WORDS
 from territories.models import Territory, TerritoryKind
+from tests.factories import ActorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,10 @@ def test_the_largest_territories_are_computed_from_the_population(seed):
         )
 
     departement = largest(TerritoryKind.DEPARTEMENT)
+    # Its structures: two cooperatives and an association (the family of most of them).
+    commune = Territory.objects.communes().inside(departement).order_by("code").first()
+    for family in ("cooperative", "association", "cooperative"):
+        ActorFactory(territory=commune, family=family)
     rows = {label: path for label, path, _ in sample("--seed", "1")}
 
     assert rows["largest departement: page"] == departement.get_absolute_url()
@@ -90,6 +95,9 @@ def test_the_largest_territories_are_computed_from_the_population(seed):
     )
     for kind in ("evenements", "dispositifs", "collectivites"):
         assert f"territoire={departement.short_slug}" in rows[f"largest departement: {kind}"]
+    assert rows["largest departement: acteurs of a family"] == (
+        f"/acteurs/?territoire={departement.short_slug}&famille=cooperative"
+    )
     commune = largest(TerritoryKind.COMMUNE)
     assert rows["largest commune: page"] == commune.get_absolute_url()
     assert rows["largest commune: contacts"].startswith("/contacts/?q=")
