@@ -39,19 +39,23 @@ PLACES_FOLLOWED = 100
 DERIVED_STEPS = ("places", "themes", "panoramas", "map cells")
 
 
-# What the public lists sort and filter on rides along (see actors.models.derived.PublicListing).
+# What the public lists sort and filter on rides along (actors.models.derived.PublicListing):
+# whether the public sees the structure, and these columns, copied from it.
 PUBLIC = f"(a.status = '{PublicationStatus.PUBLISHED}' AND NOT a.hidden)"
+LISTED_FIELDS = ("name", "family", "subtype")
+LISTED = ", ".join(LISTED_FIELDS)
+LISTED_OF_A = ", ".join(f"a.{field}" for field in LISTED_FIELDS)
 
 
 def _places_sql(actor_filter: str) -> str:
     place, actor = ActorPlace._meta.db_table, Actor._meta.db_table
     establishment, inclusion = Establishment._meta.db_table, TerritoryInclusion._meta.db_table
     return (
-        f"INSERT INTO {place} (territory_id, actor_id, public, name, family) "
-        f"SELECT i.container_id, a.id, {PUBLIC}, a.name, a.family FROM {actor} a "
+        f"INSERT INTO {place} (territory_id, actor_id, public, {LISTED}) "
+        f"SELECT i.container_id, a.id, {PUBLIC}, {LISTED_OF_A} FROM {actor} a "
         f"JOIN {inclusion} i ON i.member_id = a.territory_id WHERE {actor_filter.format('a.id')} "
         f"UNION "
-        f"SELECT i.container_id, a.id, {PUBLIC}, a.name, a.family FROM {establishment} e "
+        f"SELECT i.container_id, a.id, {PUBLIC}, {LISTED_OF_A} FROM {establishment} e "
         f"JOIN {actor} a ON a.id = e.actor_id "
         f"JOIN {inclusion} i ON i.member_id = e.commune_id "
         f"WHERE e.is_active AND {actor_filter.format('e.actor_id')}"
@@ -118,8 +122,8 @@ def _theme_listings_sql(actor_filter: str) -> str:
     listing, actor = ActorThemeListing._meta.db_table, Actor._meta.db_table
     themes = Actor.themes.through._meta.db_table
     return (
-        f"INSERT INTO {listing} (theme_id, actor_id, public, name, family) "
-        f"SELECT t.theme_id, a.id, {PUBLIC}, a.name, a.family FROM {themes} t "
+        f"INSERT INTO {listing} (theme_id, actor_id, public, {LISTED}) "
+        f"SELECT t.theme_id, a.id, {PUBLIC}, {LISTED_OF_A} FROM {themes} t "
         f"JOIN {actor} a ON a.id = t.actor_id WHERE {actor_filter.format('t.actor_id')}"
     )
 

@@ -104,9 +104,9 @@ class ActorFilterSet(BaseFilterSet):
     def listing_keys(self):
         """The ids of the listed structures in the list's order, read from one range of an
         index: the places' (ActorPlace.objects.listing_keys) when the list is a territory's
-        public structures by name, of one family or all, and nothing else, the themes'
-        lists' (ActorThemeListing.objects.listing_keys) when it is a theme's; else None (the
-        paginator then counts and pages the filtered structures themselves)."""
+        public structures by name, of a family and a subtype or all, and nothing else, the
+        themes' lists' (ActorThemeListing.objects.listing_keys) when it is a theme's; else
+        None (the paginator then counts and pages the filtered structures themselves)."""
         if not (self.is_bound and self.form.is_valid()):
             return None
         data = self.form.cleaned_data
@@ -114,8 +114,13 @@ class ActorFilterSet(BaseFilterSet):
         order = list(data.get("tri") or [])
         if order not in ([], ["name"], ["-nom"]):
             return None
-        kept = {"descending": order == ["-nom"], "family": data.get("famille") or ""}
-        narrowing -= {"tri", "famille"}
+        # What the listings carry besides the order (actors.models.derived.PublicListing).
+        kept = {
+            "descending": order == ["-nom"],
+            "family": data.get("famille") or "",
+            "subtype": data.get("type") or "",
+        }
+        narrowing -= {"tri", "famille", "type"}
         if narrowing == {"territoire"}:
             return ActorPlace.objects.listing_keys(data["territoire"], **kept)
         if narrowing == {"theme"}:

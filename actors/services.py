@@ -16,7 +16,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.text import slugify
 
-from actors.derived import refresh_actor_places, refresh_theme_listings
+from actors.derived import LISTED_FIELDS, refresh_actor_places, refresh_theme_listings
 from actors.models import (
     MAP_CELL_DEGREES,
     Actor,
@@ -32,8 +32,8 @@ from territories.models import PublicationStatus
 PROPOSALS_PER_ADDRESS = 3
 PROPOSAL_WINDOW = timedelta(hours=1)
 # What the public lists of a territory or a theme read of a structure, copied into its
-# listings (actors.models.derived.PublicListing): its visibility, then its name and family.
-LISTED = ("status", "hidden", "name", "family")
+# listings (actors.models.derived.PublicListing): its visibility, then the rest.
+LISTED = ("status", "hidden", *LISTED_FIELDS)
 
 
 class RateLimited(Exception):
@@ -197,8 +197,8 @@ def shift_map_cells(actor_ids, sign: int) -> int:
 
 
 def remember_whether_public(sender, instance: Actor, raw=False, update_fields=None, **kwargs):
-    """pre_save: whether the public saw the structure before this write, its name and its
-    family (one query, only when the write may change them)."""
+    """pre_save: whether the public saw the structure before this write, and what else its
+    listings carry (one query, only when the write may change them)."""
     instance._was_public = instance._was_listed = None
     if raw or instance.pk is None:
         return
@@ -213,7 +213,7 @@ def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs
     """post_save: a structure the public starts or stops seeing enters or leaves the map's
     cells (a new one has no establishment yet, unless restored from the history), and its
     places (ActorPlace) and themes' listings (ActorThemeListing) carry its new visibility,
-    name and family, which the territory and theme lists read."""
+    name, family and subtype, which the territory and theme lists read."""
     was_public = False if created else getattr(instance, "_was_public", None)
     was_listed = getattr(instance, "_was_listed", None)
     instance._was_public = instance._was_listed = None
@@ -222,11 +222,10 @@ def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs
     now_public = is_public(instance.status, instance.hidden)
     if now_public != was_public:
         shift_map_cells([instance.pk], 1 if now_public else -1)
-    if not created and (now_public != was_public or (instance.name, instance.family) != was_listed):
+    listed = {name: getattr(instance, name) for name in LISTED_FIELDS}
+    if not created and (now_public != was_public or tuple(listed.values()) != was_listed):
         for listing in (ActorPlace, ActorThemeListing):
-            listing.objects.filter(actor_id=instance.pk).update(
-                public=now_public, name=instance.name, family=instance.family
-            )
+            listing.objects.filter(actor_id=instance.pk).update(public=now_public, **listed)
 
 
 def follow_themes(sender, instance, action: str, reverse: bool, pk_set, **kwargs):

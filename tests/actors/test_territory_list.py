@@ -1,6 +1,6 @@
 """A territory's list of structures reads its keys from the places' index (ActorPlace's
-`public`, `family` and `name`): it must list, count and page exactly what the structures
-say, and follow what staff change at once."""
+`public` and `name`, with `family` and `subtype`): it must list, count and page exactly
+what the structures say, and follow what staff change at once."""
 
 import pytest
 
@@ -64,6 +64,7 @@ def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family
         Actor.objects.filter(name="Abeille").values_list("pk", flat=True)
     )
     assert list(keys({"territoire": DEPARTEMENT, "famille": "cooperative"})) == []
+    assert list(keys({"territoire": DEPARTEMENT, "type": "siae"})) == []
     assert keys({"famille": "association"}) is None
     assert keys({"territoire": DEPARTEMENT, "q": "abeille"}) is None
     assert keys({"territoire": DEPARTEMENT, "tri": "recent"}) is None
@@ -71,26 +72,37 @@ def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family
 
 def test_other_filters_with_a_territory_still_list_exactly(client):
     ActorFactory(name="Abeille", family="association")
-    ActorFactory(name="Bourdon", family="cooperative")
+    ActorFactory(name="Bourdon", family="cooperative", subtype="siae")
     ActorFactory(name="Cigale", family="cooperative", hidden=True)
     ActorFactory(name="Dahlia", family="cooperative", territory=territory("commune-57463"))
+    ActorFactory(name="Écureuil", family="association", subtype="siae")
 
     assert listed(client, f"territoire={DEPARTEMENT}&famille=cooperative") == ["Bourdon"]
-    assert listed(client, f"territoire={DEPARTEMENT}&famille=association&tri=-nom") == ["Abeille"]
-    assert listed(client, f"territoire={DEPARTEMENT}&tri=recent") == ["Abeille", "Bourdon"]
+    assert listed(client, f"territoire={DEPARTEMENT}&famille=association&tri=-nom") == [
+        "Écureuil",
+        "Abeille",
+    ]
+    assert listed(client, f"territoire={DEPARTEMENT}&type=siae") == ["Bourdon", "Écureuil"]
+    assert listed(client, f"territoire={DEPARTEMENT}&type=siae&famille=association") == ["Écureuil"]
+    assert listed(client, f"territoire={DEPARTEMENT}&tri=recent") == [
+        "Abeille",
+        "Bourdon",
+        "Écureuil",
+    ]
 
 
-def test_a_family_staff_change_shows_at_once_in_the_territory_list(client):
+def test_a_family_or_subtype_staff_change_shows_at_once_in_the_territory_list(client):
     abeille = ActorFactory(name="Abeille", family="association")
-    ActorFactory(name="Bourdon", family="cooperative")
+    ActorFactory(name="Bourdon", family="cooperative", subtype="siae")
 
-    abeille.family = "cooperative"
+    abeille.family, abeille.subtype = "cooperative", "siae"
     abeille.save()
 
     assert listed(client, f"territoire={DEPARTEMENT}&famille=cooperative") == ["Abeille", "Bourdon"]
     assert listed(client, f"territoire={DEPARTEMENT}&famille=association") == []
-    places = ActorPlace.objects.filter(actor=abeille).values_list("family", flat=True)
-    assert set(places) == {"cooperative"}
+    assert listed(client, f"territoire={DEPARTEMENT}&type=siae") == ["Abeille", "Bourdon"]
+    places = ActorPlace.objects.filter(actor=abeille).values_list("family", "subtype")
+    assert set(places) == {("cooperative", "siae")}
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -132,7 +144,9 @@ def test_a_structure_listed_through_an_establishment_carries_its_name_and_visibi
     refresh_actor_places(actor_ids=[actor.pk])
 
     places = ActorPlace.objects.filter(actor=actor, territory=territory("departement-57"))
-    assert list(places.values_list("public", "name", "family")) == [(True, "Zèbre", actor.family)]
+    assert list(places.values_list("public", "name", "family", "subtype")) == [
+        (True, "Zèbre", actor.family, actor.subtype)
+    ]
 
 
 @pytest.mark.parametrize("count", [1, 3])

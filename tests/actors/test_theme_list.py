@@ -75,6 +75,7 @@ def test_the_keys_come_from_the_themes_lists_only_when_the_theme_alone_or_a_fami
     assert list(keys({"theme": "reemploi", "tri": "-nom"})) == [abeille.pk]
     assert list(keys({"theme": "reemploi", "famille": "association"})) == [abeille.pk]
     assert list(keys({"theme": "reemploi", "famille": "cooperative"})) == []
+    assert list(keys({"theme": "reemploi", "type": "siae", "famille": "association"})) == []
     assert keys({"theme": "reemploi", "territoire": "departement-54"}) is None
     assert keys({"theme": "reemploi", "q": "abeille"}) is None
     assert keys({"theme": "reemploi", "tri": "recent"}) is None
@@ -205,20 +206,25 @@ def test_the_migration_fills_the_lists_as_the_refresh_builds_them(reemploi):
 
 
 def test_the_family_migration_fills_the_lists_as_the_refresh_builds_them(reemploi):
-    with_theme(reemploi, name="Abeille", family="association")
+    with_theme(reemploi, name="Abeille", family="association", subtype="siae")
     with_theme(reemploi, name="Bourdon", family="cooperative", hidden=True)
     with_theme(ThemeFactory(name="Autre"), name="Colibri", family="mutuelle")
     listings = ActorThemeListing.objects.order_by("theme_id", "actor_id")
     places = ActorPlace.objects.order_by("territory_id", "actor_id")
-    built = [list(rows.values_list("actor_id", "family")) for rows in (listings, places)]
-    listings.update(family="")
-    places.update(family="")
-    migration = importlib.import_module("actors.migrations.0016_listing_family")
+    columns = ("actor_id", "family", "subtype")
+    built = [list(rows.values_list(*columns)) for rows in (listings, places)]
+    listings.update(family="", subtype="")
+    places.update(family="", subtype="")
+    migration = importlib.import_module("actors.migrations.0016_listing_family_subtype")
 
     with connection.cursor() as cursor:
-        for table in ("actors_actorthemelisting", "actors_actorplace"):
+        for table in migration.TABLES:
             cursor.execute(migration.FILL.format(table=table))
 
-    filled = [list(rows.values_list("actor_id", "family")) for rows in (listings, places)]
+    filled = [list(rows.values_list(*columns)) for rows in (listings, places)]
     assert filled == built
-    assert {family for _actor, family in filled[0]} == {"association", "cooperative", "mutuelle"}
+    assert {row[1:] for row in filled[0]} == {
+        ("association", "siae"),
+        ("cooperative", ""),
+        ("mutuelle", ""),
+    }
