@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from actors.models import Actor, Establishment, ImportRun
 from core.statements import Statement
+from core.together import Composed
 
 # The sample's mark: the first words of every one of its structures' names (their official
 # name, which only the import writes, keeps it whatever staff rename), and of its files.
@@ -99,10 +100,19 @@ def _runs(*, size: int):
 _last_runs = Statement(_runs, bound=())
 
 
-def sirene_coverage(now: datetime.datetime | None = None) -> SireneCoverage:
+def coverage_read() -> Composed:
+    """sirene_coverage() as a read a page sends with its others
+    (core.together.read_together())."""
+    return Composed(((_last_runs, {"size": RUNS_READ}),), lambda runs: sirene_coverage(runs=runs))
+
+
+def sirene_coverage(
+    now: datetime.datetime | None = None, *, runs: list[tuple] | None = None
+) -> SireneCoverage:
     """The directory's coverage of the SIRENE register, from the record of its runs (one
-    query)."""
-    runs = _last_runs.rows(size=RUNS_READ)
+    query; none when `runs`, the rows of coverage_read(), were read already)."""
+    if runs is None:
+        runs = _last_runs.rows(size=RUNS_READ)
     last_import = sample_loaded = None
     for completed_at, files in runs:
         if is_sample_run(files or []):

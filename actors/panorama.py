@@ -17,8 +17,11 @@ from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
-from actors.coverage import SireneCoverage, sirene_coverage
-from actors.models import Family, PanoramaComparison, TerritoryPanorama
+from actors.coverage import SireneCoverage, coverage_read, sirene_coverage
+from actors.models import Family, PanoramaComparison, TerritoryPanorama, comparison
+from core.statements import Statement
+from core.together import Composed
+from territories.models import Territory
 
 # NAF rév. 2: the divisions (first two digits) each section spans, and its label.
 NAF_SECTIONS = {
@@ -168,11 +171,14 @@ class PanoramaPresenter:
     column alone is shown, nothing per inhabitant, and the page says why."""
 
     comparison: PanoramaComparison
+    # The coverage when the page read it with its other lists (actors.coverage.coverage_read).
+    read_coverage: SireneCoverage | None = None
 
     @cached_property
     def coverage(self) -> SireneCoverage:
-        """Whether the register was imported, and recently (one query, when shown)."""
-        return sirene_coverage()
+        """Whether the register was imported, and recently (one query, when shown and not
+        read already)."""
+        return self.read_coverage or sirene_coverage()
 
     @property
     def directory_only(self) -> bool:
@@ -203,3 +209,33 @@ class PanoramaPresenter:
     def charts(self) -> list[Chart]:
         """The charts of the territory's own panorama (`here`), none without one."""
         return panorama_charts(self.here) if self.here is not None else []
+
+
+def _around(*, territory_id: int):
+    return TerritoryPanorama.objects.around(territory_id)
+
+
+def _national():
+    return TerritoryPanorama.objects.national()
+
+
+# Kept compiled (core.statements): every territory's and collectivité's page reads them.
+_panoramas_around = Statement(_around, bound=("territory_id",))
+_national_panorama = Statement(_national, bound=())
+
+
+def panorama_read(territory: Territory) -> Composed:
+    """The PanoramaPresenter of `territory` compared with its département, its région and
+    France, the SIRENE coverage read with it: for a page that sends it with its other reads
+    (core.together.read_together())."""
+    calls = (
+        (_panoramas_around, {"territory_id": territory.pk}),
+        (_national_panorama, {}),
+        *coverage_read().calls,
+    )
+
+    def build(rows: list, national: list, runs: list) -> PanoramaPresenter:
+        compared = comparison(territory, [*rows, *national])
+        return PanoramaPresenter(compared, read_coverage=sirene_coverage(runs=runs))
+
+    return Composed(calls, build)

@@ -10,6 +10,10 @@ benchmark's machine). Read together, they are one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from core.prefetches import prefetch_together
 from core.statements import Statement, querysets_together
 
@@ -22,3 +26,32 @@ def rows_together(*calls: tuple[Statement, dict]) -> list[list]:
     querysets = querysets_together(*calls)
     prefetch_together(querysets)
     return [queryset._result_cache for queryset in querysets]
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A read of several statements whose rows `build` turns into one value (an answer, a
+    comparison…), so that a page can send them with its other reads (read_together()).
+    `build` receives the rows of each of `calls`, in order, and may read more."""
+
+    calls: tuple[tuple[Statement, dict], ...]
+    build: Callable[..., Any]
+
+
+def read_together(**reads: tuple[Statement, dict] | Composed) -> dict[str, Any]:
+    """{name: value} of each of `reads`, every statement of them sent in one round trip
+    (rows_together()): a (statement, arguments) gives its rows, a Composed what its
+    `build` makes of its own. A page's reads that depend on its object only, whichever
+    module knows how to build them, wait for the database once."""
+    calls: list[tuple[Statement, dict]] = []
+    spans: dict[str, slice] = {}
+    for name, read in reads.items():
+        own = read.calls if isinstance(read, Composed) else (read,)
+        spans[name] = slice(len(calls), len(calls) + len(own))
+        calls.extend(own)
+    rows = rows_together(*calls)
+    found = {}
+    for name, read in reads.items():
+        own = rows[spans[name]]
+        found[name] = read.build(*own) if isinstance(read, Composed) else own[0]
+    return found

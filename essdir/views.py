@@ -9,14 +9,14 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView, View
 
 from actors import caching as actors_caching
-from actors.models import Actor, TerritoryPanorama, directory_counts, published_scheme_roles
-from actors.panorama import PanoramaPresenter
+from actors.models import Actor, directory_counts, published_scheme_roles
+from actors.panorama import panorama_read
 from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
 from core.pagination import with_total
 from core.prefetches import KeptPrefetch
-from core.together import rows_together
+from core.together import read_together, rows_together
 from core.views import KeptObjectMixin, QueryFormMixin, StructuredDataMixin, has_invalid_input
 from essdir import statements
 from essdir.data import DATASETS, dataset_facts, dcat_catalogue
@@ -31,9 +31,9 @@ from territories.budgets import PEERS_SHOWN, beside_its_peers
 from territories.filters import resolve_territory
 from territories.finder import carrier_card, serving_territory
 from territories.forms import ContactFinderForm
-from territories.models import Collectivite, Scheme
+from territories.models import Collectivite, Scheme, TerritoryKind
 from territories.structured_data import collectivite_ld, scheme_ld
-from territories.views import services_for
+from territories.views import services_read
 
 UPCOMING = 5
 GRANTS_SHOWN = 50
@@ -96,41 +96,36 @@ class CollectiviteDetailView(
         # filtered on the collectivité, shows them all. Events that come back without a
         # date (a rhythm) apart, as the agenda lists them; those without a full date nor
         # rhythm are among the past ones, "date incomplète".
-        (
-            partners,
-            schemes,
-            co_funded,
-            containers,
-            contacts,
-            budgets,
-            upcoming,
-            undated,
-            past,
-        ) = rows_together(
-            (statements.partners, {"collectivite_id": key, "size": size}),
-            (statements.schemes_of, {"collectivite_id": key, "size": size}),
-            (statements.co_funded_by, {"collectivite_id": key, "size": size}),
-            (territory_statements.containers, {"territory_id": territory.pk}),
-            (statements.contacts_of, {"collectivite_id": key}),
-            (statements.budgets_of, {"collectivite_id": key}),
-            (
+        found = read_together(
+            partners=(statements.partners, {"collectivite_id": key, "size": size}),
+            schemes=(statements.schemes_of, {"collectivite_id": key, "size": size}),
+            co_funded=(statements.co_funded_by, {"collectivite_id": key, "size": size}),
+            containers=(territory_statements.containers, {"territory_id": territory.pk}),
+            contacts=(statements.contacts_of, {"collectivite_id": key}),
+            budgets=(statements.budgets_of, {"collectivite_id": key}),
+            upcoming=(
                 statements.events_involving,
                 {"collectivite_id": key, "today": today, "size": UPCOMING},
             ),
-            (statements.undated_events_involving, {"collectivite_id": key, "size": 10}),
-            (
+            undated=(statements.undated_events_involving, {"collectivite_id": key, "size": 10}),
+            past=(
                 statements.past_events_involving,
                 {"collectivite_id": key, "today": today, "size": 10},
             ),
+            # Who serves its territory (contact_here()) and its panorama.
+            acting=(statements.collectivites_around, {"territory_id": territory.pk}),
+            links=(territory_statements.contact_links_around, {"territory_id": territory.pk}),
+            panorama=panorama_read(territory),
         )
-        partners, partner_count = with_total(partners)
-        schemes, scheme_count = with_total(schemes)
-        co_funded, co_funded_count = with_total(co_funded)
+        partners, partner_count = with_total(found["partners"])
+        schemes, scheme_count = with_total(found["schemes"])
+        co_funded, co_funded_count = with_total(found["co_funded"])
+        containers = found["containers"]
         return super().get_context_data(
             # Who to contact first: the finder's card for its territory, then its contacts.
-            **contact_here(territory, containers, None),
-            contacts=contacts,
-            budgets=budgets,
+            **contact_here(territory, containers, found["acting"], links=found["links"]),
+            contacts=found["contacts"],
+            budgets=found["budgets"],
             budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
             grants=grants.of_collectivite(collectivite),
             schemes=schemes,
@@ -139,22 +134,23 @@ class CollectiviteDetailView(
             funded_scheme_count=co_funded_count,
             partner_actors=partners,
             partner_actor_count=partner_count,
-            upcoming_events=upcoming,
-            undated_events=undated,
-            past_events=past,
-            computed_panorama=PanoramaPresenter(
-                TerritoryPanorama.objects.compared_with(territory, containers)
-            ),
+            upcoming_events=found["upcoming"],
+            undated_events=found["undated"],
+            past_events=found["past"],
+            computed_panorama=found["panorama"],
             **kwargs,
         )
 
 
-def contact_here(territory, containers, collectivites, answer=None) -> dict:
+def contact_here(territory, containers, collectivites, answer=None, links=None) -> dict:
     """Who to contact in `territory`, first on its page and its collectivité's: the contact
     finder's answer card (a commune's `answer` when the finder's was computed), a form into
     the finder, and the others serving it. One query, the page's containers and
-    collectivités given."""
-    serving = answer.common if answer else serving_territory(territory, containers, collectivites)
+    collectivités given; none with the contacts' `links` (contact_links_around) too."""
+    if answer:
+        serving = answer.common
+    else:
+        serving = serving_territory(territory, containers, collectivites, links)
     if answer:
         cards = answer.cards
     else:
@@ -199,37 +195,52 @@ class TerritoryDetailView(PublicPageCacheMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         territory, key = self.object, self.object.pk
-        # The page's independent lists in one round trip; of its structures, names and
-        # links only: the first ten of the territory's list.
-        children, containers, collectivites, actors, upcoming = rows_together(
-            (
+        commune = territory.kind == TerritoryKind.COMMUNE
+        # Every read that needs the territory only, in one round trip (then the schemes or
+        # the contacts by key): of its structures, names and links only, the first ten of
+        # the territory's list.
+        reads = {
+            "children": (
                 territory_statements.children,
                 {"territory_id": key, "kind": territory.kind, "size": self.max_children},
             ),
-            (territory_statements.containers, {"territory_id": key}),
-            (statements.collectivites_around, {"territory_id": key}),
-            (statements.first_actors, {"territory_id": key, "size": 10}),
-            (
+            "containers": (territory_statements.containers, {"territory_id": key}),
+            "collectivites": (statements.collectivites_around, {"territory_id": key}),
+            "actors": (statements.first_actors, {"territory_id": key, "size": 10}),
+            "upcoming": (
                 statements.upcoming_events,
                 {"territory_id": key, "today": timezone.localdate(), "size": UPCOMING},
             ),
+            "panorama": panorama_read(territory),
+            "support": support_partials.serving_read(territory),
+            "services": services_read(territory),
+        }
+        if commune:
+            reads["postal_codes"] = (territory_statements.postal_codes, {"commune_id": key})
+        else:
+            # Who serves it, the finder's answer for a commune otherwise (`services`).
+            reads["links"] = (territory_statements.contact_links_around, {"territory_id": key})
+        found = read_together(**reads)
+        children, children_count = with_total(found["children"])
+        containers, collectivites = found["containers"], found["collectivites"]
+        services, panorama = found["services"], found["panorama"]
+        here = contact_here(
+            territory, containers, collectivites, services.get("answer"), found.get("links")
         )
-        children, children_count = with_total(children)
-        panorama = PanoramaPresenter(TerritoryPanorama.objects.compared_with(territory, containers))
-        services = services_for(territory)
         return super().get_context_data(
             containers=containers,
             children=children,
             children_count=children_count,
             collectivites=collectivites,
-            **contact_here(territory, containers, collectivites, services.get("answer")),
-            actors=actors,
+            postal_codes=found.get("postal_codes", []),
+            **here,
+            actors=found["actors"],
             counts=directory_counts(territory, panorama.here),
             panorama=panorama,
-            upcoming_events=upcoming,
+            upcoming_events=found["upcoming"],
             **services,
             # "Qui peut vous accompagner" (templates/support/_services.html).
-            support_services=support_partials.serving(territory),
+            support_services=found["support"],
             support_territory=territory,
             **kwargs,
         )

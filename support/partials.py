@@ -35,6 +35,12 @@ def serving(territory: Territory | list[Territory] | None) -> list[SupportServic
     if not territory:
         return []
     if isinstance(territory, Territory):
-        return _serving_statement.rows(territory_id=territory.pk, size=MAX_SERVICES)
+        return _serving_statement.rows(**serving_read(territory)[1])
     keys = [place.pk for place in territory]
     return _serving_any_statement.rows(territory_ids=keys, size=MAX_SERVICES)
+
+
+def serving_read(territory: Territory) -> tuple[Statement, dict]:
+    """serving(territory)'s statement and arguments, for a page that reads it with its
+    other lists (core.together.read_together()): the same rows."""
+    return _serving_statement, {"territory_id": territory.pk, "size": MAX_SERVICES}

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import connection
 from django.db.models import F
 
-from core.statements import Statement
 from core.text import normalize
-from core.together import rows_together
+from core.together import Composed, read_together
 from territories import statements
 from territories.models import CODE_RE, Collectivite, Contact, ContactRole, Territory
 from territories.models.collectivites import acting_by_commune
@@ -202,8 +200,6 @@ class Answer:
     # [{"communes": [...], "serving": Serving}], for communes that others do not share.
     # Each difference's serving has the card of its communes (common contacts included).
     differences: list[dict]
-    # The rows of the reads answer_for() was given `along` its own.
-    along: list[list] = field(default_factory=list)
 
     @property
     def card(self) -> Card | None:
@@ -239,21 +235,27 @@ class Answer:
         )
 
 
-def answer_for(
-    communes: list[Territory], *, along: Sequence[tuple[Statement, dict]] = ()
-) -> Answer:
+def answer_for(communes: list[Territory]) -> Answer:
     """Who serves `communes`: in a constant number of queries, whatever their number
-    (two round trips on PostgreSQL). `along`: the page's other reads that need only the
-    communes (their schemes, their containers), sent with the answer's first ones; their
-    rows in `Answer.along`, in order."""
+    (two round trips on PostgreSQL; a page sends the first with its other reads through
+    answer_read())."""
+    return read_together(answer=answer_read(communes))["answer"]
+
+
+def answer_read(communes: list[Territory]) -> Composed:
+    """answer_for(communes) as a read a page sends with its others
+    (core.together.read_together()): its first statements, then what builds the answer
+    from their rows (one round trip more)."""
     ids = [commune.pk for commune in communes]
-    # What serves them, who acts there, and what the page reads along, read together
-    # (core.together.rows_together).
-    links, acting_links, *along_rows = rows_together(
+    calls = (
         (statements.serving_links, {"commune_ids": ids}),
         (statements.acting_links, {"commune_ids": ids}),
-        *along,
     )
+    return Composed(calls, lambda links, acting_links: _answer(communes, links, acting_links))
+
+
+def _answer(communes: list[Territory], links: list[tuple], acting_links: list[tuple]) -> Answer:
+    ids = [commune.pk for commune in communes]
     # commune → contact → (rank, commune count, territory) of the closest serving territory
     best: dict[int, dict[int, tuple]] = defaultdict(dict)
     collectivite_of: dict[int, int] = {}
@@ -313,7 +315,7 @@ def answer_for(
         shared = serving(common_contacts, common_points, where)
         own.card = with_card(Serving(), own, shared).card
         differences.append({"communes": members, "serving": own})
-    return Answer(communes=communes, common=common, differences=differences, along=along_rows)
+    return Answer(communes=communes, common=common, differences=differences)
 
 
 def with_card(served: Serving, *also: Serving) -> Serving:
@@ -338,6 +340,7 @@ def serving_territory(
     territory: Territory,
     containers: list[Territory] | None = None,
     acting: list[Collectivite] | None = None,
+    links: list | None = None,
 ) -> Serving:
     """Who serves the whole of `territory` (a département, an intercommunality, a
     collectivité's territory…), with its answer card, as the finder answers for a commune:
@@ -347,13 +350,15 @@ def serving_territory(
     `containers` (the territories containing it, itself excluded, as
     `Territory.objects.containers_of` gives them) and `acting` (published collectivités,
     at least those whose territory contains it, with their territory) are read when not
-    given: one query when both are, three at most."""
+    given: one query when both are, three at most. `links`: the rows of
+    contact_links_read(territory), when read already."""
     if containers is None:
         containers = statements.containers.rows(territory_id=territory.pk)
     within = {place.pk: place for place in (territory, *containers)}
     if acting is None:
         acting = statements.collectivites_of.rows(territory_ids=list(within))
-    links = statements.contact_links.rows(territory_ids=list(within))
+    if links is None:
+        links = statements.contact_links.rows(territory_ids=list(within))
     # contact → the closest territory through which it serves this one
     closest: dict[Contact, Territory] = {}
     for link in links:

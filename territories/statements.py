@@ -8,7 +8,14 @@ from django.db.models import Count, Window
 from core.pagination import counted_rows
 from core.statements import Statement, querysets_together
 from core.together import rows_together
-from territories.models import Collectivite, Contact, Scheme, Territory, TerritoryKind
+from territories.models import (
+    Collectivite,
+    Contact,
+    PostalCode,
+    Scheme,
+    Territory,
+    TerritoryKind,
+)
 from territories.models.geography import place_terms
 
 
@@ -79,10 +86,23 @@ def _insee_alternative(*, code: str):
     return Territory.objects.insee_alternative(code=code)[:1]
 
 
-def _contact_links(*, territory_ids: list[int]):
+def _postal_codes(*, commune_id: int):
+    return PostalCode.objects.filter(commune=commune_id)
+
+
+def _published_links():
     return Contact.territories.through.objects.filter(
-        territory_id__in=territory_ids, contact__in=Contact.objects.published()
+        contact__in=Contact.objects.published()
     ).select_related("contact__collectivite")
+
+
+def _contact_links(*, territory_ids: list[int]):
+    return _published_links().filter(territory_id__in=territory_ids)
+
+
+def _contact_links_around(*, territory_id: int):
+    # Through the territories containing it, itself included (TerritoryInclusion).
+    return _published_links().filter(territory__member_links__member=territory_id)
 
 
 # The territories containing a territory, itself excluded, the most local first
@@ -133,9 +153,17 @@ def by_keys(*reads: tuple[Statement, set | list]) -> list[dict]:
 # contacts serving them, with the contact and its collectivité.
 collectivites_of = Statement(_collectivites_of, bound=("territory_ids",))
 contact_links = Statement(_contact_links, bound=("territory_ids",))
+# A commune's postal codes, in the order of PostalCode's Meta.
+postal_codes = Statement(_postal_codes, bound=("commune_id",))
+
+# The same links, of a territory and the territories containing it: read with the other
+# lists of its page, before its containers are known.
+contact_links_around = Statement(_contact_links_around, bound=("territory_id",))
 
 
-def accessible_schemes(*, territory_ids: list[int], size: int) -> tuple[list, int]:
+def accessible_schemes(
+    *, territory_ids: list[int], size: int, keys: list[tuple] | None = None
+) -> tuple[list, int]:
     """The first `size` schemes accessible in each of `territory_ids`, territories larger
     than a commune, in the order of nearest_first(), and how many there are in all.
 
@@ -145,8 +173,12 @@ def accessible_schemes(*, territory_ids: list[int], size: int) -> tuple[list, in
     them (Grand Est: 7.9 -> 3.5 ms). Communes' few schemes are reached by key
     (Scheme.accessible_in) and read whole in one statement, `communes_schemes`, which the
     contact finder and a commune's page send along the answer's first statements
-    (territories.finder.answer_for); with_total() of its rows gives the same."""
-    keys = accessible_scheme_keys.rows(territory_ids=territory_ids, size=size)
+    (territories.finder.answer_for); with_total() of its rows gives the same.
+
+    `keys`: the rows of accessible_scheme_keys for these arguments, when a page read them
+    with its other lists."""
+    if keys is None:
+        keys = accessible_scheme_keys.rows(territory_ids=territory_ids, size=size)
     if not keys:
         return [], 0
     found = by_key(schemes, [key for key, _total in keys])

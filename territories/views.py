@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
 from itertools import groupby
 
 from django.conf import settings
@@ -11,12 +10,13 @@ from django.views.generic import ListView, TemplateView, View
 from core.caching import PublicPageCacheMixin
 from core.export_views import ExportView
 from core.pagination import BoundedPaginator, with_total
+from core.together import Composed, read_together
 from core.views import FilteredListView, QueryFormMixin
 from territories import statements
 from territories.budgets import comparison_groups
 from territories.exports import COLLECTIVITES, SCHEMES
 from territories.filters import BudgetComparisonFilterSet, CollectiviteFilterSet, SchemeFilterSet
-from territories.finder import answer_for, close_communes
+from territories.finder import answer_read, close_communes
 from territories.forms import ContactFinderForm, TerritorySearchForm
 from territories.models import Budget, Collectivite, Scheme, Territory, TerritoryKind
 
@@ -30,26 +30,35 @@ BROWSED_LABELS = {
 }
 
 
-def services_for(territory: Territory) -> dict:
-    """What a project holder of `territory` needs: contacts (for a commune) and the schemes
-    accessible there (the same as the schemes list's `territoire`)."""
-    if territory.kind != TerritoryKind.COMMUNE:
-        schemes, scheme_count = statements.accessible_schemes(
-            territory_ids=[territory.pk], size=settings.PAGE_SIZE
-        )
+def services_read(territory: Territory) -> Composed:
+    """What a project holder of `territory` needs, as a read its page sends with its others
+    (core.together.read_together()): contacts (`answer`, for a commune, see
+    communes_services_read()) and the schemes accessible there (`schemes`, `scheme_count`:
+    the same as the schemes list's `territoire`). One round trip more builds them."""
+    if territory.kind == TerritoryKind.COMMUNE:
+        return communes_services_read([territory])
+    arguments = {"territory_ids": [territory.pk], "size": settings.PAGE_SIZE}
+
+    def schemes_of(keys: list[tuple]) -> dict:
+        schemes, scheme_count = statements.accessible_schemes(**arguments, keys=keys)
         return {"schemes": schemes, "scheme_count": scheme_count}
-    return communes_services([territory])
+
+    return Composed(((statements.accessible_scheme_keys, arguments),), schemes_of)
 
 
-def communes_services(communes: list[Territory], *, along: Sequence[tuple] = ()) -> dict:
+def communes_services_read(communes: list[Territory]) -> Composed:
     """Who serves `communes` (`answer`) and the schemes accessible in every one of them
-    (`schemes`, `scheme_count`), the schemes read with the answer's first statements (one
-    round trip), as are the page's reads `along` (their rows in `answer.along`, after the
-    schemes')."""
+    (`schemes`, `scheme_count`), the schemes read with the answer's first statements, as a
+    read a page sends with its others (core.together.read_together())."""
+    answer = answer_read(communes)
     schemes_read = {"territory_ids": [c.pk for c in communes], "size": settings.PAGE_SIZE}
-    answer = answer_for(communes, along=[(statements.communes_schemes, schemes_read), *along])
-    schemes, scheme_count = with_total(answer.along[0])
-    return {"answer": answer, "schemes": schemes, "scheme_count": scheme_count}
+
+    def served(links: list, acting_links: list, scheme_rows: list) -> dict:
+        schemes, scheme_count = with_total(scheme_rows)
+        built = answer.build(links, acting_links)
+        return {"answer": built, "schemes": schemes, "scheme_count": scheme_count}
+
+    return Composed((*answer.calls, (statements.communes_schemes, schemes_read)), served)
 
 
 class CollectiviteListView(FilteredListView):
@@ -149,11 +158,13 @@ class ContactFinderView(PublicPageCacheMixin, QueryFormMixin, TemplateView):
         if communes and len(communes) <= self.max_communes:
             # For one commune, the territories containing it, read with the answer (whether
             # or not the page lists other contacts: as many queries).
-            one = len(communes) == 1
-            along = [(statements.containers, {"territory_id": communes[0].pk})] if one else []
-            context.update(communes_services(communes, along=along))
-            if one:
-                context.update(commune=communes[0], containers=context["answer"].along[1])
+            reads = {"services": communes_services_read(communes)}
+            if len(communes) == 1:
+                reads["containers"] = (statements.containers, {"territory_id": communes[0].pk})
+            found = read_together(**reads)
+            context.update(found["services"])
+            if "containers" in found:
+                context.update(commune=communes[0], containers=found["containers"])
         return context
 
 

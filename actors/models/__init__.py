@@ -27,6 +27,7 @@ from actors.models.derived import (
     PanoramaComparison,
     PanoramaQuerySet,
     TerritoryPanorama,
+    comparison,
     directory_counts,
 )
 from actors.models.establishments import Establishment, EstablishmentQuerySet, communes_inside
@@ -84,6 +85,7 @@ __all__ = [
     "Subtype",
     "TerritoryPanorama",
     "communes_inside",
+    "comparison",
     "directory_counts",
     "employees_band_label",
     "published_scheme_roles",

@@ -20,7 +20,7 @@ from actors.models.establishments import Establishment
 from actors.models.structures import Actor
 from core.geo import BBox
 from core.pagination import bounded_count, bounded_label
-from territories.models import Territory, Theme
+from territories.models import Territory, TerritoryInclusion, Theme
 
 
 class ListingQuerySet(models.QuerySet):
@@ -154,34 +154,45 @@ class PanoramaQuerySet(models.QuerySet):
         """The panorama of the whole directory (France)."""
         return self.filter(national=True)
 
-    def compared_with(
-        self, territory: Territory | None, containers: list[Territory] | None = None
-    ) -> PanoramaComparison:
+    def around(self, territory_id: int):
+        """The panoramas of a territory and of the département and the région containing
+        it (compared_with() puts them in order, with France's)."""
+        # One semi-join on the containment, the territory itself included: an OR of it
+        # and the territory, or of France's row, read every panorama (Nord: 24 ms).
+        compared = Q(container=territory_id) | Q(container__kind__in=COMPARED_KINDS)
+        containing = TerritoryInclusion.objects.filter(compared, member=territory_id)
+        return self.filter(territory__in=containing.values("container")).select_related("territory")
+
+    def compared_with(self, territory: Territory | None) -> PanoramaComparison:
         """The panorama of `territory`, then those of its département, its région and
         France (of France alone for None): the columns of the panorama table, none until
-        the panoramas were computed. `containers`: the territory's, when already read.
+        the panoramas were computed (two queries; see comparison())."""
+        rows = [] if territory is None else list(self.around(territory.pk))
+        return comparison(territory, [*rows, *self.national()])
 
-        A territory where the directory counts nothing has no row of its own: it gets a
-        zero panorama, dated as the national one.
-        """
-        wanted = []
-        if territory is not None:
-            if containers is None:
-                containers = Territory.objects.containers_of(territory).only("kind")
-            containers = {container.kind: container.pk for container in containers}
-            wanted = [territory.pk]
-            wanted += [containers[kind] for kind in ("departement", "region") if kind in containers]
-        rows = {
-            row.territory_id: row
-            for row in self.filter(Q(territory__in=wanted) | Q(national=True)).select_related(
-                "territory"
-            )
-        }
-        if None not in rows:
-            return PanoramaComparison([])
-        if territory is not None and territory.pk not in rows:
-            rows[territory.pk] = TerritoryPanorama.empty(territory, rows[None].computed_at)
-        return PanoramaComparison([rows[key] for key in [*wanted, None] if key in rows])
+
+# The containers whose panorama a territory's is compared with, in the table's order.
+COMPARED_KINDS = ("departement", "region")
+
+
+def comparison(territory: Territory | None, rows: list[TerritoryPanorama]) -> PanoramaComparison:
+    """The panoramas `rows` (PanoramaQuerySet.around() and national()) side by side: the
+    territory's, its département's and région's, France's.
+
+    A territory where the directory counts nothing has no row of its own: it gets a zero
+    panorama, dated as the national one.
+    """
+    national = next((row for row in rows if row.national), None)
+    if national is None:
+        return PanoramaComparison([])
+    if territory is None:
+        return PanoramaComparison([national])
+    own = {row.territory_id: row for row in rows if not row.national}
+    here = own.get(territory.pk) or TerritoryPanorama.empty(territory, national.computed_at)
+    above = {row.territory.kind: row for key, row in own.items() if key != territory.pk}
+    return PanoramaComparison(
+        [here, *(above[kind] for kind in COMPARED_KINDS if kind in above), national]
+    )
 
 
 @dataclass

@@ -7,8 +7,9 @@ from django.core.management import call_command
 
 from actors.derived import refresh_actor_places, refresh_panoramas
 from actors.models import ActorPlace, Family, TerritoryPanorama
-from actors.panorama import naf_section, size_group
+from actors.panorama import naf_section, panorama_read, size_group
 from core.publication import PublicationStatus
+from core.together import read_together
 from tests.factories import ActorFactory, EstablishmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +202,25 @@ def test_panorama_charts_are_translated_on_english_pages(directory, client):
 
     assert "<figcaption>Organisations by SSE family</figcaption>" in html
     assert "<figcaption>Establishments by sector of activity (NAF)</figcaption>" in html
+
+
+@pytest.mark.parametrize(
+    ("slug", "names"),
+    [
+        ("commune-54528", ["Toul", "Meurthe-et-Moselle", "Grand Est", "France"]),
+        # A département or a région is compared with what contains it, never with itself.
+        ("departement-54", ["Meurthe-et-Moselle", "Grand Est", "France"]),
+        ("region-44", ["Grand Est", "France"]),
+    ],
+)
+def test_the_pages_panorama_read_compares_as_compared_with(directory, territory, slug, names):
+    place = territory(slug)
+
+    presenter = read_together(panorama=panorama_read(place))["panorama"]
+
+    expected = TerritoryPanorama.objects.compared_with(place).columns
+    assert [column.name for column in presenter.comparison.columns] == names
+    assert [(c.name, c.structures) for c in presenter.comparison.columns] == [
+        (c.name, c.structures) for c in expected
+    ]
+    assert presenter.coverage.imported is False  # read with it: no import recorded here

@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.statements import Statement
-from core.together import rows_together
+from core.together import Composed, read_together, rows_together
 from territories.models import Action, Collectivite, KeyFigure, Scheme
 from tests.core.statement_builds import of_collectivite
 from tests.factories import CollectiviteFactory, SchemeFactory, ThemeFactory
@@ -142,3 +142,37 @@ def test_rows_together_with_server_side_binding(two_collectivites, monkeypatch):
         [{"name": "Statement D"}],
     ]
     assert len(queries.captured_queries) == 1
+
+
+def test_read_together_gives_each_read_by_name_in_one_round_trip(two_collectivites):
+    first, second = two_collectivites
+    names = Statement(names_of, bound=("collectivite_id",))
+    built = []
+
+    def count_both(first_rows: list, second_rows: list) -> tuple[int, int]:
+        built.append((first_rows, second_rows))
+        return len(first_rows), len(second_rows)
+
+    composed = Composed(
+        ((names, {"collectivite_id": first.pk}), (names, {"collectivite_id": second.pk})),
+        count_both,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        found = read_together(second=(names, {"collectivite_id": second.pk}), both=composed)
+
+    assert found == {"second": [{"name": "Statement D"}], "both": (3, 1)}
+    # The composed read's builder receives its own rows, in the order of its calls.
+    assert built == [
+        (
+            [{"name": "Statement A"}, {"name": "Statement B"}, {"name": "Statement C"}],
+            [{"name": "Statement D"}],
+        )
+    ]
+    # Its three statements in one round trip on PostgreSQL; SQLite runs each on its own.
+    expected = 1 if connection.vendor == "postgresql" else 3
+    assert len(queries.captured_queries) == expected
+
+
+def test_read_together_of_nothing():
+    assert read_together() == {}

@@ -105,9 +105,10 @@ def test_territory_page_reads_the_coverage_once(client, django_assert_num_querie
     # is located (the map's note). 34 more: the first page ever read initialises the versions
     # of its 7 page-cache tags (core.caching) and of the one its territory's id is kept
     # under, in the database's cache table here (add(): 4 queries each, two reads).
-    # PostgreSQL receives the page's independent lists together, and the links serving the
-    # commune with those acting there and its schemes (rows_together): 5 fewer.
-    with django_assert_num_queries((9 if connection.vendor == "postgresql" else 14) + 34):
+    # PostgreSQL receives every read that needs the territory alone together (its lists,
+    # the panorama with the record of the imports, the links serving it and acting there,
+    # its schemes: core.together.read_together), then the contacts they name: 10 fewer.
+    with django_assert_num_queries((4 if connection.vendor == "postgresql" else 15) + 34):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert response.context["counts"]["structures"].value == count

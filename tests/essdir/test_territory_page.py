@@ -154,11 +154,13 @@ def test_departement_page_query_count_is_constant(client, django_assert_num_quer
     refresh_panoramas()
 
     # Who to contact: the contacts serving the département or its région, one query (its
-    # containers and the collectivités around it are the page's own). Its schemes and its
+    # containers and the collectivités around it are the page's own). The panoramas of the
+    # territory and its containers, then France's. Its schemes and its
     # sub-territories each with their count, in one statement (core.pagination.counted_rows()).
-    # PostgreSQL receives its sub-territories, containers, the collectivités around it, its
-    # first structures and its events together (core.together.rows_together): 7.
-    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 11):
+    # PostgreSQL receives every read that needs the territory alone together (its lists,
+    # the panorama and the record of the imports, the contacts' links, the support services,
+    # its schemes' keys: core.together.read_together), then its schemes by key: 2.
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 12):
         response = client.get("/territoires/departement-54-meurthe-et-moselle/")
 
     serving = response.context["serving"]

@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 
 from territories import statements
-from territories.finder import answer_for
+from territories.finder import answer_for, serving_territory
 from territories.models import Territory
+from tests.factories import territory
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,34 @@ def test_places_of_a_postal_code_take_one_statement_on_postgresql(seed, django_a
         found, other = statements.places("57000", size=61)
 
     assert ([commune.name for commune in found], other) == (["Metz"], None)
+
+
+@pytest.mark.parametrize(
+    "slug", ["commune-54528", "epci-200070845", "departement-54", "region-44", "departement-92"]
+)
+def test_the_links_around_a_territory_are_those_of_it_and_its_containers(seed, slug):
+    place = territory(slug)
+    containing = Territory.objects.containing(place)
+    expected = statements.contact_links.rows(territory_ids=[t.pk for t in containing])
+    containers = statements.containers.rows(territory_id=place.pk)
+
+    around = statements.contact_links_around.rows(territory_id=place.pk)
+
+    assert sorted(link.pk for link in around) == sorted(link.pk for link in expected)
+    # What the pages build from them (territories.finder.serving_territory) is the same.
+    read = serving_territory(place, containers, links=around)
+    assert names(read) == names(serving_territory(place, containers))
+    assert [c.name for c in read.collectivites] == [
+        c.name for c in serving_territory(place, containers).collectivites
+    ]
+
+
+def test_the_links_around_toul_s_departement_name_its_contacts(seed):
+    place = territory("departement-54")
+
+    around = statements.contact_links_around.rows(territory_id=place.pk)
+
+    # The seed's contacts serving Meurthe-et-Moselle or the Grand Est, none of elsewhere.
+    served = {link.territory.short_slug for link in around}
+    assert served == {"departement-54", "region-44"}
+    assert all(link.contact.status == "published" for link in around)

@@ -101,10 +101,13 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
     # its partner structures, each with their count in one statement (counted_rows()); no
     # themes of those schemes (no card shows them). PostgreSQL receives the page's nine
     # independent lists (partners, schemes, co-funded, containers, contacts, budgets, three
-    # lists of events) in one round trip (core.together.rows_together), and the
-    # collectivité's own sources, key figures, axes and actions in another
-    # (core.prefetches, one level together): 12.
-    with django_assert_num_queries(12 if connection.vendor == "postgresql" else 23):
+    # lists of events), the collectivités around its territory, the contacts' links and its
+    # panorama with the record of the imports in one round trip
+    # (core.together.read_together), and the collectivité's own sources, key figures, axes
+    # and actions in another (core.prefetches, one level together): 9. SQLite reads the
+    # record of the imports whether or not the panorama is shown, and France's panorama
+    # apart from the territory's and its containers'.
+    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 25):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
@@ -267,18 +270,19 @@ def test_territory_detail_query_count_is_constant(client, django_assert_num_quer
     # A recent import of the SIRENE register: the panorama compares (actors.coverage).
     ImportRun.objects.create(kind=ImportRun.Kind.IMPORT, completed_at=timezone.now())
 
-    # With the record of the SIRENE imports, read once for the panorama and the map; and the
+    # With the panoramas of the territory and its containers, then France's; the record of
+    # the SIRENE imports, read once for the panorama and the map; and the
     # support services serving the territory (support/); its schemes and their count in one
     # statement, as its sub-territories and theirs (counted_rows()); its first structures
     # in one (a limited subquery of their keys). 34 more: the first
     # page ever read initialises the versions of its 7 page-cache tags (core.caching) and
     # of the one its territory's id is kept under, in the database's cache table here
     # (add(): 4 queries each, two reads).
-    # PostgreSQL receives its containers, the collectivités around it, its first structures
-    # and its events together (rows_together; a commune has no sub-territories), and the
-    # links serving it and acting there with its schemes, then the contacts and
-    # territories they name: 9.
-    with django_assert_num_queries((9 if connection.vendor == "postgresql" else 15) + 34):
+    # PostgreSQL receives every read that needs the territory alone together (its lists,
+    # its panorama and the record of the imports, the support services, its postal codes,
+    # the links serving it and acting there with its schemes: core.together.read_together),
+    # then the contacts and territories they name: 4.
+    with django_assert_num_queries((4 if connection.vendor == "postgresql" else 16) + 34):
         response = client.get("/territoires/commune-54528-toul/")
 
     assert len(response.context["collectivites"]) == count
@@ -367,8 +371,9 @@ def test_territory_page_reads_only_the_cards_of_its_schemes(
     client.get("/territoires/departement-54-meurthe-et-moselle/")  # versions initialised
 
     # A département's schemes: their keys in their order and their count, then those
-    # schemes by key, with a card's columns only: rendering them reads nothing more.
-    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 13):
+    # schemes by key, with a card's columns only: rendering them reads nothing more
+    # (PostgreSQL receives the page's other reads with the keys, read_together()).
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 15):
         response = client.get("/territoires/departement-54-meurthe-et-moselle/")
 
     schemes = response.context["schemes"]
