@@ -116,6 +116,8 @@ class BoundedPaginator(Paginator):
         # sorts them all anyway, instead of a count of its own reading them all again.
         self.keys_counted = keys_counted
         self._read_keys: dict[int, list] = {}
+        # Whether more keys than EXACT_COUNT_UP_TO were read already (_read_first_keys()).
+        self._beyond_exact = False
 
     @cached_property
     def count(self) -> int:
@@ -127,9 +129,10 @@ class BoundedPaginator(Paginator):
         object_list = self.object_list if self.keys is None else self.keys
         if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
             return len(object_list)
-        found = bounded_count(object_list)
-        if found <= settings.EXACT_COUNT_UP_TO:
-            return found
+        if not self._beyond_exact:
+            found = bounded_count(object_list)
+            if found <= settings.EXACT_COUNT_UP_TO:
+                return found
         keys = object_list if object_list._fields else object_list.values("pk")
         estimate = planner_estimate(keys.order_by())
         if estimate is not None and estimate > self.max_results:
@@ -146,8 +149,11 @@ class BoundedPaginator(Paginator):
         rows fetched from the table in name order (18 ms). The keys alone come from an
         index that holds what the list filters on, without touching the table (1.6 ms).
         """
-        if self.keys_counted and self.ranked is None and "count" not in self.__dict__:
-            self._read_counted_keys(number)
+        if self.ranked is None and self.keys is not None and "count" not in self.__dict__:
+            if self.keys_counted:
+                self._read_counted_keys(number)
+            else:
+                self._read_first_keys(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = self.object_list
@@ -173,19 +179,43 @@ class BoundedPaginator(Paginator):
         found = {row.pk: row for row in self.by_key.filter(pk__in=keys).order_by()}
         return [found[key] for key in keys if key in found]
 
+    def _bottom_of(self, number) -> int | None:
+        """The first row of page `number`, None when the number is no page's (then
+        validate_number() says what is wrong)."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                return None
+            number = int(number)
+        except (TypeError, ValueError):
+            return None
+        return (number - 1) * self.per_page if number >= 1 else None
+
+    def _read_first_keys(self, number) -> None:
+        """Count the keys and read page `number`'s in one statement, for the pages among
+        the first EXACT_COUNT_UP_TO rows: up to that many keys and one more, in the list's
+        order, from the index that holds them (as many entries as counting them reads).
+        A territory's list of a few hundred structures waited for the database twice,
+        for its count, then for its page's keys. Past the bound, the count goes on as
+        `count` says, the page's keys already read."""
+        bottom, bound = self._bottom_of(number), settings.EXACT_COUNT_UP_TO
+        if bottom is None or bottom >= bound:
+            return
+        first = list(self.keys[: bound + 1])
+        wanted = bottom + self.per_page + self.orphans
+        if len(first) <= bound:
+            self.__dict__["count"] = len(first)
+        else:
+            self._beyond_exact = True
+        if len(first) <= bound or wanted <= len(first):
+            self._read_keys[bottom] = first[bottom:wanted]
+
     def _read_counted_keys(self, number) -> None:
         """Read page `number`'s keys with the count of all (see `keys_counted`); nothing
         when the number is no page's or the page is empty: the count is then taken the
         ordinary way, and validate_number() says what is wrong."""
-        try:
-            if isinstance(number, float) and not number.is_integer():
-                return
-            number = int(number)
-        except (TypeError, ValueError):
+        bottom = self._bottom_of(number)
+        if bottom is None:
             return
-        if number < 1:
-            return
-        bottom = (number - 1) * self.per_page
         counted = self.keys.annotate(_listed_total=Window(Count("pk")))
         rows = list(
             counted.values_list("pk", "_listed_total")[

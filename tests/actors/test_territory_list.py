@@ -14,10 +14,10 @@ pytestmark = pytest.mark.django_db
 
 TOUL = "commune-54528"
 DEPARTEMENT = "departement-54"
-# The content version, the territory, the count and the page's keys from the places, the
-# rows and their themes, the SIRENE coverage (actors.coverage) and whether any establishment is
-# located (the map).
-QUERIES = 8
+# The content version, the territory, the places' keys up to the exact count (counted, the
+# page's taken from them: core.pagination.BoundedPaginator), the rows and their themes, the
+# SIRENE coverage (actors.coverage) and whether any establishment is located (the map).
+QUERIES = 7
 
 
 @pytest.fixture(autouse=True)

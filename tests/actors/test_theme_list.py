@@ -17,10 +17,11 @@ from tests.factories import ActorFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
 
-# The content version, the theme, the count and the page's keys from the themes' lists, the
-# rows and their themes, the SIRENE coverage (actors.coverage) and whether any establishment
-# is located (the map).
-QUERIES = 8
+# The content version, the theme, the keys of the themes' lists up to the exact count
+# (counted, the page's taken from them: core.pagination.BoundedPaginator), the rows and their
+# themes, the SIRENE coverage (actors.coverage) and whether any establishment is located (the
+# map).
+QUERIES = 7
 
 
 @pytest.fixture(autouse=True)

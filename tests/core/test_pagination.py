@@ -52,9 +52,53 @@ def test_a_page_of_keys_reads_its_rows_by_key_in_the_keys_order(count):
     expected = [f"Pagination {n}" for n in reversed(range(count))][:2]
     assert [scheme.name for scheme in page.object_list] == expected
     assert paginator.count == count
-    # The count, the page's keys, then its rows by key: no statement repeats the filter.
-    assert len(queries.captured_queries) == 3
+    # The keys (up to EXACT_COUNT_UP_TO and one more), counted and the page's taken from
+    # them, then its rows by key: no statement repeats the filter.
+    assert len(queries.captured_queries) == 2
     assert not any("never" in str(q["sql"]) for q in queries.captured_queries)
+
+
+def keys_paginator(count: int, per_page: int = 2) -> BoundedPaginator:
+    for number in range(count):
+        SchemeFactory(name=f"Pagination {number}")
+    return BoundedPaginator(
+        schemes(), per_page, keys=schemes().values_list("pk", flat=True), by_key=Scheme.objects
+    )
+
+
+def test_keys_past_the_exact_count_read_the_page_once_then_count_on(settings):
+    settings.EXACT_COUNT_UP_TO = 2
+    paginator = keys_paginator(5)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = paginator.page(1)
+
+    assert [scheme.name for scheme in page] == ["Pagination 0", "Pagination 1"]
+    assert (paginator.count, paginator.truncated) == (5, False)
+    sent = [query["sql"] for query in queries.captured_queries]
+    # The first three keys (more than the bound: the count goes on, the planner's estimate
+    # then the count up to max_results, PostgreSQL's only), then the page's rows by key:
+    # neither its keys nor the count up to the bound are read again.
+    assert len(sent) == (4 if connection.vendor == "postgresql" else 3)
+    assert sent[0].endswith("LIMIT 3")
+    assert sum("COUNT(*)" in sql for sql in sent) == 1
+
+
+def test_keys_of_a_page_past_the_exact_count_are_read_for_it(settings):
+    settings.EXACT_COUNT_UP_TO = 2
+    paginator = keys_paginator(5)
+
+    assert [scheme.name for scheme in paginator.page(3)] == ["Pagination 4"]
+    with pytest.raises(EmptyPage):
+        paginator.page(4)
+    with pytest.raises(PageNotAnInteger):
+        paginator.page("deux")
+
+
+def test_keys_of_an_empty_list():
+    assert [scheme.name for scheme in keys_paginator(0).page(1)] == []
+    with pytest.raises(EmptyPage):
+        keys_paginator(0).page(2)
 
 
 def counted_paginator(count: int, per_page: int = 2) -> BoundedPaginator:
