@@ -3,6 +3,7 @@
 import datetime
 
 import factory
+from django.utils import timezone
 from django.utils.text import slugify
 
 from actors.derived import refresh_actor_places
@@ -143,7 +144,9 @@ class EventFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Événement {n}")
     slug = factory.LazyAttribute(lambda o: slugify(o.title))
     kind = "forum"
-    start_date = datetime.date(2026, 12, 3)
+    # Upcoming whatever the day the suite runs (a fixed date passed on 2026-12-04, Paris
+    # time, and the lists of upcoming events lost it): a week after today in Paris.
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
     date_precision = "day"
     territory = factory.LazyFunction(lambda: territory("commune-54528"))
     status = PublicationStatus.PUBLISHED
