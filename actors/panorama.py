@@ -178,7 +178,7 @@ class PanoramaPresenter:
     def coverage(self) -> SireneCoverage:
         """Whether the register was imported, and recently (one query, when shown and not
         read already)."""
-        return self.read_coverage or sirene_coverage()
+        return sirene_coverage() if self.read_coverage is None else self.read_coverage
 
     @property
     def directory_only(self) -> bool:
@@ -216,26 +216,28 @@ def _around(*, territory_id: int):
 
 
 def _national():
-    return TerritoryPanorama.objects.national()
+    return TerritoryPanorama.objects.national().order_by("pk")[:1]
 
 
-# Kept compiled (core.statements): every territory's and collectivité's page reads them.
+# Kept compiled (core.statements): every territory's and collectivité's page reads them,
+# the home page France's (a list of one, or none).
 _panoramas_around = Statement(_around, bound=("territory_id",))
-_national_panorama = Statement(_national, bound=())
+national_panorama = Statement(_national, bound=())
 
 
 def panorama_read(territory: Territory) -> Composed:
     """The PanoramaPresenter of `territory` compared with its département, its région and
     France, the SIRENE coverage read with it: for a page that sends it with its other reads
     (core.together.read_together())."""
+    coverage = coverage_read()
     calls = (
         (_panoramas_around, {"territory_id": territory.pk}),
-        (_national_panorama, {}),
-        *coverage_read().calls,
+        (national_panorama, {}),
+        *coverage.calls,
     )
 
     def build(rows: list, national: list, runs: list) -> PanoramaPresenter:
         compared = comparison(territory, [*rows, *national])
-        return PanoramaPresenter(compared, read_coverage=sirene_coverage(runs=runs))
+        return PanoramaPresenter(compared, read_coverage=coverage.build(runs))
 
     return Composed(calls, build)

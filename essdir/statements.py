@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from actors.models import Actor, TerritoryPanorama, published_scheme_roles
+from actors.models import Actor, published_scheme_roles
 from core.pagination import counted_rows
 from core.prefetches import KeptPrefetch
 from core.statements import Statement
@@ -70,10 +70,6 @@ def _upcoming_everywhere(*, today: datetime.date, size: int):
     return Event.objects.published().upcoming(today).for_cards()[:size]
 
 
-def _national_panorama():
-    return TerritoryPanorama.objects.national().order_by("pk")[:1]
-
-
 def _public_actor(*, slug: str):
     return Actor.objects.published().for_detail().filter(slug=slug)
 
@@ -130,11 +126,10 @@ undated_events_involving = Statement(_undated_events_involving, bound=("collecti
 # a stand-in cannot stand for: today keys the statement instead (a new one each day).
 past_events_involving = Statement(_past_events_involving, bound=("collectivite_id",))
 
-# The home page: the first `size` published collectivités (carrying how many in all), the
-# next events of the whole directory, the national panorama (a list of one, or none).
+# The home page: the first `size` published collectivités (carrying how many in all) and the
+# next events of the whole directory (France's panorama: actors.panorama.national_panorama).
 collectivites = Statement(_collectivites, bound=())
 upcoming_everywhere = Statement(_upcoming_everywhere, bound=("today",))
-national_panorama = Statement(_national_panorama, bound=())
 
 # The detail pages' published records by slug (core.views.KeptObjectMixin), a carrier's
 # officers (a scheme's page), a structure's next events.

@@ -10,7 +10,7 @@ from django.views.generic import DetailView, TemplateView, View
 
 from actors import caching as actors_caching
 from actors.models import Actor, directory_counts, published_scheme_roles
-from actors.panorama import panorama_read
+from actors.panorama import national_panorama, panorama_read
 from actors.structured_data import actor_ld
 from core.caching import PublicPageCacheMixin
 from core.forms import SearchForm
@@ -47,7 +47,7 @@ class HomeView(PublicPageCacheMixin, TemplateView):
         collectivites, count = with_total(
             statements.collectivites.rows(size=self.max_collectivites)
         )
-        today, panorama = timezone.localdate(), statements.national_panorama.rows()
+        today, panorama = timezone.localdate(), national_panorama.rows()
         return super().get_context_data(
             finder_form=ContactFinderForm(auto_id="finder-%s"),
             search_form=SearchForm(auto_id="home-%s"),

@@ -351,7 +351,7 @@ def serving_territory(
     `Territory.objects.containers_of` gives them) and `acting` (published collectivités,
     at least those whose territory contains it, with their territory) are read when not
     given: one query when both are, three at most. `links`: the rows of
-    contact_links_read(territory), when read already."""
+    statements.contact_links_around for `territory`, when read already."""
     if containers is None:
         containers = statements.containers.rows(territory_id=territory.pk)
     within = {place.pk: place for place in (territory, *containers)}

@@ -168,7 +168,7 @@ class PanoramaQuerySet(models.QuerySet):
         France (of France alone for None): the columns of the panorama table, none until
         the panoramas were computed (two queries; see comparison())."""
         rows = [] if territory is None else list(self.around(territory.pk))
-        return comparison(territory, [*rows, *self.national()])
+        return comparison(territory, [*rows, *self.national().order_by("pk")[:1]])
 
 
 # The containers whose panorama a territory's is compared with, in the table's order.
