@@ -10,21 +10,26 @@ benchmark's machine). Read together, they are one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import QuerySet
 
 from core.prefetches import prefetch_together
 from core.statements import Statement, querysets_together
 
 
-def rows_together(*calls: tuple[Statement, dict]) -> list[list]:
+def rows_together(
+    *calls: tuple[Statement, dict], prefetching: Sequence[QuerySet] = ()
+) -> list[list]:
     """The rows of each (statement, arguments) of `calls`, as `statement.rows(**arguments)`
     gives them, prefetches included: the kept statements sent to PostgreSQL together, then
     the kept prefetches of every list, level by level, each level together. Elsewhere
-    (SQLite), or for what is not kept, each runs on its own."""
+    (SQLite), or for what is not kept, each runs on its own. The prefetches of
+    `prefetching`, querysets already read (a page's record), run with theirs."""
     querysets = querysets_together(*calls)
-    prefetch_together(querysets)
+    prefetch_together([*querysets, *prefetching])
     return [queryset._result_cache for queryset in querysets]
 
 
@@ -38,18 +43,22 @@ class Composed:
     build: Callable[..., Any]
 
 
-def read_together(**reads: tuple[Statement, dict] | Composed) -> dict[str, Any]:
+def read_together(
+    *, prefetching: Sequence[QuerySet] = (), **reads: tuple[Statement, dict] | Composed
+) -> dict[str, Any]:
     """{name: value} of each of `reads`, every statement of them sent in one round trip
     (rows_together()): a (statement, arguments) gives its rows, a Composed what its
     `build` makes of its own. A page's reads that depend on its object only, whichever
-    module knows how to build them, wait for the database once."""
+    module knows how to build them, wait for the database once; the prefetches of its
+    object, read without them (`prefetching`, see core.views.KeptObjectMixin), run with
+    the reads' own."""
     calls: list[tuple[Statement, dict]] = []
     spans: dict[str, slice] = {}
     for name, read in reads.items():
         own = read.calls if isinstance(read, Composed) else (read,)
         spans[name] = slice(len(calls), len(calls) + len(own))
         calls.extend(own)
-    rows = rows_together(*calls)
+    rows = rows_together(*calls, prefetching=prefetching)
     found = {}
     for name, read in reads.items():
         own = rows[spans[name]]

@@ -9,7 +9,8 @@ from django_filters.views import FilterView
 from core.caching import PublicPageCacheMixin
 from core.filters import AMBIGUOUS
 from core.pagination import BoundedPaginator
-from core.statements import Statement
+from core.prefetches import prefetch_together
+from core.statements import Statement, querysets_together
 
 
 def query_string(params, **changes) -> str:
@@ -133,11 +134,30 @@ class KeptObjectMixin:
     go the ordinary way (get_queryset())."""
 
     public_object: Statement
+    # Whether the view reads its record's related rows with its own reads: the record is
+    # read alone and its queryset left in `pending_prefetches`, which the view passes to
+    # core.together.read_together(prefetching=…), so that those rows come level by level
+    # with the page's (a collectivité's sources and actions with its lists' themes)
+    # instead of in round trips of their own before them.
+    prefetches_with_reads = False
+    pending_prefetches: tuple = ()
 
     def get_object(self, queryset=None):
         if queryset is not None or self.request.user.is_authenticated:
             return super().get_object(queryset)
-        rows = self.public_object.rows(slug=self.kwargs[self.slug_url_kwarg])
+        arguments = {"slug": self.kwargs[self.slug_url_kwarg]}
+        if self.prefetches_with_reads:
+            found = querysets_together((self.public_object, arguments))[0]
+            self.pending_prefetches = (found,)
+            rows = found._result_cache
+        else:
+            rows = self.public_object.rows(**arguments)
         if not rows:
             raise Http404("No record found matching the query")
         return rows[0]
+
+    def get_context_data(self, **kwargs):
+        # What the view did not read with its own reads: the record is then complete
+        # whatever the view does (a no-op when it did).
+        prefetch_together(list(self.pending_prefetches))
+        return super().get_context_data(**kwargs)

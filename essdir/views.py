@@ -27,7 +27,7 @@ from grants import summary as grants
 from support import partials as support_partials
 from territories import caching as territories_caching
 from territories import statements as territory_statements
-from territories.budgets import PEERS_SHOWN, beside_its_peers
+from territories.budgets import PEERS_SHOWN, peers_read
 from territories.filters import resolve_territory
 from territories.finder import carrier_card, serving_territory
 from territories.forms import ContactFinderForm
@@ -80,6 +80,7 @@ class CollectiviteDetailView(
     template_name = "site/collectivite_detail.html"
     context_object_name = "collectivite"
     public_object = statements.public_collectivite
+    prefetches_with_reads = True
 
     def get_queryset(self):
         return Collectivite.objects.visible_to(self.request.user).for_detail()
@@ -97,6 +98,7 @@ class CollectiviteDetailView(
         # date (a rhythm) apart, as the agenda lists them; those without a full date nor
         # rhythm are among the past ones, "date incomplète".
         found = read_together(
+            prefetching=self.pending_prefetches,
             partners=(statements.partners, {"collectivite_id": key, "size": size}),
             schemes=(statements.schemes_of, {"collectivite_id": key, "size": size}),
             co_funded=(statements.co_funded_by, {"collectivite_id": key, "size": size}),
@@ -116,6 +118,8 @@ class CollectiviteDetailView(
             acting=(statements.collectivites_around, {"territory_id": territory.pk}),
             links=(territory_statements.contact_links_around, {"territory_id": territory.pk}),
             panorama=panorama_read(territory),
+            peers=peers_read(collectivite, PEERS_SHOWN),
+            grants=grants.grants_read(collectivite),
         )
         partners, partner_count = with_total(found["partners"])
         schemes, scheme_count = with_total(found["schemes"])
@@ -126,8 +130,8 @@ class CollectiviteDetailView(
             **contact_here(territory, containers, found["acting"], links=found["links"]),
             contacts=found["contacts"],
             budgets=found["budgets"],
-            budget_comparison=beside_its_peers(collectivite, PEERS_SHOWN),
-            grants=grants.of_collectivite(collectivite),
+            budget_comparison=found["peers"],
+            grants=found["grants"],
             schemes=schemes,
             scheme_count=scheme_count,
             funded_schemes=co_funded,

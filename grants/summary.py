@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from actors.models import Family
 from core.publication import PublicationStatus
 from core.statements import Statement
+from core.together import Composed
 from grants.models import Grant
 from territories.models import Collectivite, CollectiviteKind
 
@@ -114,10 +115,18 @@ _by_family_statement = Statement(_by_family, bound=("collectivite_id",))
 _by_theme_statement = Statement(_by_theme, bound=("collectivite_id",))
 
 
-def of_collectivite(collectivite: Collectivite) -> CollectiviteGrants:
-    """The public grants of `collectivite` by year, ESS family and theme, in two queries."""
+def grants_read(collectivite: Collectivite) -> Composed:
+    """The public grants of `collectivite` by year, ESS family and theme
+    (CollectiviteGrants): a read its page sends with its others (read_together())."""
+    arguments = {"collectivite_id": collectivite.pk}
+    return Composed(
+        calls=((_by_family_statement, arguments), (_by_theme_statement, arguments)),
+        build=lambda by_family, by_theme: _summed(collectivite, by_family, by_theme),
+    )
+
+
+def _summed(collectivite: Collectivite, by_family: list, by_theme: list) -> CollectiviteGrants:
     population = collectivite.territory.population
-    by_family = _by_family_statement.rows(collectivite_id=collectivite.pk)
     years: dict[int, YearGrants] = {}
     labels = dict(Family.choices)
     order = {value: rank for rank, value in enumerate(labels)}
@@ -137,20 +146,18 @@ def of_collectivite(collectivite: Collectivite) -> CollectiviteGrants:
                     per_inhabitant(row["total"], population),
                 )
             )
-    if years:
-        by_theme = _by_theme_statement.rows(collectivite_id=collectivite.pk)
 
-        # By name, themes without a name (structures without theme) last.
-        def theme_order(row: dict) -> tuple:
-            name = row["beneficiary__themes__name"]
-            return (name is None, name or "")
+    # By name, themes without a name (structures without theme) last.
+    def theme_order(row: dict) -> tuple:
+        name = row["beneficiary__themes__name"]
+        return (name is None, name or "")
 
-        for row in sorted(by_theme, key=theme_order):
-            name = row["beneficiary__themes__name"] or _("Sans thème renseigné")
-            row["total"] = cents(row["total"])
-            years[row["year"]].themes.append(
-                Share(name, row["count"], row["total"], per_inhabitant(row["total"], population))
-            )
+    for row in sorted(by_theme, key=theme_order):
+        name = row["beneficiary__themes__name"] or _("Sans thème renseigné")
+        row["total"] = cents(row["total"])
+        years[row["year"]].themes.append(
+            Share(name, row["count"], row["total"], per_inhabitant(row["total"], population))
+        )
     for year in years.values():
         year.ess_per_inhabitant = per_inhabitant(year.ess_total, population)
     return CollectiviteGrants(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.statements import Statement
+from core.together import Composed
 from territories.models import Budget, BudgetSection, Collectivite, CollectiviteKind
 
 # Rows of the comparison on a collectivité's page (the comparison page has them all).
@@ -269,12 +270,22 @@ def _peers(*, collectivite_id: int, kind: str, size: int):
 _peers_statement = Statement(_peers, bound=("collectivite_id",))
 
 
-def beside_its_peers(collectivite: Collectivite, limit: int) -> CollectiviteBudgets:
+def peers_read(collectivite: Collectivite, limit: int) -> Composed:
     """The published budgets of `collectivite` first, then up to `limit` rows in all of those
-    of the other collectivités of its type by name and year (never by amount), with notes."""
-    budgets = _peers_statement.rows(
-        collectivite_id=collectivite.pk, kind=collectivite.kind, size=limit + 1
+    of the other collectivités of its type by name and year (never by amount), with notes
+    (CollectiviteBudgets): a read its page sends with its others (read_together())."""
+    return Composed(
+        calls=(
+            (
+                _peers_statement,
+                {"collectivite_id": collectivite.pk, "kind": collectivite.kind, "size": limit + 1},
+            ),
+        ),
+        build=lambda budgets: _beside(collectivite, budgets, limit),
     )
+
+
+def _beside(collectivite: Collectivite, budgets: list[Budget], limit: int) -> CollectiviteBudgets:
     rows = budgets[:limit]
     return CollectiviteBudgets(
         collectivite=collectivite,

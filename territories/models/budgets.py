@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.choices import ChoiceLabelsMixin
+from core.prefetches import KeptPrefetch
 from core.publication import PublicationStatus
 from territories.models.collectivites import Collectivite, kind_order
 from territories.models.records import CollectiviteRecord, CollectiviteRecordQuerySet
@@ -28,11 +29,16 @@ class BudgetSection(models.TextChoices):
     FONCTIONNEMENT = "fonctionnement", _("Fonctionnement")
 
 
+def _lines_with_schemes():
+    return BudgetLine.objects.select_related("scheme__collectivite")
+
+
 class BudgetQuerySet(CollectiviteRecordQuerySet):
     def for_detail(self):
         """Budgets with their lines and the schemes they fund, the latest year first."""
-        lines = BudgetLine.objects.select_related("scheme__collectivite")
-        return self.prefetch_related(models.Prefetch("lines", queryset=lines)).order_by(
+        # Kept compiled, the lines are read with a page's other prefetches of their level.
+        lines = KeptPrefetch("lines", _lines_with_schemes)
+        return self.prefetch_related(lines).order_by(
             models.F("year").desc(nulls_last=True), "label", "pk"
         )
 

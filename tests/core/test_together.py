@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.statements import Statement
+from core.statements import Statement, querysets_together
 from core.together import Composed, read_together, rows_together
 from territories.models import Action, Collectivite, KeyFigure, Scheme
 from tests.core.statement_builds import of_collectivite
@@ -176,3 +176,29 @@ def test_read_together_gives_each_read_by_name_in_one_round_trip(two_collectivit
 
 def test_read_together_of_nothing():
     assert read_together() == {}
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_read_record_s_prefetches_come_with_the_reads_own(count, django_assert_num_queries):
+    economy = ThemeFactory(name="Économie")
+    record = CollectiviteFactory(name="Record")
+    for order in range(count):
+        action = Action.objects.create(collectivite=record, title=f"Action {order}", order=order)
+        action.themes.set([economy])
+    KeyFigure.objects.create(collectivite=record, value="42")
+    SchemeFactory(name="Scheme of the record", collectivite=record)
+    statement = Statement(collectivites_of, bound=("ids",))
+    expected = _prefetched(statement.rows(ids=[record.pk]))
+    # The record read alone, its prefetches not run (core.views.KeptObjectMixin).
+    pending = querysets_together((statement, {"ids": [record.pk]}))[0]
+    names = Statement(names_of, bound=("collectivite_id",))
+
+    # PostgreSQL: the read; the record's actions, key figures with the read's own level
+    # (none here) in one; the actions' themes; Django's schemes. SQLite: each on its own.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 5):
+        found = read_together(prefetching=[pending], names=(names, {"collectivite_id": record.pk}))
+        seen = _prefetched(pending._result_cache)
+
+    assert found == {"names": [{"name": "Scheme of the record"}]}
+    assert seen == expected
+    assert seen[0][1] == [(f"Action {order}", ["Économie"]) for order in range(count)]

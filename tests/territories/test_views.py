@@ -94,20 +94,22 @@ def test_collectivite_detail_query_count_is_constant(client, django_assert_num_q
         BudgetLineFactory(budget=budget, scheme=scheme)
 
     # With its computed panorama beside the source's: the containers, the panorama rows;
-    # its budgets beside those of its type: the budgets and their lines; the record of the
-    # SIRENE imports (actors.coverage); who to contact first: the collectivités around its
-    # territory and the contacts serving it (its containers, read once for the panorama
-    # too); the events whose sources give no full date. Its schemes, those it co-funds and
-    # its partner structures, each with their count in one statement (counted_rows()); no
-    # themes of those schemes (no card shows them). PostgreSQL receives the page's nine
-    # independent lists (partners, schemes, co-funded, containers, contacts, budgets, three
-    # lists of events), the collectivités around its territory, the contacts' links and its
-    # panorama with the record of the imports in one round trip
-    # (core.together.read_together), and the collectivité's own sources, key figures, axes
-    # and actions in another (core.prefetches, one level together): 9. SQLite reads the
-    # record of the imports whether or not the panorama is shown, and France's panorama
-    # apart from the territory's and its containers'.
-    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 25):
+    # its budgets beside those of its type: the budgets and their lines; its grants by
+    # family and by theme; the record of the SIRENE imports (actors.coverage); who to
+    # contact first: the collectivités around its territory and the contacts serving it
+    # (its containers, read once for the panorama too); the events whose sources give no
+    # full date. Its schemes, those it co-funds and its partner structures, each with
+    # their count in one statement (counted_rows()); no themes of those schemes (no card
+    # shows them). On PostgreSQL: the collectivité alone, then the page's nine independent
+    # lists (partners, schemes, co-funded, containers, contacts, budgets, three lists of
+    # events), the collectivités around its territory, the contacts' links, its panorama
+    # with the record of the imports, its budgets beside its peers' and its grants in one
+    # round trip (core.together.read_together), then the prefetches of all of them and of
+    # the collectivité (its sources, key figures, axes and actions), a level a round
+    # trip (core.prefetches): 4. SQLite reads the record of the imports whether or not the
+    # panorama is shown, and France's panorama apart from the territory's and its
+    # containers'.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 26):
         response = client.get(collectivite.get_absolute_url())
 
     assert response.status_code == 200
