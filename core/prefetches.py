@@ -24,6 +24,7 @@ does the same across a page's lists.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
@@ -32,6 +33,7 @@ from django.db.models.fields.related_descriptors import (
     ManyToManyDescriptor,
     ReverseManyToOneDescriptor,
 )
+from django.db.models.query import ModelIterable
 
 from core.statements import STAND_IN_KEYS, Statement, querysets_together
 
@@ -167,11 +169,61 @@ def _cache_on(row, level: _Level, records: list, base: list | None) -> None:
         return
     if not hasattr(row, "_prefetched_objects_cache"):
         row._prefetched_objects_cache = {}
-    manager = getattr(row, level.name)
-    queryset = manager._apply_rel_filters(base[0]) if base else manager.get_queryset()
-    queryset._result_cache = records
-    queryset._prefetch_done = True
-    row._prefetched_objects_cache[level.cache_name] = queryset
+    row._prefetched_objects_cache[level.cache_name] = GivenRecords(records, row, level, base)
+
+
+class GivenRecords(QuerySet):
+    """The related records given to one instance, where Django's prefetch leaves a
+    queryset of the relation holding them: iterated, counted, indexed, tested from them.
+
+    Django builds that queryset (the instance's related manager, a filter on its key) for
+    every instance, a millisecond for a page of fifty cards that only iterate it. Here it is
+    built when something builds on the records (filter(), order_by(), first() of an
+    unordered relation, update()…, whatever reads `query`), which then behave as on
+    Django's. Copied or pickled, they are Django's queryset holding the records."""
+
+    def __init__(self, records: list, row, level: _Level, base: list | None):
+        # QuerySet.__init__'s attributes, but its empty query, which `query` replaces.
+        self.model = level.related_model
+        self._db, self._hints = None, {}
+        self._result_cache, self._prefetch_done = records, True
+        self._sticky_filter = self._for_write = self._defer_next_filter = False
+        self._prefetch_related_lookups, self._known_related_objects = (), {}
+        self._iterable_class, self._fields, self._deferred_filter = ModelIterable, None, None
+        self._given, self._relation = (row, level, base), None
+
+    def relation(self) -> QuerySet:
+        """The relation's queryset, as Django's prefetch builds it for the instance."""
+        if self._relation is None:
+            row, level, base = self._given
+            manager = getattr(row, level.name)
+            # The manager's queryset before the prefetched cache (this) answers for it.
+            source = base[0].all() if base else super(type(manager), manager).get_queryset()
+            self._relation = manager._apply_rel_filters(source)
+        return self._relation
+
+    @property
+    def query(self):
+        return self.relation().query
+
+    def _clone(self) -> QuerySet:
+        return self.relation()._clone()
+
+    def _holding(self) -> QuerySet:
+        queryset = self.relation()._chain()
+        queryset._result_cache, queryset._prefetch_done = self._result_cache, True
+        return queryset
+
+    def __deepcopy__(self, memo):
+        return copy.deepcopy(self._holding(), memo)
+
+    def __reduce_ex__(self, protocol):
+        return (_itself, (self._holding(),))
+
+
+def _itself(value):
+    # What GivenRecords are unpickled as: the queryset they were pickled as.
+    return value
 
 
 class _Level:

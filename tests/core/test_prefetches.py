@@ -1,9 +1,13 @@
+import copy
+
 import pytest
 from django.db import connection
+from django.db.models import Count, Value
+from django.db.models.functions import Concat
 
 from core.prefetches import KeptPrefetch, split_prefetches
 from events.models import Event, EventParticipation, ParticipationRole
-from territories.models import Collectivite, Scheme
+from territories.models import Collectivite, Scheme, Theme
 from tests.factories import CollectiviteFactory, SchemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +176,47 @@ def test_a_sliced_queryset_is_left_to_django():
 
 def _first_participations():
     return EventParticipation.objects.order_by("pk")[:3]
+
+
+def test_given_records_behave_as_django_s_prefetched_queryset(django_assert_num_queries):
+    import pickle
+
+    from core.prefetches import GivenRecords
+    from tests.factories import ThemeFactory
+
+    economy, culture, other = (ThemeFactory(name=n) for n in ["Économie", "Culture", "Autre"])
+    first, second = SchemeFactory(name="Prefetch A"), SchemeFactory(name="Prefetch B")
+    first.themes.set([economy, culture])
+    second.themes.set([other])
+    listed = Scheme.objects.filter(name__startswith="Prefetch ").order_by("name")
+    rows = list(listed.prefetch_related("themes"))
+    given = rows[0].themes.all()
+    assert isinstance(given, GivenRecords)  # the kept way was taken
+
+    # Read from the records: no query.
+    with django_assert_num_queries(0):
+        assert [theme.name for theme in given] == ["Culture", "Économie"]
+        assert (len(given), given.count(), given.exists(), bool(given)) == (2, 2, True, True)
+        assert given[0].name == "Culture"
+        assert rows[1].themes.all().count() == 1
+    # Built on: the relation of this record only, as Django's would.
+    assert [theme.name for theme in given.filter(name__startswith="É")] == ["Économie"]
+    assert sorted(given.values_list("name", flat=True)) == ["Culture", "Économie"]
+    assert list(given.order_by("-name").values_list("name", flat=True)) == ["Économie", "Culture"]
+    assert [theme.name for theme in given.iterator()] == ["Culture", "Économie"]
+    assert given.aggregate(n=Count("pk")) == {"n": 2}
+    assert given.filter(name="Autre").count() == 0
+    # Copied or pickled: Django's queryset of the relation, holding the records.
+    for copied in (copy.deepcopy(given), pickle.loads(pickle.dumps(given))):
+        assert type(copied) is not GivenRecords
+        assert [theme.name for theme in copied.filter(name="Culture")] == ["Culture"]
+    restored = pickle.loads(pickle.dumps(rows[0]))
+    with django_assert_num_queries(0):
+        assert [theme.name for theme in restored.themes.all()] == ["Culture", "Économie"]
+    # A write on the relation's queryset touches this record's related rows only.
+    assert given.update(name=Concat("name", Value(" (changed)"))) == 2
+    assert sorted(Theme.objects.values_list("name", flat=True)) == [
+        "Autre",
+        "Culture (changed)",
+        "Économie (changed)",
+    ]
