@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView, View
 
 from actors import caching as actors_caching
+from actors.coverage import coverage_read
 from actors.models import Actor, directory_counts, published_scheme_roles
 from actors.panorama import national_panorama, panorama_read
 from actors.structured_data import actor_ld
@@ -44,17 +45,26 @@ class HomeView(PublicPageCacheMixin, TemplateView):
     max_collectivites = 12
 
     def get_context_data(self, **kwargs):
-        collectivites, count = with_total(
-            statements.collectivites.rows(size=self.max_collectivites)
+        # Its four reads in one round trip (PostgreSQL).
+        found = read_together(
+            collectivites=(statements.collectivites, {"size": self.max_collectivites}),
+            panorama=(national_panorama, {}),
+            events=(
+                statements.upcoming_everywhere,
+                {"today": timezone.localdate(), "size": UPCOMING},
+            ),
+            coverage=coverage_read(),
         )
-        today, panorama = timezone.localdate(), national_panorama.rows()
+        collectivites, count = with_total(found["collectivites"])
+        panorama = found["panorama"]
         return super().get_context_data(
             finder_form=ContactFinderForm(auto_id="finder-%s"),
             search_form=SearchForm(auto_id="home-%s"),
             collectivites=collectivites,
             collectivite_count=count,
-            events=statements.upcoming_everywhere.rows(today=today, size=UPCOMING),
+            events=found["events"],
             counts=directory_counts(panorama=panorama[0] if panorama else None),
+            coverage=found["coverage"],
             **kwargs,
         )
 
