@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -358,6 +359,12 @@ class Actor(SourcedRecord):
                 name="actor_public_name_id",
             ),
             models.Index(fields=["-created_at", "-id"], name="actor_recent"),
+            # The structures of a legal form (`forme`, matched whatever its case), by name:
+            # a range of this index, where every structure was read to find them (133 ms at
+            # 200 000 structures, for a form that none has). Not partial: PostgreSQL gathers
+            # the statistics of an expression for a whole index only, and the count of a
+            # list relies on its estimate (100 000 associations, not the 1 000 it assumes).
+            models.Index(Upper("legal_form"), F("name"), F("id"), name="actor_legal_form"),
             # The directory's last change (the open-data page, the catalogue): the newest
             # entry of a small index rather than a scan of every structure.
             models.Index(
