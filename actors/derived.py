@@ -42,7 +42,7 @@ DERIVED_STEPS = ("places", "themes", "panoramas", "map cells")
 # What the public lists sort and filter on rides along (actors.models.derived.PublicListing):
 # whether the public sees the structure, and these columns, copied from it.
 PUBLIC = f"(a.status = '{PublicationStatus.PUBLISHED}' AND NOT a.hidden)"
-LISTED_FIELDS = ("name", "family", "subtype")
+LISTED_FIELDS = ("name", "family", "subtype", "legal_form")
 LISTED = ", ".join(LISTED_FIELDS)
 LISTED_OF_A = ", ".join(f"a.{field}" for field in LISTED_FIELDS)
 

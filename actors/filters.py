@@ -104,9 +104,10 @@ class ActorFilterSet(BaseFilterSet):
     def listing_keys(self):
         """The ids of the listed structures in the list's order, read from one range of an
         index: the places' (ActorPlace.objects.listing_keys) when the list is a territory's
-        public structures by name, of a family and a subtype or all, and nothing else, the
-        themes' lists' (ActorThemeListing.objects.listing_keys) when it is a theme's; else
-        None (the paginator then counts and pages the filtered structures themselves)."""
+        public structures by name, of a family, a subtype, a legal form or all, and nothing
+        else, the themes' lists' (ActorThemeListing.objects.listing_keys) when it is a
+        theme's; else None (the paginator then counts and pages the filtered structures
+        themselves)."""
         if not (self.is_bound and self.form.is_valid()):
             return None
         data = self.form.cleaned_data
@@ -119,8 +120,9 @@ class ActorFilterSet(BaseFilterSet):
             "descending": order == ["-nom"],
             "family": data.get("famille") or "",
             "subtype": data.get("type") or "",
+            "legal_form": data.get("forme") or "",
         }
-        narrowing -= {"tri", "famille", "type"}
+        narrowing -= {"tri", "famille", "type", "forme"}
         if narrowing == {"territoire"}:
             return ActorPlace.objects.listing_keys(data["territoire"], **kept)
         if narrowing == {"theme"}:

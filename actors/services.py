@@ -213,7 +213,7 @@ def follow_publicity(sender, instance: Actor, created=False, raw=False, **kwargs
     """post_save: a structure the public starts or stops seeing enters or leaves the map's
     cells (a new one has no establishment yet, unless restored from the history), and its
     places (ActorPlace) and themes' listings (ActorThemeListing) carry its new visibility,
-    name, family and subtype, which the territory and theme lists read."""
+    name, family, subtype and legal form, which the territory and theme lists read."""
     was_public = False if created else getattr(instance, "_was_public", None)
     was_listed = getattr(instance, "_was_listed", None)
     instance._was_public = instance._was_listed = None

@@ -25,15 +25,21 @@ from territories.models import Territory, TerritoryInclusion, Theme
 
 class ListingQuerySet(models.QuerySet):
     def public_keys(
-        self, *, family: str = "", subtype: str = "", descending: bool = False, **where
+        self,
+        *,
+        family: str = "",
+        subtype: str = "",
+        legal_form: str = "",
+        descending: bool = False,
+        **where,
     ):
         """The ids of the public structures of the rows narrowed by `where` (and of
-        `family`, of `subtype`, when given), in a list's order (by name, then id;
-        `descending`: Z → A): one range of the listing's index, whose rows carry the family
-        and subtype, for the list's count and its pages (core.pagination.BoundedPaginator's
-        `keys`)."""
+        `family`, of `subtype`, of `legal_form` whatever its case, when given), in a list's
+        order (by name, then id; `descending`: Z → A): one range of the listing's index,
+        whose rows carry the family, subtype and legal form, for the list's count and its
+        pages (core.pagination.BoundedPaginator's `keys`)."""
         order = ["-name", "-actor_id"] if descending else ["name", "actor_id"]
-        narrowed = {"family": family, "subtype": subtype}
+        narrowed = {"family": family, "subtype": subtype, "legal_form__iexact": legal_form}
         where.update({name: value for name, value in narrowed.items() if value})
         return self.filter(public=True, **where).order_by(*order).values_list("actor_id", flat=True)
 
@@ -58,6 +64,9 @@ class PublicListing(models.Model):
     subtype = models.CharField(
         "type particulier", max_length=20, default="", db_default="", blank=True
     )
+    legal_form = models.CharField(
+        "forme juridique", max_length=120, default="", db_default="", blank=True
+    )
 
     objects = ListingQuerySet.as_manager()
 
@@ -68,7 +77,7 @@ class PublicListing(models.Model):
 class ActorPlaceQuerySet(ListingQuerySet):
     def listing_keys(self, territory: Territory, **narrowed):
         """The ids of the public structures acting inside `territory` (of a family, a
-        subtype, when given), in the list's order (see public_keys())."""
+        subtype, a legal form, when given), in the list's order (see public_keys())."""
         return self.public_keys(territory=territory, **narrowed)
 
 
@@ -96,7 +105,7 @@ class ActorPlace(PublicListing):
             models.Index(fields=["actor"], name="actor_place_actor"),
             models.Index(
                 fields=["territory", "name", "actor"],
-                include=["family", "subtype"],
+                include=["family", "subtype", "legal_form"],
                 condition=Q(public=True),
                 name="actor_place_public_listing",
             ),
@@ -108,8 +117,8 @@ class ActorPlace(PublicListing):
 
 class ActorThemeListingQuerySet(ListingQuerySet):
     def listing_keys(self, theme: Theme, **narrowed):
-        """The ids of the public structures holding `theme` (of a family, a subtype, when
-        given), in the list's order (see public_keys())."""
+        """The ids of the public structures holding `theme` (of a family, a subtype, a legal
+        form, when given), in the list's order (see public_keys())."""
         return self.public_keys(theme=theme, **narrowed)
 
 
@@ -139,7 +148,7 @@ class ActorThemeListing(PublicListing):
         indexes = [
             models.Index(
                 fields=["theme", "name", "actor"],
-                include=["family", "subtype"],
+                include=["family", "subtype", "legal_form"],
                 condition=Q(public=True),
                 name="actor_theme_public_listing",
             ),

@@ -1,6 +1,6 @@
 """A territory's list of structures reads its keys from the places' index (ActorPlace's
-`public` and `name`, with `family` and `subtype`): it must list, count and page exactly
-what the structures say, and follow what staff change at once."""
+`public` and `name`, with `family`, `subtype` and `legal_form`): it must list, count and
+page exactly what the structures say, and follow what staff change at once."""
 
 import pytest
 
@@ -55,7 +55,7 @@ def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family
         assert filterset.is_valid()
         return filterset.listing_keys()
 
-    ActorFactory(name="Abeille", family="association")
+    ActorFactory(name="Abeille", family="association", legal_form="Association déclarée")
     assert list(keys({"territoire": DEPARTEMENT})) == list(
         Actor.objects.filter(name="Abeille").values_list("pk", flat=True)
     )
@@ -68,6 +68,11 @@ def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family
     assert keys({"famille": "association"}) is None
     assert keys({"territoire": DEPARTEMENT, "q": "abeille"}) is None
     assert keys({"territoire": DEPARTEMENT, "tri": "recent"}) is None
+    assert list(keys({"territoire": DEPARTEMENT, "forme": "ASSOCIATION déclarée"})) == list(
+        Actor.objects.filter(name="Abeille").values_list("pk", flat=True)
+    )
+    assert list(keys({"territoire": DEPARTEMENT, "forme": "SCIC"})) == []
+    assert keys({"forme": "SCIC"}) is None
 
 
 def test_other_filters_with_a_territory_still_list_exactly(client):
@@ -91,18 +96,43 @@ def test_other_filters_with_a_territory_still_list_exactly(client):
     ]
 
 
+def test_a_legal_form_of_a_territory_lists_exactly_whatever_its_case(
+    client, django_assert_num_queries
+):
+    ActorFactory(name="Abeille", legal_form="Association déclarée")
+    ActorFactory(name="Bourdon", legal_form="SCIC")
+    ActorFactory(name="Cigale", legal_form="SCIC", hidden=True)
+    ActorFactory(name="Dahlia", legal_form="SCIC", territory=territory("commune-57463"))
+    ActorFactory(name="Écureuil", legal_form="scic", family="cooperative")
+    query = f"territoire={DEPARTEMENT}&forme=Scic"
+    client.get(f"/acteurs/?{query}")  # option lists memoized
+
+    # As a territory alone: its keys from the places' index (ActorPlace's legal_form).
+    with django_assert_num_queries(QUERIES):
+        assert listed(client, query) == ["Bourdon", "Écureuil"]
+    assert listed(client, f"{query}&famille=cooperative") == ["Écureuil"]
+    assert listed(client, f"{query}&tri=-nom") == ["Écureuil", "Bourdon"]
+    assert listed(client, f"territoire={DEPARTEMENT}&forme=SARL") == []
+    # Without a territory, from the structures' own index of legal forms.
+    assert listed(client, "forme=SCIC") == ["Bourdon", "Dahlia", "Écureuil"]
+
+    bourdon = ActorPlace.objects.filter(actor__name="Bourdon")
+    assert set(bourdon.values_list("legal_form", flat=True)) == {"SCIC"}
+
+
 def test_a_family_or_subtype_staff_change_shows_at_once_in_the_territory_list(client):
     abeille = ActorFactory(name="Abeille", family="association")
     ActorFactory(name="Bourdon", family="cooperative", subtype="siae")
 
-    abeille.family, abeille.subtype = "cooperative", "siae"
+    abeille.family, abeille.subtype, abeille.legal_form = "cooperative", "siae", "SCIC"
     abeille.save()
 
     assert listed(client, f"territoire={DEPARTEMENT}&famille=cooperative") == ["Abeille", "Bourdon"]
     assert listed(client, f"territoire={DEPARTEMENT}&famille=association") == []
     assert listed(client, f"territoire={DEPARTEMENT}&type=siae") == ["Abeille", "Bourdon"]
-    places = ActorPlace.objects.filter(actor=abeille).values_list("family", "subtype")
-    assert set(places) == {("cooperative", "siae")}
+    assert listed(client, f"territoire={DEPARTEMENT}&forme=scic") == ["Abeille"]
+    places = ActorPlace.objects.filter(actor=abeille).values_list("family", "subtype", "legal_form")
+    assert set(places) == {("cooperative", "siae", "SCIC")}
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -144,8 +174,8 @@ def test_a_structure_listed_through_an_establishment_carries_its_name_and_visibi
     refresh_actor_places(actor_ids=[actor.pk])
 
     places = ActorPlace.objects.filter(actor=actor, territory=territory("departement-57"))
-    assert list(places.values_list("public", "name", "family", "subtype")) == [
-        (True, "Zèbre", actor.family, actor.subtype)
+    assert list(places.values_list("public", "name", "family", "subtype", "legal_form")) == [
+        (True, "Zèbre", actor.family, actor.subtype, actor.legal_form)
     ]
 
 

@@ -229,3 +229,36 @@ def test_the_family_migration_fills_the_lists_as_the_refresh_builds_them(reemplo
         ("cooperative", ""),
         ("mutuelle", ""),
     }
+
+
+def test_the_legal_form_migration_fills_the_lists_as_the_refresh_builds_them(reemploi):
+    with_theme(reemploi, name="Abeille", legal_form="Association déclarée")
+    with_theme(reemploi, name="Bourdon", legal_form="SCIC", hidden=True)
+    with_theme(ThemeFactory(name="Autre"), name="Colibri", legal_form="Mutuelle")
+    listings = ActorThemeListing.objects.order_by("theme_id", "actor_id")
+    places = ActorPlace.objects.order_by("territory_id", "actor_id")
+    columns = ("actor_id", "legal_form")
+    built = [list(rows.values_list(*columns)) for rows in (listings, places)]
+    listings.update(legal_form="")
+    places.update(legal_form="")
+    migration = importlib.import_module("actors.migrations.0018_listing_legal_form")
+
+    with connection.cursor() as cursor:
+        for table in migration.TABLES:
+            cursor.execute(migration.FILL.format(table=table))
+
+    filled = [list(rows.values_list(*columns)) for rows in (listings, places)]
+    assert filled == built
+    assert {row[1] for row in filled[0]} == {"Association déclarée", "SCIC", "Mutuelle"}
+
+
+def test_a_theme_s_structures_of_a_legal_form(client, reemploi):
+    with_theme(reemploi, name="Abeille", legal_form="Association déclarée")
+    with_theme(reemploi, name="Bourdon", legal_form="SCIC")
+    with_theme(reemploi, name="Cigale", legal_form="SCIC", hidden=True)
+    with_theme(ThemeFactory(name="Autre"), name="Colibri", legal_form="SCIC")
+
+    response = client.get("/acteurs/", {"theme": reemploi.slug, "forme": "scic"})
+
+    assert [actor.name for actor in response.context["object_list"]] == ["Bourdon"]
+    assert response.context["paginator"].count == 1
