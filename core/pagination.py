@@ -98,8 +98,23 @@ class BoundedPaginator(Paginator):
     # From this row on, a page's keys are read first (see page()).
     deferred_from = 200
 
-    def __init__(self, *args, ranked=None, keys=None, by_key=None, keys_counted=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        ranked=None,
+        keys=None,
+        by_key=None,
+        keys_counted=False,
+        exact_up_to=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        # Up to how many rows the list is counted exactly before the planner's estimate is
+        # asked (EXACT_COUNT_UP_TO by default). A list whose rows are few by nature (the
+        # agenda's events) counts up to max_results at once: one statement, where one of a
+        # thousand rows, then the estimate, then the count up to max_results were three,
+        # the first and the last reading the same matches (see FilteredListView).
+        self.exact_up_to = exact_up_to
         # A list ranked by relevance pages through the best candidates of its matches
         # (core.search.ranked_candidates): how many, and whether more rows matched.
         self.ranked = ranked
@@ -129,10 +144,14 @@ class BoundedPaginator(Paginator):
         object_list = self.object_list if self.keys is None else self.keys
         if not (hasattr(object_list, "query") and hasattr(object_list, "count")):
             return len(object_list)
+        bound = settings.EXACT_COUNT_UP_TO if self.exact_up_to is None else self.exact_up_to
         if not self._beyond_exact:
-            found = bounded_count(object_list)
-            if found <= settings.EXACT_COUNT_UP_TO:
+            found = bounded_count(object_list, bound)
+            if found <= bound:
                 return found
+            if bound >= self.max_results:
+                self.truncated = True
+                return self.max_results
         keys = object_list if object_list._fields else object_list.values("pk")
         estimate = planner_estimate(keys.order_by())
         if estimate is not None and estimate > self.max_results:

@@ -90,6 +90,9 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
     paginate_by = settings.PAGE_SIZE
     paginator_class = BoundedPaginator
     strict = True
+    # Up to how many rows a list is counted exactly (BoundedPaginator's `exact_up_to`;
+    # None: EXACT_COUNT_UP_TO).
+    exact_count_up_to: int | None = None
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, so that defaults (such as "upcoming events") apply to a bare URL.
@@ -117,6 +120,7 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
             keys=keys,
             by_key=by_key,
             keys_counted=counted,
+            exact_up_to=self.exact_count_up_to,
             **kwargs,
         )
 

@@ -7,6 +7,7 @@ from django.views.generic import DetailView
 from actors.caching import FAMILY as ACTORS
 from core.caching import PublicPageCacheMixin
 from core.export_views import ExportView
+from core.pagination import MAX_RESULTS
 from core.statements import Statement
 from core.views import (
     FilteredListView,
@@ -40,6 +41,11 @@ def calendar_response(events, request, name: str, filename: str) -> HttpResponse
 class EventListView(FilteredListView):
     filterset_class = EventFilterSet
     template_name = "events/event_list.html"
+    # The agenda's events are few (20 000 in all on the benchmark's dataset of 200 000
+    # structures): counted up to the list's bound at once, in one statement, where those of
+    # a large territory or a common word (a thousand to a few thousand) were counted up to
+    # a thousand, estimated, then counted again (Île-de-France: 6.1 ms in three statements).
+    exact_count_up_to = MAX_RESULTS
 
     def get_cache_tags(self):
         tags = list_tags(self.request, caching.FAMILY, caching.territory_tag)

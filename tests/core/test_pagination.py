@@ -148,3 +148,22 @@ def test_counted_keys_stop_at_the_most_results_listed(monkeypatch):
     assert (paginator.count, paginator.truncated) == (2, True)
     with pytest.raises(EmptyPage):
         counted_paginator(0, per_page=1).page(3)
+
+
+@pytest.mark.parametrize(("count", "expected"), [(3, (3, False)), (5, (4, True))])
+def test_a_list_counted_up_to_its_bound_at_once(settings, monkeypatch, count, expected):
+    # A list whose rows are few by nature (the agenda's) is counted up to max_results in one
+    # statement, neither counted to EXACT_COUNT_UP_TO first nor estimated by the planner.
+    settings.EXACT_COUNT_UP_TO = 2
+    monkeypatch.setattr(BoundedPaginator, "max_results", 4)
+    for number in range(count):
+        SchemeFactory(name=f"Pagination {number}")
+    paginator = BoundedPaginator(schemes(), 2, exact_up_to=4)
+
+    with CaptureQueriesContext(connection) as queries:
+        counted = (paginator.count, paginator.truncated)
+
+    assert counted == expected
+    assert len(queries.captured_queries) == 1
+    assert queries.captured_queries[0]["sql"].endswith("LIMIT 5) subquery")
+    assert paginator.num_pages == 2
