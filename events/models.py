@@ -152,6 +152,7 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
         return (
             self.with_last_day()
             .filter((Q(start_date__isnull=False) & dated_past) | incomplete_condition())
+            # In the order of the index of migration 0011 (event_public_past_order).
             .order_by(F("start_date").desc(nulls_last=True), "-pk")
         )
 

@@ -6,6 +6,7 @@ document's own date determine it, and the page says so; otherwise it is a past e
 import datetime
 
 import pytest
+from django.db import connection
 
 from events.models import Event
 from events.seed import inferred_date
@@ -153,3 +154,21 @@ def test_past_agenda_with_incomplete_dates_query_count_is_constant(
         response = client.get("/evenements/", {"periode": "passe"})
 
     assert response.context["paginator"].count == count
+
+
+def test_the_past_list_is_read_in_the_order_of_its_own_index():
+    # Migration 0011 (not the model's Meta: PostgreSQL needs NULLS LAST, which SQLite's
+    # syntax cannot say): the past events' order, the public ones only.
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "events_event")
+    index = found["event_public_past_order"]
+    assert index["index"] and index["columns"] == ["start_date", "id"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'event_public_past_order'"
+            )
+            definition = cursor.fetchone()[0]
+        assert definition.endswith(
+            "(start_date DESC NULLS LAST, id DESC) WHERE ((status)::text = 'published'::text)"
+        )
