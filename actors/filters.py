@@ -127,6 +127,12 @@ class ActorFilterSet(BaseFilterSet):
             return ActorPlace.objects.listing_keys(data["territoire"], **kept)
         if narrowing == {"theme"}:
             return ActorThemeListing.objects.listing_keys(data["theme"], **kept)
+        if narrowing == {"territoire", "theme"}:
+            # The territory's range, its structures of the theme kept by their listing:
+            # a semi-join of two index ranges, where the structures were read one by one.
+            holding = ActorThemeListing.objects.filter(theme=data["theme"], public=True)
+            places = ActorPlace.objects.listing_keys(data["territoire"], **kept)
+            return places.filter(actor__in=holding.values("actor_id"))
         return None
 
     @property

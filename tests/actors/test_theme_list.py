@@ -13,7 +13,7 @@ from actors.derived import refresh_derived_data, refresh_theme_listings
 from actors.filters import ActorFilterSet
 from actors.models import Actor, ActorPlace, ActorThemeListing
 from core.publication import PublicationStatus
-from tests.factories import ActorFactory, ThemeFactory
+from tests.factories import ActorFactory, ThemeFactory, territory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,10 @@ def test_the_keys_come_from_the_themes_lists_only_when_the_theme_alone_or_a_fami
     assert list(keys({"theme": "reemploi", "famille": "association"})) == [abeille.pk]
     assert list(keys({"theme": "reemploi", "famille": "cooperative"})) == []
     assert list(keys({"theme": "reemploi", "type": "siae", "famille": "association"})) == []
-    assert keys({"theme": "reemploi", "territoire": "departement-54"}) is None
+    # With a territory: the territory's range, narrowed to the theme's listing.
+    assert list(keys({"theme": "reemploi", "territoire": "departement-54"})) == [abeille.pk]
+    assert list(keys({"theme": "reemploi", "territoire": "departement-57"})) == []
+    assert keys({"theme": "reemploi", "territoire": "departement-54", "tri": "recent"}) is None
     assert keys({"theme": "reemploi", "q": "abeille"}) is None
     assert keys({"theme": "reemploi", "tri": "recent"}) is None
 
@@ -90,6 +93,24 @@ def test_other_filters_with_a_theme_still_list_exactly(client, reemploi):
     assert listed(client, "theme=reemploi&famille=association&tri=-nom") == ["Abeille"]
     assert listed(client, "theme=reemploi&territoire=departement-54") == ["Abeille", "Bourdon"]
     assert listed(client, "theme=reemploi&tri=recent") == ["Abeille", "Bourdon"]
+
+
+def test_a_theme_in_a_territory_lists_and_counts_exactly(client, reemploi):
+    with_theme(reemploi, name="Bourdon", family="cooperative")
+    with_theme(reemploi, name="Abeille", family="association")
+    with_theme(reemploi, name="Cigale", hidden=True)
+    with_theme(reemploi, name="Dahlia", territory=territory("commune-57463"))
+    with_theme(ThemeFactory(name="Autre"), name="Écureuil")
+    ActorFactory(name="Fourmi")
+    query = "theme=reemploi&territoire=departement-54"
+
+    response = client.get(f"/acteurs/?{query}")
+
+    assert [actor.name for actor in response.context["object_list"]] == ["Abeille", "Bourdon"]
+    assert response.context["paginator"].count == 2
+    assert listed(client, f"{query}&tri=-nom") == ["Bourdon", "Abeille"]
+    assert listed(client, f"{query}&famille=cooperative") == ["Bourdon"]
+    assert listed(client, "theme=reemploi&territoire=departement-57") == ["Dahlia"]
 
 
 def test_themes_given_and_taken_from_either_side_show_at_once(client, reemploi):
