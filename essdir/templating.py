@@ -33,7 +33,7 @@ from django.templatetags.l10n import unlocalize
 from django.templatetags.static import static
 from django.test.signals import template_rendered
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.formats import localize
 from django.utils.safestring import SafeString
 
@@ -113,6 +113,31 @@ def regroup_by_date(items, attribute: str, date_format: str) -> list[Group]:
     ]
 
 
+# The grouping of each language's integers: (separator, digits per group), as Django's
+# formats give them.
+_grouping: dict[str | None, tuple[str, object]] = {}
+
+
+def grouped(value) -> str:
+    """Django's `intcomma`, an integer's digits grouped by the language's separator ("12 345"
+    in French, "12,345" in English) without going through its general number formatting: a
+    territory's panorama shows sixty counts, and `intcomma` took a millisecond for them.
+    Anything but an integer (a decimal, a string) goes through `intcomma` itself."""
+    if type(value) is not int:
+        return intcomma(value)
+    language = translation.get_language()
+    found = _grouping.get(language)
+    if found is None:
+        found = _grouping[language] = (
+            formats.get_format("THOUSAND_SEPARATOR"),
+            formats.get_format("NUMBER_GROUPING"),
+        )
+    separator, digits = found
+    if digits != 3:
+        return intcomma(value)
+    return f"{value:,}".replace(",", separator)
+
+
 def local_date(value, arg=None):
     """Django's `date` filter on the moment in the site's time zone, as Django's own
     templates convert it before filtering (Jinja does not): a run completed on 23 August at
@@ -131,7 +156,7 @@ FILTERS: dict[str, Callable] = {
     "euros": euros,
     "floatformat": defaultfilters.floatformat,
     "french": languages.french,
-    "intcomma": intcomma,
+    "intcomma": grouped,
     "linebreaksbr": defaultfilters.linebreaksbr,
     "of": languages.of,
     "plural_number": languages.plural_number,

@@ -82,3 +82,25 @@ def test_a_message_with_variables_is_translated_with_each_rendering_values():
 
     assert first == "Structures the directory publishes: Nord"
     assert second == "Structures the directory publishes: &lt;b&gt;Metz&lt;/b&gt;"
+
+
+GROUPED = [0, 7, -7, 999, 1000, -1000, 12345, 1234567, -9876543210, 10**15]
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("fr", "1\u00a0234\u00a0567"), ("en", "1,234,567")]
+)
+def test_intcomma_groups_an_integer_s_digits_as_django_s_does(language, shown):
+    from decimal import Decimal
+
+    from django.contrib.humanize.templatetags.humanize import intcomma
+
+    from essdir.templating import grouped
+
+    template = engines["jinja2"].from_string("{{ value|intcomma }}")
+    others = [Decimal("1234.5"), 1234.5, "12345", "douze", None, True]
+    with translation.override(language):
+        assert template.render({"value": 1234567}) == shown
+        assert [grouped(value) for value in GROUPED + others] == [
+            intcomma(value) for value in GROUPED + others
+        ]
