@@ -36,15 +36,21 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.formats import localize
 from django.utils.safestring import SafeString
+from markupsafe import Markup
 
 from core.routing import cached_reverse
 from core.text import euros
 from essdir import languages, legal, presentation
 
 _LOCALISED = (float, Decimal, datetime.date, datetime.time)
+# What most printed values are, printed as they are: tested first, by their exact type (a
+# page prints thousands of values).
+_PRINTED_AS_IS = frozenset({str, Markup, SafeString, int})
 
 
 def _finalize(value: Any) -> Any:
+    if type(value) in _PRINTED_AS_IS:
+        return value
     # Django's engine localises what it prints (1,5 and 29/11/2026 in French); so do we.
     if isinstance(value, _LOCALISED):
         return localize(value)
