@@ -45,9 +45,15 @@ def test_a_territory_lists_its_public_structures_by_name_and_counts_them(client)
     assert listed(client, f"territoire={DEPARTEMENT}&tri=-nom") == ["Colibri", "Bourdon", "Abeille"]
 
 
-def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family_narrows(rf):
+def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family_narrows(
+    rf, monkeypatch
+):
+    from actors import filters
     from actors.filters import ActorFilterSet
     from actors.models import Actor
+
+    # Every legal form held by a structure is common here (see the rare ones below).
+    monkeypatch.setattr(filters, "RARE_FORM", 0)
 
     def keys(query):
         request = rf.get("/acteurs/", query)
@@ -71,7 +77,8 @@ def test_the_keys_come_from_the_places_only_when_the_territory_alone_or_a_family
     assert list(keys({"territoire": DEPARTEMENT, "forme": "ASSOCIATION déclarée"})) == list(
         Actor.objects.filter(name="Abeille").values_list("pk", flat=True)
     )
-    assert list(keys({"territoire": DEPARTEMENT, "forme": "SCIC"})) == []
+    # A form no structure has is rare: read from the structures' index of legal forms.
+    assert keys({"territoire": DEPARTEMENT, "forme": "SCIC"}) is None
     assert keys({"forme": "SCIC"}) is None
 
 
@@ -96,9 +103,16 @@ def test_other_filters_with_a_territory_still_list_exactly(client):
     ]
 
 
+@pytest.mark.parametrize("rare", [False, True])
 def test_a_legal_form_of_a_territory_lists_exactly_whatever_its_case(
-    client, django_assert_num_queries
+    client, django_assert_num_queries, monkeypatch, rare
 ):
+    from actors import filters
+
+    # A common form is read from the places' index (ActorPlace's legal_form), a rare one
+    # from the structures' index of legal forms, either after the count that tells them
+    # apart: a query more than the territory alone.
+    monkeypatch.setattr(filters, "RARE_FORM", 1_000 if rare else 0)
     ActorFactory(name="Abeille", legal_form="Association déclarée")
     ActorFactory(name="Bourdon", legal_form="SCIC")
     ActorFactory(name="Cigale", legal_form="SCIC", hidden=True)
@@ -107,8 +121,7 @@ def test_a_legal_form_of_a_territory_lists_exactly_whatever_its_case(
     query = f"territoire={DEPARTEMENT}&forme=Scic"
     client.get(f"/acteurs/?{query}")  # option lists memoized
 
-    # As a territory alone: its keys from the places' index (ActorPlace's legal_form).
-    with django_assert_num_queries(QUERIES):
+    with django_assert_num_queries(QUERIES + 1):
         assert listed(client, query) == ["Bourdon", "Écureuil"]
     assert listed(client, f"{query}&famille=cooperative") == ["Écureuil"]
     assert listed(client, f"{query}&tri=-nom") == ["Écureuil", "Bourdon"]
