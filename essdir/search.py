@@ -36,7 +36,7 @@ from essdir.languages import of
 from events.models import Event
 from territories import statements as territory_statements
 from territories.models import Collectivite, Contact, Scheme, Territory
-from territories.models.geography import PLACE_ORDER
+from territories.models.geography import PLACE_ORDER, place_terms
 
 PER_GROUP = 5
 PLACES = 5
@@ -243,16 +243,27 @@ _candidates_of = Statement(_candidates, bound=("query", "territory_ids"), kept_w
 _best_of = Statement(_best, bound=("query", "territory_ids", "keys"), kept_when=_worded)
 
 
+def _place_keys_of(*, codes: list[str], folded: str = "", pattern: str = ""):
+    places = Territory.objects.communes_named(codes=codes, folded=folded, pattern=pattern)
+    keys = places.annotate(_titled=Value(False), _rank=Value(0.0))
+    return keys.values_list("pk", "_titled", "_rank")[:PLACES]
+
+
+# Kept compiled, as the contact finder's (territories.statements): the communes a query
+# names by its words (and codes), or by its codes alone.
+_places_named_keys = Statement(_place_keys_of, bound=("codes", "folded", "pattern"))
+_places_by_code_keys = Statement(_place_keys_of, bound=("codes",))
+
+
 def _place_keys(query: str) -> list[tuple[str, tuple]]:
     """The statement of the keys of the communes `query` names (Territory.objects.
     matching_place), shaped as a kind's candidates (key, flag, rank), to be read with
     them; none when the query names no place."""
-    places = Territory.objects.matching_place(query)
-    if places.query.is_empty():
-        return []
-    keys = places.annotate(_titled=Value(False), _rank=Value(0.0))
-    keys = keys.values_list("pk", "_titled", "_rank")[:PLACES]
-    return [keys.query.sql_with_params()]
+    named = territory_statements.named_arguments(query)
+    if named is not None:
+        return [_places_named_keys.sql(**named)]
+    codes, _folded = place_terms(query)
+    return [_places_by_code_keys.sql(codes=codes)] if codes else []
 
 
 def search_everything(query: str, territory: Territory | None = None) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Window
 
+from core.lookups import prefix_pattern
 from core.pagination import counted_rows
 from core.statements import Statement, querysets_together
 from core.together import rows_together
@@ -80,6 +81,20 @@ def _collectivites_of(*, territory_ids: list[int]):
 
 def _places_by_code(*, codes: list[str], size: int):
     return Territory.objects.communes_named(codes=codes, folded="")[:size]
+
+
+def _places_named(*, codes: list[str], folded: str, pattern: str, size: int):
+    named = Territory.objects.communes_named(codes=codes, folded=folded, pattern=pattern)
+    return named[:size]
+
+
+def named_arguments(query: str) -> dict | None:
+    """The arguments of `places_named` for `query` (place_terms()), None when it holds no
+    word (then `places_by_code`, or nothing)."""
+    codes, folded = place_terms(query)
+    if not folded:
+        return None
+    return {"codes": codes, "folded": folded, "pattern": prefix_pattern(folded)}
 
 
 def _insee_alternative(*, code: str):
@@ -185,26 +200,29 @@ def accessible_schemes(
     return [found[key] for key, _total in keys if key in found], keys[0][1]
 
 
-# The communes a postal or INSEE code names, and the commune whose INSEE code a postal code
-# is (the contact finder's first reads). A name is matched by its first letters, a LIKE
-# pattern built from the words, which a kept statement cannot bind: those are built anew.
+# The communes a postal or INSEE code names, those a name (and codes) names, and the commune
+# whose INSEE code a postal code is (the contact finder's first reads). A name is matched by
+# its first letters: a LIKE pattern computed beforehand (core.lookups), bound like the words.
 places_by_code = Statement(_places_by_code, bound=("codes",))
+places_named = Statement(_places_named, bound=("codes", "folded", "pattern"))
 insee_alternative = Statement(_insee_alternative, bound=("code",))
 
 
 def places(query: str, *, size: int) -> tuple[list[Territory], Territory | None]:
     """The first `size` communes `query` names (Territory.objects.matching_place()) and,
     when it holds one code, the commune whose INSEE code that postal code is
-    (Territory.objects.insee_alternative()): read in one round trip, compiled once, for a
-    query of codes alone (a postal code, the contact finder's most common query); in two
-    statements when it holds words."""
+    (Territory.objects.insee_alternative()): read in one round trip, compiled once per
+    shape of query (codes alone, the contact finder's most common; words, with or without
+    codes)."""
     codes, folded = place_terms(query)
+    if not codes and not folded:
+        return [], None
     alternative = [(insee_alternative, {"code": codes[0]})] if len(codes) == 1 else []
-    if codes and not folded:
-        found = querysets_together((places_by_code, {"codes": codes, "size": size}), *alternative)
-        communes, others = list(found[0]), found[1:]
+    named = named_arguments(query)
+    if named is None:
+        places = (places_by_code, {"codes": codes, "size": size})
     else:
-        named = Territory.objects.communes_named(codes=codes, folded=folded)
-        communes = list(named[:size])
-        others = [statement.rows(**arguments) for statement, arguments in alternative]
+        places = (places_named, {**named, "size": size})
+    found = querysets_together(places, *alternative)
+    communes, others = list(found[0]), found[1:]
     return communes, next((rows[0] for rows in others if rows), None)

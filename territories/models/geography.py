@@ -15,6 +15,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import ChoiceLabelsMixin
+from core.lookups import prefix_pattern
 from core.routing import cached_reverse
 from core.statements import Statement
 from core.text import normalize
@@ -218,10 +219,11 @@ class TerritoryQuerySet(models.QuerySet):
         codes, folded = place_terms(query)
         return self.communes_named(codes=codes, folded=folded)
 
-    def communes_named(self, *, codes: list[str], folded: str):
+    def communes_named(self, *, codes: list[str], folded: str, pattern: str | None = None):
         """The communes of each of `codes` (upper-cased postal or INSEE codes) and named
         `folded` (normalize()d words), as matching_place() reads a query; none without
-        either. Kept compiled by territories.statements for the contact finder."""
+        either. `pattern`: prefix_pattern(folded), given by a kept statement, which binds it
+        (territories.statements, for the contact finder and the site's search)."""
         communes = self.communes()
         for code in codes:
             # A postal code first; an INSEE code only when no postal code is written so. In
@@ -239,7 +241,11 @@ class TerritoryQuerySet(models.QuerySet):
             # absence of an exact name an uncorrelated subquery (evaluated once).
             exact = communes.filter(search_name=folded)
             communes = communes.filter(
-                Q(search_name=folded) | (Q(search_name__startswith=folded) & ~Exists(exact)),
+                Q(search_name=folded)
+                | (
+                    Q(search_name__prefix_pattern=pattern or prefix_pattern(folded))
+                    & ~Exists(exact)
+                ),
                 # Implied by both (a name starting with the words sorts after them): where
                 # the walk of the names' index, in the order shown, begins.
                 search_name__gte=folded,
