@@ -105,9 +105,16 @@ class BoundedPaginator(Paginator):
         keys=None,
         by_key=None,
         keys_counted=False,
+        counted_keys=None,
         exact_up_to=None,
         **kwargs,
     ):
+        # The rows' primary keys in the list's order, from a narrower source than the rows
+        # (an index range of precomputed rows, such as a territory's public structures, or
+        # a search's candidates ranked as their keys were read): counted and sliced instead
+        # of the rows, which are then read by key. Set before Paginator's own __init__,
+        # whose check of the rows' order does not apply to them.
+        self.keys = keys
         super().__init__(*args, **kwargs)
         # Up to how many rows the list is counted exactly before the planner's estimate is
         # asked (EXACT_COUNT_UP_TO by default). A list whose rows are few by nature (the
@@ -118,11 +125,6 @@ class BoundedPaginator(Paginator):
         # A list ranked by relevance pages through the best candidates of its matches
         # (core.search.ranked_candidates): how many, and whether more rows matched.
         self.ranked = ranked
-        # The rows' primary keys in the list's order, from a narrower source than the rows
-        # (an index range of precomputed rows, such as a territory's public structures, or
-        # a search's candidates ranked as their keys were read): counted and sliced instead
-        # of the rows, which are then read by key.
-        self.keys = keys
         # Where those rows are read from by key: the list's own rows without its filters
         # (what it selects and prefetches), since the keys already went through them.
         self.by_key = by_key
@@ -130,9 +132,19 @@ class BoundedPaginator(Paginator):
         # the page's keys carry the count of them all: a window count, in the statement that
         # sorts them all anyway, instead of a count of its own reading them all again.
         self.keys_counted = keys_counted
+        # With `keys_counted`: `counted_keys(bottom, size)`, the (key, count of all) rows of
+        # a page from a kept statement (a scheme list narrowed by its territory alone),
+        # read instead of annotating `keys`, which are then built only if that page is
+        # empty (a number past the last page).
+        self.counted_keys = counted_keys
         self._read_keys: dict[int, list] = {}
         # Whether more keys than EXACT_COUNT_UP_TO were read already (_read_first_keys()).
         self._beyond_exact = False
+
+    def _check_object_list_is_ordered(self):
+        # Keys come in the list's order (and reading the rows' order would build them).
+        if self.keys is None:
+            super()._check_object_list_is_ordered()
 
     @cached_property
     def count(self) -> int:
@@ -235,12 +247,12 @@ class BoundedPaginator(Paginator):
         bottom = self._bottom_of(number)
         if bottom is None:
             return
-        counted = self.keys.annotate(_listed_total=Window(Count("pk")))
-        rows = list(
-            counted.values_list("pk", "_listed_total")[
-                bottom : bottom + self.per_page + self.orphans
-            ]
-        )
+        size = self.per_page + self.orphans
+        if self.counted_keys is not None:
+            rows = self.counted_keys(bottom, size)
+        else:
+            counted = self.keys.annotate(_listed_total=Window(Count("pk")))
+            rows = list(counted.values_list("pk", "_listed_total")[bottom : bottom + size])
         if not rows:
             return
         total = rows[0][1]

@@ -47,6 +47,15 @@ def _accessible_scheme_keys(*, territory_ids: list[int], size: int):
     return counted.values_list("pk", "_listed_total")[:size]
 
 
+def _listed_scheme_keys(*, territory_id: int, kind: str, bottom: int, size: int):
+    # The schemes' list narrowed by a territory alone (SchemeFilterSet), as the paginator
+    # reads a page's keys and the count of all (BoundedPaginator._read_counted_keys()).
+    territory = Territory(pk=territory_id, kind=kind)
+    listed = Scheme.objects.published().for_list().accessible_in(territory)
+    counted = listed.annotate(_listed_total=Window(Count("pk")))
+    return counted.values_list("pk", "_listed_total")[bottom : bottom + size]
+
+
 def _schemes(*, ids: list[int]):
     return Scheme.objects.published().filter(pk__in=ids).cards()
 
@@ -135,6 +144,8 @@ children = Statement(_children, bound=("territory_id",))
 # those schemes by key (see accessible_schemes()).
 communes_schemes = Statement(_accessible_schemes, bound=("territory_ids",))
 accessible_scheme_keys = Statement(_accessible_scheme_keys, bound=("territory_ids",))
+# The schemes' list of a territory: a page's keys and the count of all, in the list's order.
+listed_scheme_keys = Statement(_listed_scheme_keys, bound=("territory_id",))
 schemes = Statement(_schemes, bound=("ids",))
 
 # The contact finder's answer (territories.finder.answer_for): the contacts serving some

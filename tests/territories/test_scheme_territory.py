@@ -8,9 +8,12 @@ import json
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.urls import reverse
 
+from territories.filters import SchemeFilterSet
 from territories.models import Scheme, Territory
+from territories.models.schemes import SchemeQuerySet
 from tests.essdir.test_views import Page
 from tests.factories import CollectiviteFactory, SchemeFactory, territory
 
@@ -208,3 +211,39 @@ def test_a_departements_page_lists_its_schemes_nearest_first_keys_then_rows(
     scheme_statements = [q["sql"] for q in queries if '"territories_scheme"' in q["sql"]]
     assert len(scheme_statements) == 2
     assert "OVER ()" in scheme_statements[0]
+
+
+@pytest.mark.parametrize("territoire", [BAS_RHIN, "region-44", "commune-67482", "commune-54528"])
+def test_a_territorys_list_read_by_its_kept_statement_is_the_filtered_lists(seed, territoire):
+    filterset = SchemeFilterSet(
+        {"territoire": territoire}, queryset=Scheme.objects.published().for_list()
+    )
+    ordinary = filterset.listing_keys()
+    expected = [(key, len(ordinary)) for key in ordinary]
+
+    read = filterset.counted_keys()
+
+    assert read(0, 100) == expected
+    assert read(2, 3) == expected[2:5]
+    assert territoire == "commune-54528" or expected != []
+
+
+@override_settings(STATEMENTS_CHECKED=False, CACHE_MIDDLEWARE_SECONDS=0)
+def test_a_list_narrowed_by_its_territory_alone_builds_none_of_its_filters(
+    client, seed, monkeypatch
+):
+    client.get("/dispositifs/", {"territoire": BAS_RHIN})  # the statement compiled
+    built = []
+    accessible_in = SchemeQuerySet.accessible_in
+
+    def counted(self, *territories):
+        built.append(territories)
+        return accessible_in(self, *territories)
+
+    monkeypatch.setattr(SchemeQuerySet, "accessible_in", counted)
+
+    alone = client.get("/dispositifs/", {"territoire": BAS_RHIN})
+    assert (alone.context["paginator"].count, built) == (14, [])
+    narrowed = client.get("/dispositifs/", {"territoire": BAS_RHIN, "kind": "appel_a_projets"})
+    assert narrowed.status_code == 200
+    assert len(built) == 1
