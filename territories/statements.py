@@ -15,6 +15,7 @@ from territories.models import (
     PostalCode,
     Scheme,
     Territory,
+    TerritoryInclusion,
     TerritoryKind,
 )
 from territories.models.geography import place_terms
@@ -115,8 +116,9 @@ def _postal_codes(*, commune_id: int):
 
 
 def _published_links():
+    # The contact and its collectivité are joined for their rows: filtered there.
     return Contact.territories.through.objects.filter(
-        contact__in=Contact.objects.published()
+        Contact.objects.published_through("contact")
     ).select_related("contact__collectivite")
 
 
@@ -125,8 +127,11 @@ def _contact_links(*, territory_ids: list[int]):
 
 
 def _contact_links_around(*, territory_id: int):
-    # Through the territories containing it, itself included (TerritoryInclusion).
-    return _published_links().filter(territory__member_links__member=territory_id)
+    # Through the territories containing it, itself included (TerritoryInclusion): their
+    # keys, where joining the territories then their inclusions gave the planner two more
+    # tables to order (0.85 -> 0.5 ms of planning alone).
+    containing = TerritoryInclusion.objects.filter(member=territory_id).values("container_id")
+    return _published_links().filter(territory_id__in=containing)
 
 
 # The territories containing a territory, itself excluded, the most local first

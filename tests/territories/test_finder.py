@@ -5,9 +5,10 @@ import html
 import pytest
 from django.db import connection
 
+from core.publication import PublicationStatus
 from territories import statements
 from territories.finder import answer_for, serving_territory
-from territories.models import Territory
+from territories.models import Collectivite, Contact, Territory
 from tests.factories import territory
 
 pytestmark = pytest.mark.django_db
@@ -180,6 +181,27 @@ def test_the_links_around_a_territory_are_those_of_it_and_its_containers(seed, s
     assert [c.name for c in read.collectivites] == [
         c.name for c in serving_territory(place, containers).collectivites
     ]
+
+
+@pytest.mark.parametrize("slug", ["departement-54", "commune-54528"])
+def test_the_links_around_a_territory_are_those_of_its_published_contacts_alone(seed, slug):
+    place = territory(slug)
+    region = Collectivite.objects.get(slug="region-grand-est")
+    Collectivite.objects.filter(pk=region.pk).update(status=PublicationStatus.DRAFT)
+    draft = Contact.objects.filter(collectivite__slug="meurthe-et-moselle").first()
+    Contact.objects.filter(pk=draft.pk).update(status=PublicationStatus.DRAFT)
+    # What Contact.objects.published() selects, through the territories containing it.
+    expected = Contact.territories.through.objects.filter(
+        contact__in=Contact.objects.published(),
+        territory__member_links__member=place,
+    )
+
+    around = statements.contact_links_around.rows(territory_id=place.pk)
+
+    assert sorted(link.pk for link in around) == sorted(link.pk for link in expected)
+    assert draft.pk not in {link.contact_id for link in around}
+    assert region.pk not in {link.contact.collectivite_id for link in around}
+    assert len(around) > 0
 
 
 def test_the_links_around_toul_s_departement_name_its_contacts(seed):
