@@ -7,7 +7,6 @@ large one, in a fraction of the time: tracemalloc slows the import fivefold.)"""
 
 import csv
 import io
-import tracemalloc
 
 import pytest
 
@@ -16,6 +15,7 @@ from grants.importer.writer import BATCH
 from grants.models import Grant
 from grants.services import import_grants
 from tests.grants.conftest import ATTRIBUTOR_SIRET, data
+from tests.memory import traced_peak
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +37,6 @@ def write_large_file(path, rows: int) -> None:
                 f"Association fictive n° {n},{siret},,Projet fictif n° {n},"
                 f"{1000 + n}.50,aide en numéraire,unique,{day},,non,1.00,\r\n"
             )
-
-
-def traced_peak(function) -> int:
-    """The peak of the memory Python allocated while `function` ran, in bytes."""
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def imported_peak(attribuant, path, rows: int) -> int:

@@ -9,12 +9,12 @@ fivefold.)"""
 
 import csv
 import json
-import tracemalloc
 
 import pytest
 
 from support.importer import BATCH, import_files
 from support.models import SupportService, SupportStructure, SupportZone
+from tests.memory import traced_peak
 
 pytestmark = pytest.mark.django_db
 
@@ -55,16 +55,6 @@ def write_large_files(directory, services: int) -> tuple:
             out.write(("," if n else "") + json.dumps(row, ensure_ascii=False) + "\n")
         out.write("]\n")
     return structures, services_path
-
-
-def traced_peak(function) -> int:
-    """The peak of the memory Python allocated while `function` ran, in bytes."""
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def imported_peak(directory, services: int) -> int:
