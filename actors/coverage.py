@@ -96,8 +96,9 @@ def _runs(*, size: int):
     )
 
 
-# Kept compiled (core.statements): the map and the panoramas of most pages read it.
-_last_runs = Statement(_runs, bound=())
+# Kept compiled (core.statements): the map and the panoramas of most pages read it. It binds
+# nothing: planned once (generic_plan, core.prepared).
+_last_runs = Statement(_runs, bound=(), generic_plan=True)
 
 
 def coverage_read() -> Composed:

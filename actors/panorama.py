@@ -220,9 +220,10 @@ def _national():
 
 
 # Kept compiled (core.statements): every territory's and collectivité's page reads them,
-# the home page France's (a list of one, or none).
-_panoramas_around = Statement(_around, bound=("territory_id",))
-national_panorama = Statement(_national, bound=())
+# the home page France's (a list of one, or none). A few rows by key: one plan serves
+# every territory (generic_plan, core.prepared).
+_panoramas_around = Statement(_around, bound=("territory_id",), generic_plan=True)
+national_panorama = Statement(_national, bound=(), generic_plan=True)
 
 
 def panorama_read(territory: Territory) -> Composed:

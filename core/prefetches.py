@@ -232,7 +232,8 @@ class _Level:
 
     def __init__(self, model: type, name: str, base: tuple, to_attr: str | None):
         self.model, self.name, self.base, self.to_attr = model, name, base, to_attr
-        self.statement = Statement(self._build, bound=("ids",))
+        # Records by key: one plan serves every list (generic_plan, core.prepared).
+        self.statement = Statement(self._build, bound=("ids",), generic_plan=True)
 
     @classmethod
     def of(cls, model: type, name: str, base: tuple = (), to_attr: str | None = None):

@@ -39,6 +39,8 @@ from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone, translation
 
+from core import prepared
+
 
 class StatementMismatch(AssertionError):
     """A kept statement's SQL differs from the queryset built the ordinary way: the
@@ -82,6 +84,8 @@ class _Compiled:
     params: tuple
     # (position in params, bound value's key, whether the parameter is its str())
     slots: tuple[tuple[int, tuple, bool], ...]
+    # How it is prepared on PostgreSQL's connections (core.prepared).
+    preparation: prepared.Preparation
 
     def params_for(self, values: dict) -> tuple:
         params = list(self.params)
@@ -122,6 +126,13 @@ class Statement:
     when given, says whether the arguments' SQL may be the kept one: where a bound value
     shapes the SQL in a way the stand-in cannot (a search without a word worth matching is
     no search), it answers False and the queryset is built the ordinary way.
+
+    On PostgreSQL, the statement is prepared on each connection (core.prepared) and planned
+    for its values at each run; `generic_plan=True` says that one plan serves every value,
+    planned once per connection: only where the bound values are record keys whose
+    records' sizes do not change the plan (a collectivité's contacts, the keys of a list's
+    rows), never a territory (a commune or a région: other plans) nor a date (past or
+    upcoming events).
     """
 
     def __init__(
@@ -130,10 +141,12 @@ class Statement:
         *,
         bound: tuple[str, ...],
         kept_when: Callable[..., bool] | None = None,
+        generic_plan: bool = False,
     ):
         self.build = build
         self.bound = tuple(bound)
         self.kept_when = kept_when
+        self.generic_plan = generic_plan
         self._kept: dict = {}
         self._lock = threading.Lock()
 
@@ -145,6 +158,10 @@ class Statement:
         compiled, params = self._kept_for(arguments)
         if compiled is None:
             return list(self.build(**arguments))
+        connection = connections[compiled.queryset.db]
+        if prepared.enabled(connection):
+            fetched = _fetch_together(connection, [(compiled, params)])[0]
+            return list(Statement._queryset(compiled, params, fetched))
         return self._run(compiled, params)
 
     def sql(self, **arguments) -> tuple[str, tuple]:
@@ -220,7 +237,11 @@ class Statement:
             # A stand-in transformed on its way (a word wrapped in %…%): its value shapes
             # the parameter, which a swap would get wrong.
             return _UNKEPT
-        return _Compiled(queryset, compiler, sql, tuple(params), tuple(slots))
+        preparation = prepared.Preparation(
+            slots=tuple(sorted(position for position, _key, _as_text in slots)),
+            generic_plan=self.generic_plan,
+        )
+        return _Compiled(queryset, compiler, sql, tuple(params), tuple(slots), preparation)
 
     def _check(self, compiled: _Compiled, arguments: dict, params: tuple) -> None:
         ordinary = self.build(**arguments)
@@ -260,10 +281,14 @@ def querysets_together(*calls: tuple[Statement, dict]) -> list[QuerySet]:
     kept = [statement._kept_for(arguments) for statement, arguments in calls]
     together = [index for index, (compiled, _params) in enumerate(kept) if compiled is not None]
     fetched: dict[int, list] = {}
-    if len(together) > 1:
+    if together:
         using = {kept[index][0].queryset.db for index in together}
         connection = connections[using.pop()] if len(using) == 1 else None
-        if connection is not None and connection.vendor == "postgresql":
+        # One kept statement is sent so too when prepared (core.prepared).
+        if connection is not None and (
+            prepared.enabled(connection)
+            or (len(together) > 1 and connection.vendor == "postgresql")
+        ):
             rows = _fetch_together(connection, [kept[index] for index in together])
             fetched = dict(zip(together, rows, strict=True))
     found = []
@@ -282,19 +307,26 @@ def querysets_together(*calls: tuple[Statement, dict]) -> list[QuerySet]:
 def _fetch_together(connection, kept: list[tuple[_Compiled, tuple]]) -> list[list]:
     # Several statements in one query string: PostgreSQL's simple protocol runs them in
     # order and answers each (psycopg's nextset()); the values are bound on the client, as
-    # Django's own cursor binds them.
+    # Django's own cursor binds them. Prepared, they are EXECUTEs, between which the plan
+    # mode's SETs answer no rows (core.prepared).
     from psycopg import ClientCursor
 
     fetched = []
     with connection.cursor() as cursor:
         binding = ClientCursor(cursor.connection)
-        cursor.execute(
-            ";\n".join(binding.mogrify(compiled.sql, params) for compiled, params in kept)
-        )
-        for index in range(len(kept)):
-            if index:
-                cursor.nextset()
-            fetched.append(cursor.fetchall())
+        if prepared.enabled(connection):
+            prepared.fetch(connection, cursor, kept, binding)
+        else:
+            cursor.execute(
+                ";\n".join(binding.mogrify(compiled.sql, params) for compiled, params in kept)
+            )
+        while True:
+            if cursor.description is not None:
+                fetched.append(cursor.fetchall())
+            if not cursor.nextset():
+                break
+    if len(fetched) != len(kept):
+        raise AssertionError(f"{len(kept)} statements sent, {len(fetched)} answered")
     return fetched
 
 

@@ -312,6 +312,10 @@ EXACT_COUNT_UP_TO = 1_000
 # core.statements: build each kept statement's queryset on every call as well and fail when
 # the two differ (the test suite turns it on; it doubles the work of those queries).
 STATEMENTS_CHECKED = env_bool("STATEMENTS_CHECKED", False)
+# core.prepared: kept statements prepared on each PostgreSQL connection. Off (0) behind a
+# connection pooler in transaction mode (PgBouncer), whose server connections change from
+# one transaction to the next.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 # The longest text accepted in a search box or a filter.
 QUERY_MAX_LENGTH = 200
 CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "essdir.fr")

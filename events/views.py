@@ -75,8 +75,9 @@ def _public_event(*, slug: str):
 class EventDetailView(KeptObjectMixin, PublicPageCacheMixin, StructuredDataMixin, DetailView):
     template_name = "events/event_detail.html"
     context_object_name = "event"
-    # An event's page, read by a kept statement (core.statements) for visitors.
-    public_object = Statement(_public_event, bound=("slug",))
+    # An event's page, read by a kept statement (core.statements) for visitors; by a unique
+    # key, planned once (core.prepared).
+    public_object = Statement(_public_event, bound=("slug",), generic_plan=True)
 
     def get_cache_tags(self):
         # Its organisers and partners: a structure's write moves its events' pages on.

@@ -110,9 +110,10 @@ def _by_theme(*, collectivite_id: int):
     )
 
 
-# Kept compiled (core.statements): every collectivité page reads them.
-_by_family_statement = Statement(_by_family, bound=("collectivite_id",))
-_by_theme_statement = Statement(_by_theme, bound=("collectivite_id",))
+# Kept compiled (core.statements): every collectivité page reads them. By the collectivité's
+# key: one plan serves every collectivité (generic_plan, core.prepared).
+_by_family_statement = Statement(_by_family, bound=("collectivite_id",), generic_plan=True)
+_by_theme_statement = Statement(_by_theme, bound=("collectivite_id",), generic_plan=True)
 
 
 def grants_read(collectivite: Collectivite) -> Composed:

@@ -24,8 +24,10 @@ def _serving_any(*, territory_ids: list[int], size: int):
 
 
 # Kept compiled (core.statements): every territory page and the finder's answer run them,
-# the second for the communes of a postal code.
-_serving_statement = Statement(_serving, bound=("territory_id",))
+# the second for the communes of a postal code. The first reads the services of a territory
+# through its few containers: one plan serves every territory (generic_plan,
+# core.prepared); the second's communes may be many, planned for them.
+_serving_statement = Statement(_serving, bound=("territory_id",), generic_plan=True)
 _serving_any_statement = Statement(_serving_any, bound=("territory_ids",))
 
 

@@ -266,8 +266,9 @@ def _peers(*, collectivite_id: int, kind: str, size: int):
     )
 
 
-# Kept compiled (core.statements): every collectivité page reads it.
-_peers_statement = Statement(_peers, bound=("collectivite_id",))
+# Kept compiled (core.statements): every collectivité page reads it. By the collectivité's
+# key: one plan serves every collectivité (generic_plan, core.prepared).
+_peers_statement = Statement(_peers, bound=("collectivite_id",), generic_plan=True)
 
 
 def peers_read(collectivite: Collectivite, limit: int) -> Composed:

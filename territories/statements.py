@@ -135,8 +135,9 @@ def _contact_links_around(*, territory_id: int):
 
 
 # The territories containing a territory, itself excluded, the most local first
-# (Territory.objects.containers_of).
-containers = Statement(_containers, bound=("territory_id",))
+# (Territory.objects.containers_of). A handful whatever the territory's size: one plan
+# serves every territory (generic_plan, core.prepared), as it does the reads by key below.
+containers = Statement(_containers, bound=("territory_id",), generic_plan=True)
 
 # The territories one level below a territory (Territory.objects.children_of), the first
 # `size`, each carrying how many in all (core.pagination.with_total).
@@ -151,17 +152,17 @@ communes_schemes = Statement(_accessible_schemes, bound=("territory_ids",))
 accessible_scheme_keys = Statement(_accessible_scheme_keys, bound=("territory_ids",))
 # The schemes' list of a territory: a page's keys and the count of all, in the list's order.
 listed_scheme_keys = Statement(_listed_scheme_keys, bound=("territory_id",))
-schemes = Statement(_schemes, bound=("ids",))
+schemes = Statement(_schemes, bound=("ids",), generic_plan=True)
 
 # The contact finder's answer (territories.finder.answer_for): the contacts serving some
 # communes and through which territory (Contact.serving_links), the collectivités acting
 # there (Collectivite.acting_links), then those contacts, territories and collectivités by
-# key (see by_key()).
-serving_links = Statement(_serving_links, bound=("commune_ids",))
-acting_links = Statement(_acting_links, bound=("commune_ids",))
-contacts = Statement(_contacts, bound=("ids",))
-territories = Statement(_territories, bound=("ids",))
-collectivites = Statement(_collectivites, bound=("ids",))
+# key (see by_key()). A postal code's communes are a few: one plan serves them all.
+serving_links = Statement(_serving_links, bound=("commune_ids",), generic_plan=True)
+acting_links = Statement(_acting_links, bound=("commune_ids",), generic_plan=True)
+contacts = Statement(_contacts, bound=("ids",), generic_plan=True)
+territories = Statement(_territories, bound=("ids",), generic_plan=True)
+collectivites = Statement(_collectivites, bound=("ids",), generic_plan=True)
 
 
 def by_key(statement: Statement, ids) -> dict:
@@ -188,8 +189,9 @@ contact_links = Statement(_contact_links, bound=("territory_ids",))
 postal_codes = Statement(_postal_codes, bound=("commune_id",))
 
 # The same links, of a territory and the territories containing it: read with the other
-# lists of its page, before its containers are known.
-contact_links_around = Statement(_contact_links_around, bound=("territory_id",))
+# lists of its page, before its containers are known. Through its containers, a handful:
+# one plan serves every territory.
+contact_links_around = Statement(_contact_links_around, bound=("territory_id",), generic_plan=True)
 
 
 def accessible_schemes(

@@ -432,7 +432,8 @@ def _by_slug(*, slug: str):
     return Territory.objects.by_slug(slug)[:1]
 
 
-_by_slug_statement = Statement(_by_slug, bound=("slug",))
+# A unique key: one plan serves every slug (generic_plan, core.prepared).
+_by_slug_statement = Statement(_by_slug, bound=("slug",), generic_plan=True)
 
 
 def territory_by_slug(slug: str) -> Territory | None:

@@ -195,6 +195,9 @@ def test_a_departements_page_lists_its_schemes_nearest_first_keys_then_rows(
     url = territory("departement-54").get_absolute_url()
     client.get(url)  # the page-cache tags
     settings.CACHE_MIDDLEWARE_SECONDS = 0
+    # Their SQL read below: sent as it is, not as the EXECUTEs of statements prepared by the
+    # first request (core.prepared).
+    settings.DATABASE_PREPARED_STATEMENTS = False
 
     # The page's 13 reads (tests/territories/test_views.py), its schemes' being two: their
     # keys, sorted and counted in one statement, then those schemes by key (5 on PostgreSQL,
