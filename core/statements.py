@@ -213,6 +213,7 @@ class Statement:
                 )
         queryset = self.build(**with_stand_ins)
         compiler = queryset.query.get_compiler(using=queryset.db)
+        compiler._kept_converters = {}  # shared by its bound copies (_bound())
         try:
             sql, params = compiler.as_sql()
         except Exception:  # EmptyResultSet, FullResultSet…: the ordinary way knows them
@@ -362,12 +363,24 @@ def _bound(compiler, sql: str, params: tuple, rows: list | None = None):
                 rows = [row[: self.col_count] for row in rows]
             return [rows] if rows else []
 
+        def get_converters(self, expressions):
+            # The kept statement's columns are the same at every call: their converters,
+            # which asks each column's field and the backend (26 statements' worth on a
+            # collectivité's page), are found once per database.
+            # Keyed by the columns' identities, which the entry keeps alive (never reused).
+            key = (self.connection.alias, tuple(map(id, expressions)))
+            found = self._kept_converters.get(key)
+            if found is None:
+                converters = kind.get_converters(self, expressions)
+                found = self._kept_converters[key] = (tuple(expressions), converters)
+            return found[1]
+
         bound_class = _BOUND_CLASSES.setdefault(
             kind,
             type(
                 f"Bound{kind.__name__}",
                 (kind,),
-                {"as_sql": as_sql, "execute_sql": execute_sql},
+                {"as_sql": as_sql, "execute_sql": execute_sql, "get_converters": get_converters},
             ),
         )
     copy = bound_class.__new__(bound_class)
