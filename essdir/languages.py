@@ -57,10 +57,11 @@ def page_languages(request) -> list[Alternate]:
     ]
 
 
-def source_lang() -> str:
+def source_lang(language: str | None = None) -> str:
     """` lang="fr"` on an element showing French content from the sources, in another
-    language's page (names, descriptions, themes stay as the sources wrote them)."""
-    if translation.get_language() == settings.LANGUAGE_CODE:
+    language's page (names, descriptions, themes stay as the sources wrote them); the page's
+    `language` when known, else the active one."""
+    if (language or translation.get_language()) == settings.LANGUAGE_CODE:
         return ""
     return mark_safe(f' lang="{settings.LANGUAGE_CODE}"')
 
@@ -76,11 +77,11 @@ def clock(value) -> str:
     return time_format(value, _CLOCK_FORMATS.get(translation.get_language(), "H:i"))
 
 
-def french(content: str) -> str:
+def french(content: str, language: str | None = None) -> str:
     """`{% filter french %}…{% endfilter %}`: French text from the sources inside a sentence
-    of the interface; wrapped in `<span lang="fr">` on the pages of another language,
-    unchanged on French pages."""
-    if translation.get_language() == settings.LANGUAGE_CODE or not content:
+    of the interface; wrapped in `<span lang="fr">` on the pages of another language
+    (`language`, the page's when known, else the active one), unchanged on French pages."""
+    if (language or translation.get_language()) == settings.LANGUAGE_CODE or not content:
         return content
     return format_html('<span lang="{}">{}</span>', settings.LANGUAGE_CODE, content)
 

@@ -38,7 +38,7 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeString
 from markupsafe import Markup
 
-from core.routing import cached_reverse
+from core.routing import reverse_in
 from core.text import euros
 from essdir import languages, legal, presentation
 
@@ -60,9 +60,29 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def url(name: str, *args: Any, **kwargs: Any) -> str:
-    """`{% url %}`: the path of a named route, in the active language."""
-    return cached_reverse(name, *args, **kwargs)
+def _language(context) -> str:
+    # The page's language, as the i18n context processor read it when the rendering began
+    # (what translation.get_language() would say, without reading its context-local again:
+    # a page asks a few hundred times); the active one where no processor ran (e-mails).
+    return context.get("LANGUAGE_CODE") or translation.get_language()
+
+
+@jinja2.pass_context
+def url(context, name: str, *args: Any, **kwargs: Any) -> str:
+    """`{% url %}`: the path of a named route, in the page's language."""
+    return reverse_in(_language(context), name, *args, **kwargs)
+
+
+@jinja2.pass_context
+def source_lang(context) -> str:
+    """languages.source_lang() in the page's language."""
+    return languages.source_lang(_language(context))
+
+
+@jinja2.pass_context
+def french(context, content: str) -> str:
+    """languages.french() in the page's language."""
+    return languages.french(content, _language(context))
 
 
 def url_fr(name: str, *args: Any, **kwargs: Any) -> str:
@@ -124,14 +144,15 @@ def regroup_by_date(items, attribute: str, date_format: str) -> list[Group]:
 _grouping: dict[str | None, tuple[str, object]] = {}
 
 
-def grouped(value) -> str:
+def grouped(value, language: str | None = None) -> str:
     """Django's `intcomma`, an integer's digits grouped by the language's separator ("12 345"
     in French, "12,345" in English) without going through its general number formatting: a
     territory's panorama shows sixty counts, and `intcomma` took a millisecond for them.
-    Anything but an integer (a decimal, a string) goes through `intcomma` itself."""
+    Anything but an integer (a decimal, a string) goes through `intcomma` itself. In
+    `language` when known (a template's), else the active one."""
     if type(value) is not int:
         return intcomma(value)
-    language = translation.get_language()
+    language = language or translation.get_language()
     found = _grouping.get(language)
     if found is None:
         found = _grouping[language] = (
@@ -142,6 +163,12 @@ def grouped(value) -> str:
     if digits != 3:
         return intcomma(value)
     return f"{value:,}".replace(",", separator)
+
+
+@jinja2.pass_context
+def _intcomma(context, value) -> str:
+    # `|intcomma`: grouped() in the page's language.
+    return grouped(value, _language(context))
 
 
 def local_date(value, arg=None):
@@ -161,8 +188,8 @@ FILTERS: dict[str, Callable] = {
     "default": default,
     "euros": euros,
     "floatformat": defaultfilters.floatformat,
-    "french": languages.french,
-    "intcomma": grouped,
+    "french": french,
+    "intcomma": _intcomma,
     "linebreaksbr": defaultfilters.linebreaksbr,
     "of": languages.of,
     "plural_number": languages.plural_number,
@@ -199,7 +226,7 @@ GLOBALS: dict[str, Callable] = {
     "page_languages": languages.page_languages,
     "querystring": querystring,
     "sirene_coverage": sirene_coverage,
-    "source_lang": languages.source_lang,
+    "source_lang": source_lang,
     "static": static,
     "territory_in": languages.territory_in,
     "url": url,
@@ -223,9 +250,7 @@ def _kept_translations(gettext: Callable) -> Callable:
     def kept_gettext(context, message: str, **variables: Any):
         if variables:
             return gettext(context, message, **variables)
-        # The page's language, as the i18n context processor read it when the rendering
-        # began (what translation.get_language() would say, without its thread-local).
-        language = context.get("LANGUAGE_CODE") or translation.get_language()
+        language = _language(context)
         key = (language, context.eval_ctx.autoescape, message)
         try:
             return kept[key]

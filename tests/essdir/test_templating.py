@@ -4,6 +4,7 @@ import pytest
 from django.template import engines
 from django.utils import translation
 
+from core import routing
 from essdir.templating import regroup_by_date
 
 
@@ -104,3 +105,29 @@ def test_intcomma_groups_an_integer_s_digits_as_django_s_does(language, shown):
         assert [grouped(value) for value in GROUPED + others] == [
             intcomma(value) for value in GROUPED + others
         ]
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("fr", "/recherche/||12\u00a0345|Lorraine"),
+        ("en", '/en/recherche/| lang="fr"|12,345|<span lang="fr">Lorraine</span>'),
+    ],
+)
+def test_the_language_helpers_follow_the_page_s_language(rf, language, shown):
+    # Read once from the context (the i18n processor's LANGUAGE_CODE), or, where no
+    # processor ran (an e-mail), from the active language.
+    template = engines["jinja2"].from_string(
+        "{{ url('site:search') }}|{{ source_lang() }}|{{ 12345|intcomma }}"
+        "|{% filter french %}Lorraine{% endfilter %}"
+    )
+    with translation.override(language):
+        assert template.render({}, request=rf.get("/")) == shown
+        assert template.render({}) == shown
+    # A context saying another language than the active one: the page's wins, and the
+    # path kept for it is its own (core.routing), whichever language is active.
+    routing._reverse.cache_clear()
+    with translation.override("en" if language == "fr" else "fr"):
+        assert template.render({"LANGUAGE_CODE": language}) == shown
+    with translation.override(language):
+        assert template.render({}) == shown
