@@ -12,7 +12,7 @@ protocol, several in one round trip as before: psycopg's pipeline of server-side
 statements measured slower than one string, by more than it saved.
 
 Measured in process on the benchmark's database: the batches of four of the slowest pages,
-47 → 31 ms; 14 pages, 9 % faster (a collectivité 13 to 17 %).
+47 → 31 ms; 14 pages, 9 % faster (two collectivités' pages 13 to 21 %).
 
 `settings.DATABASE_PREPARED_STATEMENTS` off (environment `DATABASE_PREPARED_STATEMENTS=0`)
 sends them as before: for a connection pooler in transaction mode (PgBouncer), whose server

@@ -159,10 +159,11 @@ class Statement:
         if compiled is None:
             return list(self.build(**arguments))
         connection = connections[compiled.queryset.db]
+        # Prepared, it travels as querysets_together() sends statements (core.prepared).
+        fetched = None
         if prepared.enabled(connection):
             fetched = _fetch_together(connection, [(compiled, params)])[0]
-            return list(Statement._queryset(compiled, params, fetched))
-        return self._run(compiled, params)
+        return list(Statement._queryset(compiled, params, fetched))
 
     def sql(self, **arguments) -> tuple[str, tuple]:
         """The SQL and parameters of `build(**arguments)`, to run within another statement
@@ -252,10 +253,6 @@ class Statement:
                 f"{self!r}: the kept SQL differs from the ordinary one for {arguments!r}:\n"
                 f"kept:     {compiled.sql} {params!r}\nordinary: {sql} {tuple(ordinary_params)!r}"
             )
-
-    @staticmethod
-    def _run(compiled: _Compiled, params: tuple) -> list:
-        return list(Statement._queryset(compiled, params))
 
     @staticmethod
     def _queryset(compiled: _Compiled, params: tuple, rows: list | None = None) -> QuerySet:
