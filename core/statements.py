@@ -319,7 +319,9 @@ def _fetch_together(connection, kept: list[tuple[_Compiled, tuple]]) -> list[lis
                 ";\n".join(binding.mogrify(compiled.sql, params) for compiled, params in kept)
             )
         while True:
-            if cursor.description is not None:
+            # rownumber: whether this answer holds rows, without building its description
+            # (psycopg makes a Column object per column each time it is read).
+            if cursor.rownumber is not None:
                 fetched.append(cursor.fetchall())
             if not cursor.nextset():
                 break
