@@ -1,4 +1,7 @@
+import atexit
 import os
+import shutil
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -9,6 +12,7 @@ from django.utils import translation
 from pytest_django.fixtures import validate_django_db
 
 from territories.models import Territory
+from tests import servers
 from tests.dbstate import GEOGRAPHY, SEED, SEED_LAYER, STATE, Need, load_seed
 from tests.geo import load_test_geography
 
@@ -35,10 +39,14 @@ STATIC_COLLECTED = "ESSDIR_TESTS_STATIC_COLLECTED"
 
 def pytest_sessionstart(session):
     """With pytest-xdist, the controller collects the static files once, before its workers
-    start (its own hook runs last): the workers would write the same files at once."""
+    start (its own hook runs last): the workers would write the same files at once. It also
+    gives them a folder to share (tests/servers.py), removed when they are done."""
     if session.config.pluginmanager.has_plugin("dsession"):
         call_command("collectstatic", interactive=False, verbosity=0)
         os.environ[STATIC_COLLECTED] = "1"  # inherited by the workers
+        shared = tempfile.mkdtemp(prefix="essdir-tests-")
+        atexit.register(shutil.rmtree, shared, ignore_errors=True)
+        os.environ[servers.SHARED_FOLDER] = shared
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import functools
 import os
 import shutil
@@ -18,6 +19,9 @@ from pathlib import Path
 from django.conf import settings
 
 SECRET_KEY = "gunicorn-test-0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+# A folder the test processes of one run share (set by pytest-xdist's controller, in
+# tests/conftest.py): the migrated database is made there once for all of them.
+SHARED_FOLDER = "ESSDIR_TESTS_SHARED_FOLDER"
 
 
 def free_port() -> int:
@@ -42,20 +46,31 @@ def _environment(database: Path, **environment: str) -> dict:
 
 
 @functools.cache
-def _migrated_database() -> Path:
-    """A SQLite database file migrated by `manage.py migrate`, once per test process: each
-    server starts on a copy of it (migrating takes seconds; the migrations read none of
-    the settings the servers vary)."""
-    directory = Path(tempfile.mkdtemp(prefix="essdir-migrated-"))
-    atexit.register(shutil.rmtree, directory, ignore_errors=True)
-    database = directory / "db.sqlite3"
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=settings.BASE_DIR,
-        env=_environment(database),
-        check=True,
-        timeout=300,
-    )
+def migrated_database() -> Path:
+    """A SQLite database file migrated by `manage.py migrate`, once per run (by the first
+    test process that needs it, the others waiting for it): each server starts on a copy of
+    it (migrating takes ten seconds; the migrations read none of the settings the servers
+    vary)."""
+    if os.environ.get(SHARED_FOLDER):
+        directory = Path(os.environ[SHARED_FOLDER])
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="essdir-migrated-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    database = directory / "migrated.sqlite3"
+    with (directory / "migrated.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not database.exists():
+            # Renamed once complete: a process killed while migrating leaves no half file.
+            partial = directory / "migrating.sqlite3"
+            partial.unlink(missing_ok=True)
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "-v", "0"],
+                cwd=settings.BASE_DIR,
+                env=_environment(partial),
+                check=True,
+                timeout=300,
+            )
+            partial.rename(database)
     return database
 
 
@@ -66,7 +81,7 @@ def gunicorn(tmp_path: Path, **environment: str) -> Iterator[tuple[int, Path, di
     and its environment (for `manage.py` commands on the same database)."""
     base = Path(settings.BASE_DIR)
     database = tmp_path / "db.sqlite3"
-    shutil.copyfile(_migrated_database(), database)
+    shutil.copyfile(migrated_database(), database)
     env = _environment(database, **environment)
     port = free_port()
     log = tmp_path / "gunicorn.log"

@@ -3,11 +3,11 @@
 
     python -m tests.actors.sirene_process ACTION…
 
-with DATABASE_URL set. Actions, run in order: `setup` (migrate, load the test geography),
-`import:DIR` (import_sirene on DIR's two stock files), `import:DIR:die-at-STEP` (the same,
-printing "DYING" and waiting to be killed when STEP begins: `places`, `panoramas` or
-`batch-N`), `refresh` (refresh_panoramas), `snapshot` (print tests.actors.sirene_helpers'
-snapshot as JSON).
+with DATABASE_URL set (a migrated SQLite file). Actions, run in order: `geography` (load the
+test geography), `import:DIR` (import_sirene on DIR's two stock files),
+`import:DIR:die-at-STEP` (the same, printing "DYING" and waiting to be killed when STEP
+begins: `places`, `panoramas` or `batch-N`), `refresh` (refresh_panoramas), `snapshot`
+(print tests.actors.sirene_helpers' snapshot as JSON).
 """
 
 from __future__ import annotations
@@ -63,8 +63,7 @@ def main(actions: list[str]) -> None:
 
     for action in actions:
         kind, _, rest = action.partition(":")
-        if kind == "setup":
-            call_command("migrate", verbosity=0)
+        if kind == "geography":
             from tests.geo import load_test_geography
 
             load_test_geography()
