@@ -1,5 +1,6 @@
 """Filters every list shares, whatever it lists."""
 
+import copy
 import functools
 
 import django_filters
@@ -32,6 +33,34 @@ class SearchFilter(django_filters.CharFilter):
         return qs.search(value)
 
 
+class _FiltersOfTheClass(dict):
+    """A FilterSet class's filters, which each FilterSet copies (django-filter deep-copies
+    them): each filter copied alone, what it holds shared (its arguments, its choices,
+    its queryset), as none of them changes per list; the field it builds and the method it
+    calls (`method=`) are its copy's own.
+    (The deep copy walked every choice and every lazy label: half a millisecond a list.)"""
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, filter_ in self.items():
+            copied = copies[name] = copy.copy(filter_)
+            copied.__dict__.pop("_field", None)
+            if filter_.method is not None:
+                # Its FilterMethod finds the method on the filter's FilterSet: the copy's.
+                copied.method = filter_.method
+        return copies
+
+
+class _FieldsOfOneForm(dict):
+    """The fields of a filter form's class, which django-filter builds for one FilterSet
+    (from its own filters' fields) and whose one form takes them as they are: Django's form
+    deep-copies its class's fields for each form, so that forms of one class never share
+    them, and there is one form of this class."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class FastFormFilterSet(django_filters.FilterSet):
     """A FilterSet whose selects render without a template per option (see FastSelect), and
     whose options from the database (themes, collectivités…) are read once per content
@@ -42,6 +71,20 @@ class FastFormFilterSet(django_filters.FilterSet):
     """
 
     option_tags: tuple[str, ...] | None = None
+
+    @classmethod
+    def get_filters(cls):
+        return _FiltersOfTheClass(super().get_filters())
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        # Fields declared on the form class itself (Meta.form) are every form's: copied.
+        declared = self._meta.form.base_fields
+        form_class.base_fields = _FieldsOfOneForm(
+            (name, copy.deepcopy(field) if name in declared else field)
+            for name, field in form_class.base_fields.items()
+        )
+        return form_class
 
     @property
     def form(self):
