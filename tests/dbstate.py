@@ -11,7 +11,7 @@ pytest-django gives each test that uses the database one of two kinds of isolati
   that needs another closes it (rollback) before its own transaction starts.
 * **Committed**: pytest-django empties the database after each `transaction=True` test
   (TRUNCATE, the geography with it; the geography's rows of its first import are then
-  written back, by COPY on PostgreSQL). The browser tests (tests/browser/conftest.py) commit
+  written back). The browser tests (tests/browser/conftest.py) commit
   too, since the live server must read what they write, but they run over a committed
   *baseline* instead (the geography, plus the seed data for `seeded_live`), built once and
   put back after each test: the small tables (all but the geography's largest) get their
@@ -321,7 +321,7 @@ class DatabaseState:
                     self._count(cursor, model._meta.db_table) for model, _ in self.geography
                 ):
                     for model, rows in self.geography:
-                        self._copy(cursor, model, rows)
+                        self._insert(cursor, model, rows)
                         if self._count(cursor, model._meta.db_table) != len(rows):
                             raise RuntimeError(f"The geography's {model.__name__} not restored.")
                     # Sequences past the keys written (a test may have reset them).
@@ -341,26 +341,6 @@ class DatabaseState:
         # Kept when every table it wrote was empty and has a model to read it by.
         if all(model is not None and before[table] == 0 for table, model in added):
             self.geography = [(model, self._rows(model)) for _table, model in added]
-
-    @classmethod
-    def _copy(cls, cursor, model, rows: list[tuple]) -> None:
-        """_insert(), by COPY on PostgreSQL (ten times faster for the geography's rows)."""
-        if connection.vendor != "postgresql":
-            cls._insert(cursor, model, rows)
-            return
-        quote = connection.ops.quote_name
-        fields = model._meta.concrete_fields
-        columns = ", ".join(quote(field.column) for field in fields)
-        with cursor.cursor.copy(
-            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        field.get_db_prep_save(value, connection)
-                        for field, value in zip(fields, row, strict=True)
-                    ]
-                )
 
     def _restore(self, name: str) -> None:
         """Put the tables back as in the snapshot `name`: a small table whose rows differ
@@ -427,23 +407,28 @@ class DatabaseState:
 
     @staticmethod
     def _insert(cursor, model, rows: list[tuple]) -> None:
-        """Write rows read by _rows() back as they were (no save(): no signal, no auto_now)."""
+        """Write rows read by _rows() back as they were (no save(): no signal, no auto_now);
+        by COPY on PostgreSQL (the geography's rows: 1.3 to 1.5 s by INSERTs, 0.4 s so)."""
         if not rows:
             return
         quote = connection.ops.quote_name
         fields = model._meta.concrete_fields
+        table = quote(model._meta.db_table)
         columns = ", ".join(quote(field.column) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        cursor.executemany(
-            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})",
+        values = (
             [
-                [
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(fields, row, strict=True)
-                ]
-                for row in rows
-            ],
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(fields, row, strict=True)
+            ]
+            for row in rows
         )
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(fields))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values))
 
     def _empty_database(self) -> None:
         """Empty every table, as pytest-django does after a transactional test."""
