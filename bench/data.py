@@ -25,6 +25,7 @@ from actors.sirene import synthetic
 from actors.sirene.importer import import_sirene
 from essdir.seed import DEFAULT_SEED_DIR
 from events.models import Event, EventKind, EventParticipation
+from territories.derived import refresh_scheme_places
 from territories.models import (
     Collectivite,
     CollectiviteKind,
@@ -238,6 +239,8 @@ def generate(
             )
         )
     created_schemes = Scheme.objects.bulk_create(scheme_rows, batch_size=BATCH)
+    # Bulk writes send no signals: where the schemes can be reached, as a save would.
+    refresh_scheme_places(scheme_ids=[scheme.pk for scheme in created_schemes])
     Scheme.themes.through.objects.bulk_create(
         [
             Scheme.themes.through(scheme_id=s.pk, theme_id=rng.choice(theme_list).pk)

@@ -226,12 +226,10 @@ class SchemeFilterSet(BaseFilterSet):
         if narrowing != {"territoire"}:
             return None
         territory = data["territoire"]
-        # What shapes accessible_in(): whether the territory is a commune.
-        kind = TerritoryKind.COMMUNE if territory.kind == TerritoryKind.COMMUNE else ""
 
         def read(bottom: int, size: int) -> list[tuple[int, int]]:
             return statements.listed_scheme_keys.rows(
-                territory_id=territory.pk, kind=kind, bottom=bottom, size=size
+                territory_id=territory.pk, bottom=bottom, size=size
             )
 
         return read

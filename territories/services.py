@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.text import slugify
 
+from territories.derived import refresh_scheme_places
 from territories.geography import Geography
 from territories.models import (
     PostalCode,
@@ -290,6 +291,9 @@ def rebuild_inclusions(*, official_members: dict[int, set[int]] | None = None) -
     TerritoryInclusion.objects.bulk_update(flipped, ["exact"], batch_size=BATCH)
     _delete_in_batches(TerritoryInclusion, stale)
     _update_container_counts(sets, communes)
+    if missing or stale:
+        # Where schemes can be reached follows what contains their areas.
+        refresh_scheme_places()
     return len(missing) + len(flipped), len(stale)
 
 

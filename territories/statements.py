@@ -30,7 +30,8 @@ def _children(*, territory_id: int, kind: str, size: int):
 
 
 def _accessible(*, territory_ids: list[int], communes: bool):
-    # Their kind shapes the query (Scheme.accessible_in): whether they are communes.
+    # For several territories (a postal code's communes), their kind shapes the query
+    # (Scheme.accessible_in): whether they are communes. One is read from its places.
     kind = TerritoryKind.COMMUNE if communes else ""
     places = [Territory(pk=territory_id, kind=kind) for territory_id in territory_ids]
     return Scheme.objects.published().accessible_in(*places).nearest_first()
@@ -48,10 +49,11 @@ def _accessible_scheme_keys(*, territory_ids: list[int], size: int):
     return counted.values_list("pk", "_listed_total")[:size]
 
 
-def _listed_scheme_keys(*, territory_id: int, kind: str, bottom: int, size: int):
+def _listed_scheme_keys(*, territory_id: int, bottom: int, size: int):
     # The schemes' list narrowed by a territory alone (SchemeFilterSet), as the paginator
     # reads a page's keys and the count of all (BoundedPaginator._read_counted_keys()).
-    territory = Territory(pk=territory_id, kind=kind)
+    # Whatever its kind, one territory's schemes are read from their places (SchemePlace).
+    territory = Territory(pk=territory_id)
     listed = Scheme.objects.published().for_list().accessible_in(territory)
     counted = listed.annotate(_listed_total=Window(Count("pk")))
     return counted.values_list("pk", "_listed_total")[bottom : bottom + size]

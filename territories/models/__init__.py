@@ -58,7 +58,13 @@ from territories.models.records import (
     TerritorialQuerySet,
 )
 from territories.models.reference import Source, Theme
-from territories.models.schemes import Scheme, SchemeFunder, SchemeKind, SchemeQuerySet
+from territories.models.schemes import (
+    Scheme,
+    SchemeFunder,
+    SchemeKind,
+    SchemePlace,
+    SchemeQuerySet,
+)
 from territories.models.staff import StaffMembership, StaffMembershipQuerySet
 
 __all__ = [
@@ -90,6 +96,7 @@ __all__ = [
     "Scheme",
     "SchemeFunder",
     "SchemeKind",
+    "SchemePlace",
     "SchemeQuerySet",
     "Source",
     "SourcedRecord",
