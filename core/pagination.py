@@ -242,8 +242,8 @@ class BoundedPaginator(Paginator):
 
     def _read_counted_keys(self, number) -> None:
         """Read page `number`'s keys with the count of all (see `keys_counted`); nothing
-        when the number is no page's or the page is empty: the count is then taken the
-        ordinary way, and validate_number() says what is wrong."""
+        when the number is no page's or the page, past the first, is empty: the count is
+        then taken the ordinary way, and validate_number() says what is wrong."""
         bottom = self._bottom_of(number)
         if bottom is None:
             return
@@ -254,6 +254,9 @@ class BoundedPaginator(Paginator):
             counted = self.keys.annotate(_listed_total=Window(Count("pk")))
             rows = list(counted.values_list("pk", "_listed_total")[bottom : bottom + size])
         if not rows:
+            if bottom == 0:
+                # No first page: nothing listed, nothing to count again.
+                self.__dict__["count"] = 0
             return
         total = rows[0][1]
         self.truncated = total > self.max_results

@@ -1,7 +1,9 @@
+from collections.abc import Callable
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -80,6 +82,23 @@ class EventFilterSet(BaseFilterSet):
 
     def filter_mois_ess(self, queryset, name, value):
         return queryset.filter(mois_ess=True) if value else queryset
+
+    @property
+    def keys_counted(self) -> bool:
+        """Whether a page's keys carry the count of them all (core.pagination's
+        `keys_counted`): for a territory's events, which are reached through its places,
+        so that counting them and sorting them for a page each read every one of them (the
+        Nord's upcoming events: 5.3 ms of counting, then 6.3 ms for the page's twenty)."""
+        return self.territory is not None
+
+    @property
+    def listing_keys(self) -> Callable[[], QuerySet] | None:
+        """The reader of the listed events' ids in the list's order, for a territory's
+        list (see keys_counted); else None: the agenda as a whole reads its page's rows
+        from the index of its order, and counts them apart, up to its bound."""
+        if not self.keys_counted:
+            return None
+        return lambda: self.qs.values_list("pk", flat=True)
 
     def undated(self, queryset):
         """`queryset` under the same criteria but any period (events with no full date),

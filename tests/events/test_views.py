@@ -104,14 +104,63 @@ def test_undated_events_follow_the_visitors_filters_looked_up_once(
     client.get("/evenements/", {"territoire": "commune-54528"})  # the page-cache tags
     settings.CACHE_MIDDLEWARE_SECONDS = 0
 
-    # The territory (once: the undated events reuse the validated filters), the count of
-    # the dated events (none: no page to read), the undated events.
+    # The territory (once: the undated events reuse the validated filters), the dated
+    # events' first page with their count (none: nothing to count again), the undated.
     with django_assert_num_queries(3):
         response = client.get("/evenements/", {"territoire": "commune-54528"})
 
     assert [e.title for e in response.context["undated"]] == [
         f"Tous les ans {number} (commune-54528)" for number in range(count)
     ]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_territorys_events_are_counted_with_their_page(
+    client, django_assert_num_queries, settings, now, count
+):
+    for day in range(count):
+        EventFactory(
+            title=f"À Toul, jour {day}",
+            start_date=datetime.date(2026, 12, 1 + day),
+            territory=territory("commune-54528"),
+        )
+    EventFactory(
+        title="À Metz", start_date=datetime.date(2026, 12, 1), territory=territory("commune-57463")
+    )
+    EventFactory(title="Passé", start_date=datetime.date(2026, 11, 1))
+    client.get("/evenements/", {"territoire": "groupement-pays-tdl"})  # the page-cache tags
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+
+    # The territory, the page's keys with the count of all, their rows, the undated.
+    with django_assert_num_queries(4) as queries:
+        response = client.get("/evenements/", {"territoire": "groupement-pays-tdl"})
+
+    assert titles(response) == [f"À Toul, jour {day}" for day in range(count)]
+    assert response.context["paginator"].count == count
+    # The territory's places walked once for the dated events (their keys and count), once
+    # for the undated: neither a count nor a page of their own walks them again.
+    through_places = [q for q in queries.captured_queries if "territoryinclusion" in q["sql"]]
+    assert len(through_places) == 2
+
+
+def test_a_territorys_later_pages_hold_the_rest_in_date_order(client, now):
+    for day in range(25):
+        EventFactory(
+            title=f"Jour {day:02}",
+            start_date=datetime.date(2026, 12, 1) + datetime.timedelta(days=day),
+        )
+    EventFactory(
+        title="À Metz", start_date=datetime.date(2026, 12, 1), territory=territory("commune-57463")
+    )
+
+    first = client.get("/evenements/", {"territoire": "departement-54"})
+    second = client.get("/evenements/", {"territoire": "departement-54", "page": 2})
+    beyond = client.get("/evenements/", {"territoire": "departement-54", "page": 3})
+
+    assert first.context["paginator"].count == 25
+    assert titles(first) == [f"Jour {day:02}" for day in range(20)]
+    assert titles(second) == [f"Jour {day:02}" for day in range(20, 25)]
+    assert beyond.status_code == 404
 
 
 def test_agenda_filters_by_territory_including_everything_inside(client, now):
