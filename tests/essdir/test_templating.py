@@ -24,6 +24,21 @@ def test_the_date_filter_dates_a_moment_in_the_site_time_zone(moment, shown):
         assert template.render({"moment": moment}) == shown
 
 
+def test_a_day_is_written_in_each_pages_language_whatever_was_written_before():
+    dated = engines["jinja2"].from_string('{{ day|date("l j F Y") }}')
+    printed = engines["jinja2"].from_string("{{ day }}")
+    day = datetime.date(2026, 12, 5)
+
+    shown = []
+    for language in ("fr", "en", "fr", "en"):
+        with translation.override(language):
+            shown.append((dated.render({"day": day}), printed.render({"day": day})))
+
+    french = ("samedi 5 décembre 2026", "5 décembre 2026")
+    english = ("Saturday 5 December 2026", "Dec. 5, 2026")
+    assert shown == [french, english, french, english]
+
+
 class Dated:
     def __init__(self, day):
         self.day = day
