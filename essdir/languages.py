@@ -70,11 +70,13 @@ def source_lang(language: str | None = None) -> str:
 _CLOCK_FORMATS = {"fr": "H\\hi"}
 
 
-def clock(value) -> str:
-    """A time of day as the current language writes it: 14h30 in French, 14:30 in English."""
+def clock(value, language: str | None = None) -> str:
+    """A time of day as `language` (by default the current one) writes it: 14h30 in
+    French, 14:30 in English."""
     if value in (None, ""):
         return ""
-    return time_format(value, _CLOCK_FORMATS.get(translation.get_language(), "H:i"))
+    language = language or translation.get_language()
+    return time_format(value, _CLOCK_FORMATS.get(language, "H:i"))
 
 
 def french(content: str, language: str | None = None) -> str:

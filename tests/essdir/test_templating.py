@@ -24,18 +24,18 @@ def test_the_date_filter_dates_a_moment_in_the_site_time_zone(moment, shown):
         assert template.render({"moment": moment}) == shown
 
 
-def test_a_day_is_written_in_each_pages_language_whatever_was_written_before():
-    dated = engines["jinja2"].from_string('{{ day|date("l j F Y") }}')
+def test_a_day_and_a_time_are_written_in_each_pages_language_whatever_was_written_before():
+    dated = engines["jinja2"].from_string('{{ day|date("l j F Y") }}, {{ moment|clock }}')
     printed = engines["jinja2"].from_string("{{ day }}")
-    day = datetime.date(2026, 12, 5)
+    context = {"day": datetime.date(2026, 12, 5), "moment": datetime.time(14, 30)}
 
     shown = []
     for language in ("fr", "en", "fr", "en"):
         with translation.override(language):
-            shown.append((dated.render({"day": day}), printed.render({"day": day})))
+            shown.append((dated.render(context), printed.render(context)))
 
-    french = ("samedi 5 décembre 2026", "5 décembre 2026")
-    english = ("Saturday 5 December 2026", "Dec. 5, 2026")
+    french = ("samedi 5 décembre 2026, 14h30", "5 décembre 2026")
+    english = ("Saturday 5 December 2026, 14:30", "Dec. 5, 2026")
     assert shown == [french, english, french, english]
 
 
