@@ -151,15 +151,10 @@ if DATABASE_IS_POSTGRES:
     # No parallel workers for a page's queries by default: starting them cost more than
     # they saved (a territory's deep page took 49 ms with 2 workers, 9.5 ms with none),
     # and they take the cores the web workers need.
-    # No synchronized sequential scans: on a table larger than a quarter of shared_buffers,
-    # a scan starts where another one is, so that a search's candidates, read "in no order"
-    # up to a bound (core.search.candidate_keys), were other structures on every request
-    # (the same search, four times, four different results on 200 000 structures).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c random_page_cost={os.environ.get('PG_RANDOM_PAGE_COST', '1.1')} "
         f"-c work_mem={os.environ.get('PG_WORK_MEM', '32MB')} "
-        f"-c max_parallel_workers_per_gather={os.environ.get('PG_PARALLEL_WORKERS', '0')} "
-        "-c synchronize_seqscans=off"
+        f"-c max_parallel_workers_per_gather={os.environ.get('PG_PARALLEL_WORKERS', '0')}"
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

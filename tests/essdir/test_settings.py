@@ -1,7 +1,6 @@
 """The suite runs with the production settings: what every response promises a browser."""
 
 import pytest
-from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
@@ -50,15 +49,3 @@ def test_plain_http_is_redirected_to_https(settings):
 
     assert response.status_code == 301
     assert response["Location"] == "https://testserver/collectivites/?q=x"
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's scans")
-def test_a_bounded_read_in_no_order_starts_at_the_tables_beginning():
-    """A search's candidates are read in no order up to a bound (core.search): on a table
-    larger than a quarter of shared_buffers, PostgreSQL starts a sequential scan where
-    another one is, and the same search gave other structures on every request (four
-    requests, four different results on the benchmark's 200 000 structures). Every
-    connection turns that off; the suite's tables are too small to show it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronize_seqscans")
-        assert cursor.fetchone() == ("off",)
