@@ -36,15 +36,20 @@ def refresh_scheme_places(*, scheme_ids: Iterable[int] | None = None) -> int:
     scheme when None. Returns how many places they now have.
 
     Called when a scheme or a carrier is saved (the signals of territories.apps) and when
-    the inclusions are rebuilt (territories.services.rebuild_inclusions)."""
+    the inclusions are rebuilt (territories.services.rebuild_inclusions). Two refreshes of
+    the same schemes at once take turns: each locks the schemes' rows first, in key order,
+    where the second one's rows collided with the first one's (a unique constraint's error)."""
+    schemes = Scheme.objects.select_for_update().order_by("pk")
     with connection.cursor() as cursor:
         if scheme_ids is None:
+            list(schemes.values_list("pk", flat=True))
             SchemePlace.objects.all()._raw_delete(SchemePlace.objects.db)
             cursor.execute(_places_sql("1 = 1"))
             return cursor.rowcount
         ids, total = sorted(set(scheme_ids)), 0
         for start in range(0, len(ids), SCHEMES_PER_STATEMENT):
             chunk = ids[start : start + SCHEMES_PER_STATEMENT]
+            list(schemes.filter(pk__in=chunk).values_list("pk", flat=True))
             SchemePlace.objects.filter(scheme_id__in=chunk)._raw_delete(SchemePlace.objects.db)
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(_places_sql(f"s.id IN ({marks})"), chunk)
