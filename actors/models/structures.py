@@ -170,6 +170,8 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
                 ("search_context", "B"),
                 ("description", "C"),
             ],
+            # Every structure of France: its candidates read from the words' own place.
+            large=True,
         )
 
     def for_list(self):

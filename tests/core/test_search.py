@@ -120,3 +120,48 @@ def test_a_searched_list_reads_its_page_by_key_without_ranking_again(client, set
     assert len(rows) == 1
     assert "ts_rank" not in rows[0]
     assert [actor.name for actor in response.context["object_list"]] == expected
+
+
+# Words every one of the matching structures' names holds: the test searches the one whose
+# start block lies past them, so that they are found only by the scan's second part.
+WORDS = ["zorglub", "quetzal", "xylophone", "kangourou", "ornithorynque", "wapiti"]
+
+
+def _start_block(word: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (hashtext(%s)::bigint & 2147483647) %% greatest(relpages, 1) "
+            "FROM pg_class WHERE oid = 'actors_actor'::regclass",
+            [word],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_large_tables_candidates_start_at_the_words_place_and_wrap_around():
+    matching = [ActorFactory(name=f"{' '.join(WORDS)} {number}") for number in range(5)]
+    # Structures after them, so that the table spans blocks enough for a start past them.
+    Actor.objects.bulk_create(
+        Actor(name=f"Sans rapport {n}", slug=f"sans-rapport-{n}", description="x" * 1500)
+        for n in range(400)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE actors_actor")  # relpages, which the start is drawn from
+        cursor.execute(
+            "SELECT max((ctid::text::point)[0]) FROM actors_actor WHERE id = ANY(%s)",
+            [[actor.pk for actor in matching]],
+        )
+        last_block = cursor.fetchone()[0]
+    word = next(word for word in WORDS if _start_block(word) > last_block)
+
+    reads = [
+        sorted(key for key, _titled, _rank in candidate_keys(searched(word), titles=3, others=6))
+        for _ in range(2)
+    ]
+    ranked = ranked_candidates(searched(word), limit=5)
+
+    # Read from the table's beginning once its end was reached: every one found, the same
+    # ones each time, as many as the bounds allow (3 title matches, then all 5 as others).
+    keys = {actor.pk for actor in matching}
+    assert reads[0] == reads[1]
+    assert len(reads[0]) == 8 and set(reads[0]) == keys
+    assert (ranked.count, ranked.more) == (5, False)
