@@ -210,8 +210,8 @@ def candidate_keys(queryset: QuerySet, *, titles: int, others: int) -> QuerySet:
 def _from_the_words_place(matches: QuerySet, columns: tuple, *, titled: bool) -> QuerySet:
     """`columns` of `matches`, `_titled` set to `titled`; in a large table (text_search's
     `large`), from the words' own block to the table's end, then from its beginning (see
-    _scan_start()). A small one is read whole at every scan: PostgreSQL synchronizes only
-    the scans of a table larger than a quarter of its shared buffers."""
+    _scan_start()). A small table's scans all start at its first block: PostgreSQL
+    synchronizes only those of a table larger than a quarter of its shared buffers."""
     if "_from_start" not in matches.query.annotations:
         return matches.annotate(_titled=Value(titled)).values_list(*columns)
     tail, head = (
