@@ -23,12 +23,9 @@ from core.search import (
     best_first,
     candidate_keys,
     chosen_keys,
-    highlight,
-    marked_terms,
-    readable_line,
     search_terms,
-    snippet,
 )
+from core.snippets import highlight, marked_terms, readable_line, snippet
 from core.statements import Statement
 from core.text import normalize
 from core.together import rows_together

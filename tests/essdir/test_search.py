@@ -202,7 +202,7 @@ def test_search_can_be_narrowed_to_a_territory(client, seed, fresh):
 
 
 def test_highlight_marks_words_whatever_their_accents_and_plural():
-    from core.search import highlight
+    from core.snippets import highlight
 
     html, matched = highlight("Les Coopératives d'économie solidaire", "cooperative economie")
 
@@ -211,7 +211,7 @@ def test_highlight_marks_words_whatever_their_accents_and_plural():
 
 
 def test_highlight_cuts_an_excerpt_around_the_first_match():
-    from core.search import highlight
+    from core.snippets import highlight
 
     text = "début " * 50 + "le réemploi solidaire " + "fin " * 50
 
@@ -225,7 +225,7 @@ def test_highlight_cuts_an_excerpt_around_the_first_match():
 
 
 def test_highlight_escapes_markup():
-    from core.search import highlight
+    from core.snippets import highlight
 
     html, found = highlight("<b>emploi</b>", "emploi")
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from core.search import highlight, readable_line, snippet
+from core.snippets import highlight, readable_line, snippet
 from essdir.search import KINDS, result
 
 pytestmark = pytest.mark.django_db
