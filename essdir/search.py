@@ -237,7 +237,9 @@ def _worded(*, query: str, **arguments) -> bool:
 # Kept compiled (core.statements): the same SQL for every word, on PostgreSQL (SQLite's
 # search wraps the words in LIKE patterns, which core.statements never keeps).
 _candidates_of = Statement(_candidates, bound=("query", "territory_ids"), kept_when=_worded)
-_best_of = Statement(_best, bound=("query", "territory_ids", "keys"), kept_when=_worded)
+_best_of = Statement(
+    _best, bound=("query", "territory_ids", "keys"), kept_when=_worded, generic_plan=True
+)
 
 
 def _place_keys_of(*, codes: list[str], folded: str = "", pattern: str = ""):
