@@ -30,7 +30,7 @@ from territories.models import (
     SourcedRecord,
     TerritorialQuerySet,
     Territory,
-    around_condition,
+    TerritoryInclusion,
 )
 
 
@@ -124,13 +124,16 @@ class ActorQuerySet(TerritorialQuerySet, OwnedQuerySet):
 
     def around(self, territory: Territory):
         """Actors whose territory contains `territory` or lies inside it (what acts there), or
-        with an active establishment inside it."""
-        establishments = self._related("establishments").objects
-        by_establishment = establishments.active().in_territory(territory)
-        return self.filter(
-            around_condition("territory", territory)
-            | Q(pk__in=by_establishment.order_by().values("actor_id"))
-        )
+        with an active establishment inside it: those of its places (in_territory()) and
+        those of the territories containing it."""
+        # One list of keys, each part read from an index: an OR of three semi-joins was
+        # tested on every structure a search read (around Toul, "insertion" scanned the
+        # 200 000 structures twice: 200 ms).
+        places = self._related("places").objects.filter(territory=territory)
+        containers = TerritoryInclusion.objects.filter(member=territory).values("container_id")
+        containing = self.model._base_manager.filter(territory__in=containers).order_by()
+        keys = places.order_by().values("actor_id").union(containing.values("pk"))
+        return self.filter(pk__in=keys)
 
     def with_establishment_in(self, bbox: BBox):
         """Actors with an active establishment inside `bbox` (a zone of the map)."""
