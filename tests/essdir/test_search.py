@@ -230,3 +230,24 @@ def test_highlight_escapes_markup():
     html, found = highlight("<b>emploi</b>", "emploi")
 
     assert (str(html), found) == ("&lt;b&gt;<mark>emploi</mark>&lt;/b&gt;", 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statements kept on PostgreSQL")
+def test_the_chosen_rows_are_read_with_one_plan_for_every_word(client, settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    ActorFactory(name="Recyclerie solidaire", description="Un atelier de réemploi.")
+    ActorFactory(name="Atelier vélo", description="Réparation et réemploi.")
+
+    for word in ["solidaire", "réemploi", "atelier"]:
+        assert client.get("/recherche/", {"q": word}).status_code == 200
+
+    # The rows of the chosen keys (a lookup by key, whatever the words): planned once.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s AND statement LIKE %s",
+            ["%string_to_array%", '%FROM "actors_actor"%'],
+        )
+        plans = cursor.fetchall()
+    assert len(plans) == 1
+    assert plans[0][1] == 0 and plans[0][0] >= 3
