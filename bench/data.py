@@ -24,6 +24,7 @@ from actors.models import Actor, ActorPartnership, Family, Subtype
 from actors.sirene import synthetic
 from actors.sirene.importer import import_sirene
 from essdir.seed import DEFAULT_SEED_DIR
+from events.derived import refresh_event_places
 from events.models import Event, EventKind, EventParticipation
 from territories.derived import refresh_scheme_places
 from territories.models import (
@@ -285,6 +286,8 @@ def generate(
         )
         organisers.append(by_departement.get(dep))
     created_events = Event.objects.bulk_create(event_rows, batch_size=BATCH)
+    # bulk_create() sends no post_save: their places are written here.
+    refresh_event_places(event_ids=[event.pk for event in created_events])
     EventParticipation.objects.bulk_create(
         [
             EventParticipation(event_id=e.pk, collectivite=c, role="organiser")

@@ -24,8 +24,8 @@ def _collectivites_around(*, territory_id: int):
 
 
 def _upcoming_events(*, territory_id: int, today: datetime.date, size: int):
-    events = Event.objects.published().in_territory(Territory(pk=territory_id))
-    return events.upcoming(today).for_cards()[:size]
+    events = Event.objects.published().upcoming_in(Territory(pk=territory_id), today)
+    return events.for_cards()[:size]
 
 
 def _partners(*, collectivite_id: int, size: int):

@@ -89,7 +89,7 @@ class WidgetView(FrameableMixin, PublicPageCacheMixin, QueryFormMixin, DetailVie
 
 
 def upcoming_events(territory: Territory):
-    return Event.objects.published().in_territory(territory).upcoming(timezone.localdate())
+    return Event.objects.published().upcoming_in(territory, timezone.localdate())
 
 
 def structures(territory: Territory):

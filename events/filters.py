@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, EventKind
-from territories.filters import BaseFilterSet
+from territories.filters import BaseFilterSet, TerritoryFilter
 
 
 class PeriodForm(forms.Form):
@@ -42,6 +42,8 @@ class OrganiserFilter(django_filters.CharFilter):
 
 
 class EventFilterSet(BaseFilterSet):
+    # A territory's upcoming events are read from their places (filter_queryset()).
+    territoire = TerritoryFilter(label=_("Territoire"), method="filter_territory")
     periode = django_filters.ChoiceFilter(
         label=_("Période"),
         choices=[("a-venir", _("À venir")), ("passe", _("Passés")), ("tous", _("Tous"))],
@@ -71,10 +73,19 @@ class EventFilterSet(BaseFilterSet):
         # Applied last, in filter_queryset(), since it also orders the events.
         return queryset
 
+    def filter_territory(self, queryset, name, value):
+        if self.period == "a-venir":
+            # Applied with the period (filter_queryset(), undated()): the upcoming events
+            # of a territory are read from their places (EventQuerySet.upcoming_in()).
+            return queryset
+        return queryset.in_territory(value)
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         today = timezone.localdate()
         if self.period == "a-venir":
+            if self.territory is not None:
+                return queryset.upcoming_in(self.territory, today)
             return queryset.upcoming(today)
         if self.period == "passe":
             return queryset.past(today)
@@ -104,7 +115,10 @@ class EventFilterSet(BaseFilterSet):
         """`queryset` under the same criteria but any period (events with no full date),
         once the filters are valid: the visitor's filters as validated, with neither a second
         form nor its territory looked up again."""
-        return super().filter_queryset(queryset)
+        queryset = super().filter_queryset(queryset)
+        if self.period == "a-venir" and self.territory is not None:
+            return queryset.in_territory(self.territory)
+        return queryset
 
     @property
     def period(self) -> str:

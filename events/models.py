@@ -103,6 +103,17 @@ CARD_FIELDS = (
 )
 
 
+def _agenda_bound(today: datetime.date):
+    """The first start date of the agenda: that of the earliest event still running (its
+    end date indexed), or today."""
+    still_running = (
+        Event.objects.filter(end_date__gte=today, start_date__lt=today)
+        .order_by("start_date")
+        .values("start_date")[:1]
+    )
+    return Coalesce(Subquery(still_running), Value(today))
+
+
 class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
     def owned_by(self, collectivites):
         """Events one of `collectivites` keeps up to date or organises."""
@@ -129,16 +140,25 @@ class EventQuerySet(TerritorialQuerySet, OwnedQuerySet):
         # a lower bound, finding the next 20 walked every past event (12 ms on 20 000). The
         # bound is the start of the earliest event still running (its end date indexed),
         # or today, so that the scan begins where the agenda does.
-        still_running = (
-            self.model.objects.filter(end_date__gte=today, start_date__lt=today)
-            .order_by("start_date")
-            .values("start_date")[:1]
-        )
         return self.filter(
             Q(start_date__gte=today) | Q(end_date__gte=today),
             date_precision=DatePrecision.DAY,
-            start_date__gte=Coalesce(Subquery(still_running), Value(today)),
+            start_date__gte=_agenda_bound(today),
         ).order_by("start_date", "start_time", "pk")
+
+    def upcoming_in(self, territory: Territory, today: datetime.date):
+        """upcoming(today) of the events in `territory` or inside it (in_territory()), read
+        from their stored places (EventPlace) in the agenda's order: one range of an index
+        from the agenda's bound on, whatever the territory's size, where the agenda's order
+        walked every upcoming event of France to keep those of the territory (a région:
+        7 268 walked for 673 kept, 18 ms on the benchmark's 20 000 events)."""
+        # One filter() call: one join of the places, which the order reuses.
+        return self.filter(
+            Q(start_date__gte=today) | Q(end_date__gte=today),
+            date_precision=DatePrecision.DAY,
+            places__territory=territory,
+            places__start_date__gte=_agenda_bound(today),
+        ).order_by("places__start_date", "places__start_time", "places__event_id")
 
     def past(self, today: datetime.date):
         """Events over before `today` (partial dates count by their last possible day),
@@ -442,3 +462,39 @@ class EventParticipation(ChoiceLabelsMixin, models.Model):
     @property
     def party(self):
         return self.collectivite or self.actor
+
+
+class EventPlace(models.Model):
+    """`event`'s territory lies inside `territory` (TerritoryInclusion, each territory
+    containing itself), with the event's start (the agenda's order).
+
+    Derived data, kept by events.derived.refresh_event_places() whenever an event is saved
+    or the geography's inclusions change: a territory's upcoming events are then one range
+    of an index (EventQuerySet.upcoming_in()), whatever the territory's size.
+    """
+
+    # Found by event through the unique constraint's index, which starts with it; by
+    # territory through the index of the agenda's order.
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="places", db_index=False
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    start_date = models.DateField("date de début", null=True, blank=True)
+    start_time = models.TimeField("heure de début", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "lieu d'un événement"
+        verbose_name_plural = "lieux des événements"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "territory"], name="event_place_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["territory", "start_date", "start_time", "event"], name="event_place_agenda"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} @ {self.territory_id}"

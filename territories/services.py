@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.signals import inclusions_changed
 from territories.derived import refresh_scheme_places
 from territories.geography import Geography
 from territories.models import (
@@ -292,8 +293,10 @@ def rebuild_inclusions(*, official_members: dict[int, set[int]] | None = None) -
     _delete_in_batches(TerritoryInclusion, stale)
     _update_container_counts(sets, communes)
     if missing or stale:
-        # Where schemes can be reached follows what contains their areas.
+        # Where schemes can be reached follows what contains their areas; so do the
+        # places the apps above keep (events).
         refresh_scheme_places()
+        inclusions_changed.send(sender=TerritoryInclusion)
     return len(missing) + len(flipped), len(stale)
 
 
