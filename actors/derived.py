@@ -101,16 +101,29 @@ def _chunks(ids: list[int]):
 def _rebuild(model, sql_for: Callable[[str], str]) -> int:
     """Every row of a derived table (ActorPlace, ActorThemeListing) again: one DELETE
     statement, whatever the rows (delete() would first fetch the million rows of a national
-    refresh to send their signals), then `sql_for`'s INSERT … SELECT for every actor."""
-    model.objects.all()._raw_delete(model.objects.db)
+    refresh to send their signals), then `sql_for`'s INSERT … SELECT for every actor.
+
+    On PostgreSQL the table is locked against other writers first (readers go on): a staff
+    edit refreshing one structure's rows meanwhile wrote them again after the rebuild had
+    deleted them, and one of the two failed on the unique constraint. The edits in flight
+    commit first and the rebuild reads them; those that come later wait for it."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        model.objects.all()._raw_delete(model.objects.db)
         cursor.execute(sql_for("1 = 1"))
         return cursor.rowcount
 
 
 def _replace(model, sql_for: Callable[[str], str], chunk: list[int], *, times: int = 1) -> int:
     """The rows of `model` of the actors of `chunk` again (`sql_for`'s statement names the
-    chunk's ids `times` times); returns how many were written."""
+    chunk's ids `times` times); returns how many were written. Two refreshes of the same
+    actors take turns: each locks the actors' rows first, in key order, so that the second
+    one deletes what the first one wrote instead of colliding with it. (FOR NO KEY UPDATE:
+    a rebuild's checks of its rows' foreign keys, FOR KEY SHARE, do not wait for it, where
+    FOR UPDATE deadlocked with a rebuild holding the table.)"""
+    actors = Actor.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
+    list(actors.values_list("pk"))
     model.objects.filter(actor_id__in=chunk)._raw_delete(model.objects.db)
     marks = ", ".join(["%s"] * len(chunk))
     with connection.cursor() as cursor:
