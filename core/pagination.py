@@ -107,6 +107,7 @@ class BoundedPaginator(Paginator):
         keys_counted=False,
         counted_keys=None,
         exact_up_to=None,
+        max_results=None,
         **kwargs,
     ):
         # The rows' primary keys in the list's order, from a narrower source than the rows
@@ -122,6 +123,10 @@ class BoundedPaginator(Paginator):
         # thousand rows, then the estimate, then the count up to max_results were three,
         # the first and the last reading the same matches (see FilteredListView).
         self.exact_up_to = exact_up_to
+        # How many rows the list pages through at most, past which it says "plus de"
+        # (MAX_RESULTS by default).
+        if max_results is not None:
+            self.max_results = max_results
         # A list ranked by relevance pages through the best candidates of its matches
         # (core.search.ranked_candidates): how many, and whether more rows matched.
         self.ranked = ranked

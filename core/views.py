@@ -94,6 +94,9 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
     # Up to how many rows a list is counted exactly (BoundedPaginator's `exact_up_to`;
     # None: EXACT_COUNT_UP_TO).
     exact_count_up_to: int | None = None
+    # How many rows a list pages through at most (BoundedPaginator's `max_results`; None:
+    # MAX_RESULTS).
+    max_results: int | None = None
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, so that defaults (such as "upcoming events") apply to a bare URL.
@@ -155,6 +158,7 @@ class FilteredListView(PublicPageCacheMixin, InvalidInputMixin, FilterView):
             keys_counted=counted,
             counted_keys=counted_keys,
             exact_up_to=self.exact_count_up_to,
+            max_results=self.max_results,
             **kwargs,
         )
 

@@ -129,6 +129,11 @@ class BaseFilterSet(FastFormFilterSet):
             return None
         return self.form.cleaned_data.get("territoire")
 
+    @property
+    def searched(self) -> bool:
+        """Whether the list is narrowed by words, once the filters are valid."""
+        return bool(self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("q"))
+
 
 class CollectiviteFilterSet(BaseFilterSet):
     kind = django_filters.ChoiceFilter(

@@ -340,3 +340,26 @@ def test_atom_feed_query_count_is_constant(client, django_assert_num_queries, co
     assert [entry.find(f"{ATOM}link").get("href") for entry in entries] == [
         f"https://testserver{event.get_absolute_url()}" for event in reversed(events)
     ]
+
+
+def test_a_search_pages_through_its_first_matches_and_says_there_are_more(client, settings, now):
+    settings.EXACT_COUNT_UP_TO = 2
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    for day in range(3):
+        EventFactory(title=f"Forum {day}", start_date=datetime.date(2026, 12, 1 + day))
+
+    searched = client.get("/evenements/", {"q": "forum"})
+    every = client.get("/evenements/")
+
+    # Searched: bounded as the site's searches are, "plus de" past the bound.
+    assert (searched.context["paginator"].count, searched.context["paginator"].truncated) == (
+        2,
+        True,
+    )
+    assert titles(searched) == ["Forum 0", "Forum 1"]
+    assert "Plus de 2 événements à venir" in searched.content.decode()
+    assert client.get("/evenements/", {"q": "forum", "page": 2}).status_code == 404
+    # The agenda itself is counted in full.
+    assert (every.context["paginator"].count, every.context["paginator"].truncated) == (3, False)
+    assert titles(every) == ["Forum 0", "Forum 1", "Forum 2"]
+    assert "3 événements à venir" in every.content.decode()
