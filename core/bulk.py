@@ -1,9 +1,15 @@
-"""Bulk writes of one column: what a refresh over every row of a table writes."""
+"""Bulk writes: one column over many rows, and the rows a table derives from another's,
+what a refresh over every row of a table writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
+
+# Each statement binds a chunk's keys once: well under every database's parameter limit.
+KEYS_PER_STATEMENT = 5000
 
 
 def update_column(model: type[Model], *, field: str, values: dict[int, object]) -> int:
@@ -33,3 +39,39 @@ def update_column(model: type[Model], *, field: str, values: dict[int, object]) 
             [list(values), list(values.values())],
         )
     return len(values)
+
+
+def replace_derived_rows(
+    *,
+    derived: type[Model],
+    source_field: str,
+    sources: QuerySet,
+    insert_sql: Callable[[str], str],
+    keys: Iterable[int] | None,
+) -> int:
+    """Write again the rows of `derived` (whose `source_field` names a row of `sources`) of
+    the sources of `keys`, or of every source when None: `insert_sql(condition)` is the
+    INSERT … SELECT of the sources `condition` keeps, a template whose `{}` stands for the
+    source's key column (as in "{} IN (%s, %s)"). Returns how many rows were written. To
+    call inside a transaction.
+
+    Two refreshes of the same sources at once take turns: each locks the sources' rows
+    first, in key order, so that the second one deletes what the first one wrote instead of
+    colliding with it (a unique constraint's error)."""
+    locked = sources.select_for_update().order_by("pk")
+    table = derived.objects
+    with connection.cursor() as cursor:
+        if keys is None:
+            list(locked.values_list("pk", flat=True))
+            table.all()._raw_delete(table.db)
+            cursor.execute(insert_sql("1 = 1"))
+            return cursor.rowcount
+        keys, total = sorted(set(keys)), 0
+        for start in range(0, len(keys), KEYS_PER_STATEMENT):
+            chunk = keys[start : start + KEYS_PER_STATEMENT]
+            list(locked.filter(pk__in=chunk).values_list("pk", flat=True))
+            table.filter(**{f"{source_field}__in": chunk})._raw_delete(table.db)
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(insert_sql(f"{{}} IN ({marks})"), chunk)
+            total += cursor.rowcount
+        return total

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from core.bulk import replace_derived_rows
 from events.models import Event, EventPlace
 from territories.models import TerritoryInclusion
-
-# Each statement binds a chunk's ids once: well under every database's parameter limit.
-EVENTS_PER_STATEMENT = 5000
 
 
 def _places_sql(event_filter: str) -> str:
@@ -31,25 +29,15 @@ def refresh_event_places(*, event_ids: Iterable[int] | None = None) -> int:
     when None. Returns how many places they now have.
 
     Called when an event is saved (follow_event) and when the geography's inclusions change
-    (follow_inclusions). Two refreshes of the same events at once take turns: each locks
-    the events' rows first, in key order, so that the second one reads what the first one
-    wrote instead of colliding with it (the unique constraint's error)."""
-    events = Event.objects.select_for_update().order_by("pk")
-    with connection.cursor() as cursor:
-        if event_ids is None:
-            list(events.values_list("pk", flat=True))
-            EventPlace.objects.all()._raw_delete(EventPlace.objects.db)
-            cursor.execute(_places_sql("1 = 1"))
-            return cursor.rowcount
-        ids, total = sorted(set(event_ids)), 0
-        for start in range(0, len(ids), EVENTS_PER_STATEMENT):
-            chunk = ids[start : start + EVENTS_PER_STATEMENT]
-            list(events.filter(pk__in=chunk).values_list("pk", flat=True))
-            EventPlace.objects.filter(event_id__in=chunk)._raw_delete(EventPlace.objects.db)
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(_places_sql(f"e.id IN ({marks})"), chunk)
-            total += cursor.rowcount
-        return total
+    (follow_inclusions). Two refreshes of the same events at once take turns
+    (core.bulk.replace_derived_rows)."""
+    return replace_derived_rows(
+        derived=EventPlace,
+        source_field="event",
+        sources=Event.objects.all(),
+        insert_sql=lambda condition: _places_sql(condition.format("e.id")),
+        keys=event_ids,
+    )
 
 
 def follow_event(sender, instance: Event, raw: bool = False, **kwargs) -> None:

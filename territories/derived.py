@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from core.bulk import replace_derived_rows
 from territories.models import Collectivite, Scheme, SchemePlace, TerritoryInclusion
-
-# Each statement binds a chunk's ids once: well under every database's parameter limit.
-SCHEMES_PER_STATEMENT = 5000
 
 
 def _places_sql(scheme_filter: str) -> str:
@@ -37,24 +35,14 @@ def refresh_scheme_places(*, scheme_ids: Iterable[int] | None = None) -> int:
 
     Called when a scheme or a carrier is saved (the signals of territories.apps) and when
     the inclusions are rebuilt (territories.services.rebuild_inclusions). Two refreshes of
-    the same schemes at once take turns: each locks the schemes' rows first, in key order,
-    where the second one's rows collided with the first one's (a unique constraint's error)."""
-    schemes = Scheme.objects.select_for_update().order_by("pk")
-    with connection.cursor() as cursor:
-        if scheme_ids is None:
-            list(schemes.values_list("pk", flat=True))
-            SchemePlace.objects.all()._raw_delete(SchemePlace.objects.db)
-            cursor.execute(_places_sql("1 = 1"))
-            return cursor.rowcount
-        ids, total = sorted(set(scheme_ids)), 0
-        for start in range(0, len(ids), SCHEMES_PER_STATEMENT):
-            chunk = ids[start : start + SCHEMES_PER_STATEMENT]
-            list(schemes.filter(pk__in=chunk).values_list("pk", flat=True))
-            SchemePlace.objects.filter(scheme_id__in=chunk)._raw_delete(SchemePlace.objects.db)
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(_places_sql(f"s.id IN ({marks})"), chunk)
-            total += cursor.rowcount
-        return total
+    the same schemes at once take turns (core.bulk.replace_derived_rows)."""
+    return replace_derived_rows(
+        derived=SchemePlace,
+        source_field="scheme",
+        sources=Scheme.objects.all(),
+        insert_sql=lambda condition: _places_sql(condition.format("s.id")),
+        keys=scheme_ids,
+    )
 
 
 def follow_scheme_area(sender, instance: Scheme, **kwargs) -> None:

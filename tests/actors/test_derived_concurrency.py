@@ -3,15 +3,13 @@ at once: the nightly rebuild of every row while a staff edit refreshes one struc
 or two edits of the same structure. Neither may fail on the unique constraints, nor leave
 a row twice or none."""
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from actors.derived import refresh_actor_places, refresh_theme_listings
 from actors.models import Actor, ActorPlace, ActorThemeListing
-from territories.models import Territory, TerritoryInclusion, Theme
+from territories.models import Theme
+from tests.concurrency import at_once, fictive_departement
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -21,44 +19,10 @@ pytestmark = [
     ),
 ]
 
-ROUNDS = 30
-
-
-def at_once(*refreshes) -> list[Exception]:
-    """Run each of `refreshes` ROUNDS times, each in its own thread (its own connection),
-    started together; the errors raised."""
-    start = threading.Barrier(len(refreshes))
-    errors = []
-
-    def work(refresh):
-        try:
-            start.wait()
-            for _ in range(ROUNDS):
-                refresh()
-        except Exception as error:  # reported by the callers' assertions
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(refresh,)) for refresh in refreshes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
 
 @pytest.fixture
 def structure():
-    # Transactional tests start from an empty database: a territory of their own.
-    place = Territory.objects.create(
-        kind="departement",
-        code="99",
-        name="Fictif",
-        slug="departement-99-fictif",
-        short_slug="departement-99",
-    )
-    TerritoryInclusion.objects.create(container=place, member=place)
+    place = fictive_departement()
     actor = Actor.objects.create(name="Recyclerie", slug="recyclerie", territory=place)
     actor.themes.add(Theme.objects.create(name="Réemploi", slug="reemploi"))
     return actor

@@ -4,16 +4,15 @@ events and the inclusions themselves, whatever moves: the event's territory, its
 the geography's inclusions."""
 
 import datetime
-import threading
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from events.derived import refresh_event_places
 from events.models import DatePrecision, Event, EventPlace
-from territories.models import Territory, TerritoryInclusion, TerritoryKind
+from territories.models import Territory, TerritoryInclusion
 from territories.services import update_grouping
+from tests.concurrency import at_once, fictive_departement
 from tests.factories import EventFactory, territory
 
 pytestmark = pytest.mark.django_db
@@ -177,39 +176,12 @@ def test_refreshing_twice_keeps_one_row_per_place(agenda):
     reason="two writers at once need PostgreSQL (SQLite's test database lives in memory)",
 )
 def test_a_full_refresh_and_an_events_refresh_at_once_keep_its_places_once():
-    # Transactional tests start from an empty database: a territory of their own.
-    place = Territory.objects.create(
-        kind=TerritoryKind.DEPARTEMENT,
-        code="99",
-        name="Fictif",
-        slug="departement-99-fictif",
-        short_slug="departement-99",
-    )
-    TerritoryInclusion.objects.create(container=place, member=place)
+    place = fictive_departement()
     event = Event.objects.create(
         title="Forum", slug="forum", kind="forum", territory=place, start_date=TODAY
     )
-    start = threading.Barrier(2)
-    errors = []
 
-    def work(refresh):
-        try:
-            start.wait()
-            for _ in range(30):
-                refresh()
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=work, args=(lambda: refresh_event_places(event_ids=[event.pk]),)),
-        threading.Thread(target=work, args=(refresh_event_places,)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(lambda: refresh_event_places(event_ids=[event.pk]), refresh_event_places)
 
     assert errors == []
     assert list(EventPlace.objects.values_list("event_id", "territory_id", "start_date")) == [

@@ -3,11 +3,8 @@ a commune are read from these stored rows, which must always give what the rule 
 Scheme.accessible_in() says (its area covers the territory or lies inside it), whatever
 moves: the scheme, its carrier, or the geography's inclusions."""
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from territories.derived import refresh_scheme_places
 from territories.models import (
@@ -19,6 +16,7 @@ from territories.models import (
     TerritoryKind,
 )
 from territories.services import update_grouping
+from tests.concurrency import at_once, fictive_departement
 from tests.factories import CollectiviteFactory, SchemeFactory, territory
 
 pytestmark = pytest.mark.django_db
@@ -138,37 +136,16 @@ def test_refreshing_twice_keeps_one_row_per_place():
     reason="two writers at once need PostgreSQL (SQLite's test database lives in memory)",
 )
 def test_two_refreshes_of_one_scheme_at_once_keep_its_places_once():
-    # Transactional tests start from an empty database: a territory of their own.
-    place = Territory.objects.create(
-        kind="departement",
-        code="99",
-        name="Fictif",
-        slug="departement-99-fictif",
-        short_slug="departement-99",
-    )
-    TerritoryInclusion.objects.create(container=place, member=place)
+    place = fictive_departement()
     carrier = Collectivite.objects.create(
         name="Département Fictif", slug="departement-fictif", kind="departement", territory=place
     )
     scheme = Scheme.objects.create(name="Fonds", slug="fonds", collectivite=carrier)
-    start = threading.Barrier(2)
-    errors = []
 
-    def work():
-        try:
-            start.wait()
-            for _ in range(30):
-                refresh_scheme_places(scheme_ids=[scheme.pk])
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def refresh():
+        refresh_scheme_places(scheme_ids=[scheme.pk])
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(refresh, refresh)
 
     assert errors == []
     assert list(SchemePlace.objects.values_list("scheme_id", "territory_id", "is_area")) == [
